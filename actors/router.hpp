@@ -1,0 +1,43 @@
+#pragma once
+/// The router actor: the node's front door. It receives raw requests from the transport (NATS delivery
+/// threads send them with anon_send), decodes and validates them, routes each to the batcher of the model that
+/// serves its op, enforces the request's deadline, and publishes exactly one reply per request.
+///
+/// Messages:
+///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject)  -> publishes one reply
+///   (drain_atom)                  -> stop accepting: later requests are answered `unavailable`
+///   (stats_atom) -> router_stats  -> counters, `in_flight` included (graceful drain waits for 0)
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/protocol.hpp"
+#include "messages/request.hpp"
+
+namespace infermesh {
+
+/// Publishes `payload` to `subject`. Must be thread-safe; called on CAF worker threads.
+using publish_fn = std::function<void(const std::string& subject, std::string_view payload)>;
+
+/// One op this node serves with a local model.
+struct route {
+  batcher_actor batcher;
+  std::string model_name;
+  std::string model_version;
+  std::vector<std::string> labels;
+};
+
+struct router_setup {
+  std::string node_name;
+  std::map<std::string, route> routes;  ///< op -> local model
+  decode_limits limits;
+  std::chrono::milliseconds default_deadline{10000};
+  publish_fn publish;
+};
+
+caf::actor spawn_router(caf::actor_system& sys, router_setup setup);
+
+}  // namespace infermesh

@@ -1,0 +1,17 @@
+#pragma once
+/// Internal to messages/: the two encodings behind decode_value/encode_value.
+
+#include <string>
+
+#include "messages/outcome.hpp"
+#include "messages/request.hpp"
+#include "messages/value.hpp"
+
+namespace infermesh {
+
+outcome<value> decode_msgpack(const shared_bytes& payload, const decode_limits& limits);
+std::string encode_msgpack(const value& v);
+outcome<value> decode_json(const shared_bytes& payload);
+std::string encode_json(const value& v);
+
+}  // namespace infermesh

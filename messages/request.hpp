@@ -1,0 +1,33 @@
+#pragma once
+/// A decoded v1 request (protocol.md "Request"). The op comes from the subject, not the payload.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "messages/shared_bytes.hpp"
+
+namespace infermesh {
+
+/// The two wire encodings; a reply uses its request's encoding.
+enum class encoding { msgpack, json };
+
+struct request {
+  std::string id;                      ///< client's idempotency key; empty when the client sent none
+  shared_bytes image;                  ///< encoded file; views the NATS message when it came as msgpack bin
+  std::optional<std::string> image_path;
+  std::optional<std::string> doc_type;
+  bool auto_rotate = true;
+  std::int64_t max_pages = 10;
+  std::optional<std::int64_t> deadline_ms;  ///< relative; the node default applies when absent
+  std::int64_t priority = 0;                ///< higher is served first within a model's queue
+  std::optional<std::string> reply_to;      ///< durable mode: where the reply goes
+};
+
+/// Bounds the decoder enforces before it allocates anything proportional to a claim in the payload.
+struct decode_limits {
+  std::size_t max_payload_bytes = 8u << 20;  ///< whole message
+  std::size_t max_image_bytes = 8u << 20;    ///< decoded `image` field
+};
+
+}  // namespace infermesh

@@ -1,0 +1,126 @@
+// Reading and writing the v1 request map (protocol.md "Request").
+
+#include <limits>
+
+#include "messages/base64.hpp"
+#include "messages/codec.hpp"
+
+namespace infermesh {
+namespace {
+
+constexpr std::size_t max_id_length = 256;
+constexpr std::size_t max_string_field = 4096;
+
+error wrong_type(std::string_view field, std::string_view expected, const value& got) {
+  return {error_code::bad_request, "field '" + std::string(field) + "' must be " + std::string(expected) + ", not " +
+                                       std::string(type_name(got))};
+}
+
+std::optional<error> read_string(const value& map, std::string_view field, std::size_t max_len,
+                                 std::optional<std::string>& out) {
+  const value* v = map.find(field);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const auto* s = v->get_if<std::string>();
+  if (s == nullptr) return wrong_type(field, "a string", *v);
+  if (s->size() > max_len)
+    return error{error_code::bad_request, "field '" + std::string(field) + "' is longer than " + std::to_string(max_len)};
+  out = *s;
+  return std::nullopt;
+}
+
+std::optional<error> read_int(const value& map, std::string_view field, std::int64_t min, std::int64_t max,
+                              std::optional<std::int64_t>& out) {
+  const value* v = map.find(field);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  std::int64_t n = 0;
+  if (const auto* i = v->get_if<std::int64_t>()) {
+    n = *i;
+  } else if (const auto* d = v->get_if<double>(); d != nullptr && *d == static_cast<double>(static_cast<std::int64_t>(*d))) {
+    n = static_cast<std::int64_t>(*d);  // JSON clients sometimes send 5000.0
+  } else {
+    return wrong_type(field, "an integer", *v);
+  }
+  if (n < min || n > max)
+    return error{error_code::bad_request, "field '" + std::string(field) + "' must be between " + std::to_string(min) +
+                                              " and " + std::to_string(max) + ", not " + std::to_string(n)};
+  out = n;
+  return std::nullopt;
+}
+
+}  // namespace
+
+outcome<request> decode_request(const shared_bytes& payload, const decode_limits& limits) {
+  const auto enc = detect_encoding(payload);
+  auto tree = decode_value(payload, enc, limits);
+  if (!tree) return tree.err();
+  if (tree->get_if<value_map>() == nullptr)
+    return error{error_code::bad_request, "a request must be a map, not " + std::string(type_name(*tree))};
+  const value& m = *tree;
+  request req;
+
+  std::optional<std::string> id;
+  if (auto e = read_string(m, "id", max_id_length, id)) return *e;
+  req.id = id.value_or("");
+
+  if (const value* img = m.find("image"); img != nullptr && !img->is_null()) {
+    if (const auto* bytes = img->get_if<shared_bytes>()) {
+      req.image = *bytes;
+    } else if (const auto* text = img->get_if<std::string>()) {
+      if (enc == encoding::json) {
+        if (text->size() / 4 * 3 > limits.max_image_bytes + 3)
+          return error{error_code::too_large, "field 'image' is over the limit of " +
+                                                  std::to_string(limits.max_image_bytes) + " bytes"};
+        auto decoded = base64_decode(*text);
+        if (!decoded) return error{error_code::bad_request, "field 'image' is not valid base64"};
+        req.image = shared_bytes::from_vector(std::move(*decoded));
+      } else {
+        req.image = shared_bytes::copy_of(*text);  // msgpack str instead of bin: accept the raw bytes
+      }
+    } else {
+      return wrong_type("image", "bytes", *img);
+    }
+    if (req.image.empty()) return error{error_code::bad_request, "field 'image' is empty"};
+    if (req.image.size() > limits.max_image_bytes)
+      return error{error_code::too_large, "field 'image' has " + std::to_string(req.image.size()) +
+                                              " bytes, over the limit of " + std::to_string(limits.max_image_bytes)};
+  }
+  if (auto e = read_string(m, "image_path", max_string_field, req.image_path)) return *e;
+  if (auto e = read_string(m, "doc_type", max_string_field, req.doc_type)) return *e;
+  if (auto e = read_string(m, "reply_to", max_string_field, req.reply_to)) return *e;
+
+  if (const value* ar = m.find("auto_rotate"); ar != nullptr && !ar->is_null()) {
+    const auto* b = ar->get_if<bool>();
+    if (b == nullptr) return wrong_type("auto_rotate", "a bool", *ar);
+    req.auto_rotate = *b;
+  }
+  std::optional<std::int64_t> n;
+  if (auto e = read_int(m, "max_pages", 1, 100000, n)) return *e;
+  if (n) req.max_pages = *n;
+  n.reset();
+  if (auto e = read_int(m, "priority", std::numeric_limits<std::int32_t>::min(),
+                        std::numeric_limits<std::int32_t>::max(), n))
+    return *e;
+  if (n) req.priority = *n;
+  // A day bounds the deadline so that now + deadline never overflows a clock.
+  if (auto e = read_int(m, "deadline_ms", 1, 24 * 3600 * 1000, req.deadline_ms)) return *e;
+
+  if (req.image.empty() == !req.image_path.has_value())
+    return error{error_code::bad_request, "exactly one of 'image' and 'image_path' is required"};
+  return req;
+}
+
+std::string encode_request(const request& req, encoding enc) {
+  value_map m;
+  if (!req.id.empty()) m.emplace_back("id", req.id);
+  if (!req.image.empty()) m.emplace_back("image", req.image);
+  if (req.image_path) m.emplace_back("image_path", *req.image_path);
+  if (req.doc_type) m.emplace_back("doc_type", *req.doc_type);
+  if (!req.auto_rotate) m.emplace_back("auto_rotate", false);
+  if (req.max_pages != 10) m.emplace_back("max_pages", req.max_pages);
+  if (req.deadline_ms) m.emplace_back("deadline_ms", *req.deadline_ms);
+  if (req.priority != 0) m.emplace_back("priority", req.priority);
+  if (req.reply_to) m.emplace_back("reply_to", *req.reply_to);
+  return encode_value(value{std::move(m)}, enc);
+}
+
+}  // namespace infermesh

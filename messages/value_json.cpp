@@ -1,0 +1,103 @@
+// JSON <-> value. Byte fields are base64 strings in JSON; decoding leaves them as strings (the request reader
+// knows which fields are bytes), encoding writes `shared_bytes` as base64.
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "messages/base64.hpp"
+#include "messages/encodings.hpp"
+
+namespace infermesh {
+namespace {
+
+constexpr std::size_t max_depth = 32;
+
+// nlohmann's parser is iterative but converting its tree is not: refuse deep nesting before parsing.
+bool nesting_within(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return false;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+value from_json(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::boolean: return value{j.get<bool>()};
+    case nlohmann::json::value_t::number_integer: return value{j.get<std::int64_t>()};
+    case nlohmann::json::value_t::number_unsigned: {
+      auto u = j.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(INT64_MAX)) return value{static_cast<double>(u)};
+      return value{static_cast<std::int64_t>(u)};
+    }
+    case nlohmann::json::value_t::number_float: return value{j.get<double>()};
+    case nlohmann::json::value_t::string: return value{j.get<std::string>()};
+    case nlohmann::json::value_t::array: {
+      value_array items;
+      items.reserve(j.size());
+      for (const auto& item : j) items.push_back(from_json(item));
+      return value{std::move(items)};
+    }
+    case nlohmann::json::value_t::object: {
+      value_map members;
+      members.reserve(j.size());
+      for (auto it = j.begin(); it != j.end(); ++it) members.emplace_back(it.key(), from_json(it.value()));
+      return value{std::move(members)};
+    }
+    default: return value{};
+  }
+}
+
+nlohmann::json to_json(const value& v) {
+  return std::visit(
+      [](const auto& x) -> nlohmann::json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (!std::isfinite(x)) return nullptr;
+          return x;
+        } else if constexpr (std::is_same_v<T, shared_bytes>) {
+          return base64_encode(x.data(), x.size());
+        } else if constexpr (std::is_same_v<T, value_array>) {
+          auto arr = nlohmann::json::array();
+          for (const auto& item : x) arr.push_back(to_json(item));
+          return arr;
+        } else if constexpr (std::is_same_v<T, value_map>) {
+          auto obj = nlohmann::json::object();
+          for (const auto& [k, item] : x) obj[k] = to_json(item);
+          return obj;
+        } else {
+          return x;
+        }
+      },
+      v.data);
+}
+
+}  // namespace
+
+outcome<value> decode_json(const shared_bytes& payload) {
+  if (!nesting_within(payload.view(), max_depth))
+    return error{error_code::bad_request, "malformed JSON: nested deeper than " + std::to_string(max_depth)};
+  auto j = nlohmann::json::parse(payload.chars(), payload.chars() + payload.size(), nullptr, false);
+  if (j.is_discarded()) return error{error_code::bad_request, "malformed JSON"};
+  return from_json(j);
+}
+
+std::string encode_json(const value& v) {
+  // Replace invalid UTF-8 rather than throw: a label or OCR text must never make a reply unencodable.
+  return to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace infermesh

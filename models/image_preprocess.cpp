@@ -1,0 +1,63 @@
+#include "models/image_preprocess.hpp"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "models/image_probe.hpp"
+
+namespace infermesh {
+namespace {
+
+int cv_interpolation(input_spec::interpolation i) {
+  switch (i) {
+    case input_spec::interpolation::area: return cv::INTER_AREA;
+    case input_spec::interpolation::nearest: return cv::INTER_NEAREST;
+    case input_spec::interpolation::cubic: return cv::INTER_CUBIC;
+    case input_spec::interpolation::linear: break;
+  }
+  return cv::INTER_LINEAR;
+}
+
+}  // namespace
+
+void use_single_threaded_image_codecs() { cv::setNumThreads(1); }
+
+outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec) {
+  auto header = probe_image(encoded);
+  if (!header) return header.err();
+  const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
+  if (pixels > spec.max_pixels)
+    return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
+                                            std::to_string(header->height) + " = " + std::to_string(pixels) +
+                                            " pixels, over the limit of " + std::to_string(spec.max_pixels)};
+  cv::Mat decoded;
+  try {
+    // A header over the raw bytes, no copy.
+    const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<std::uint8_t*>(encoded.data()));
+    decoded = cv::imdecode(raw, cv::IMREAD_COLOR);  // BGR, 8-bit; grey and alpha are converted
+  } catch (const cv::Exception& e) {
+    return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
+  }
+  if (decoded.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
+  if (spec.color == input_spec::color_order::rgb) cv::cvtColor(decoded, decoded, cv::COLOR_BGR2RGB);
+  cv::Mat resized;
+  cv::resize(decoded, resized, cv::Size(spec.width, spec.height), 0, 0, cv_interpolation(spec.resize));
+
+  std::vector<float> out(spec.tensor_size());
+  const std::size_t plane = static_cast<std::size_t>(spec.width) * static_cast<std::size_t>(spec.height);
+  for (int y = 0; y < resized.rows; ++y) {
+    const auto* row = resized.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < resized.cols; ++x) {
+      const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(spec.width) + x;
+      for (int c = 0; c < 3; ++c) {
+        // Same float32 operations, in the same order, as the training script's numpy code.
+        float v = static_cast<float>(row[x][c]) / 255.0f;
+        out[c * plane + at] = (v - spec.mean[c]) / spec.stddev[c];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace infermesh

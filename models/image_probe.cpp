@@ -1,0 +1,56 @@
+#include "models/image_probe.hpp"
+
+#include <cstring>
+
+namespace infermesh {
+namespace {
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+outcome<image_header> probe_png(const shared_bytes& b) {
+  // signature (8) | IHDR length (4) | "IHDR" (4) | width (4) | height (4)
+  if (b.size() < 24 || std::memcmp(b.data() + 12, "IHDR", 4) != 0)
+    return error{error_code::unsupported_media, "PNG header is truncated or has no IHDR chunk"};
+  return image_header{image_header::format::png, be32(b.data() + 16), be32(b.data() + 20)};
+}
+
+bool is_start_of_frame(std::uint8_t marker) {
+  return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+}
+
+outcome<image_header> probe_jpeg(const shared_bytes& b) {
+  const std::uint8_t* p = b.data();
+  std::size_t i = 2;
+  while (i + 4 <= b.size()) {
+    if (p[i] != 0xFF) return error{error_code::unsupported_media, "JPEG is corrupt: expected a marker"};
+    std::uint8_t marker = p[i + 1];
+    if (marker == 0xFF) { ++i; continue; }                                           // fill byte
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) { i += 2; continue; }  // no length
+    if (marker == 0xD9 || marker == 0xDA) break;  // end of image / start of scan before any frame header
+    std::uint16_t length = be16(p + i + 2);
+    if (length < 2) return error{error_code::unsupported_media, "JPEG is corrupt: bad segment length"};
+    if (is_start_of_frame(marker)) {
+      if (i + 9 > b.size()) break;
+      return image_header{image_header::format::jpeg, be16(p + i + 7), be16(p + i + 5)};
+    }
+    i += 2 + length;
+  }
+  return error{error_code::unsupported_media, "JPEG has no frame header (truncated or corrupt)"};
+}
+
+}  // namespace
+
+outcome<image_header> probe_image(const shared_bytes& b) {
+  static constexpr std::uint8_t png_signature[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  outcome<image_header> header = error{error_code::unsupported_media, "image is not a PNG or JPEG file"};
+  if (b.size() >= 8 && std::memcmp(b.data(), png_signature, 8) == 0) header = probe_png(b);
+  else if (b.size() >= 3 && b.data()[0] == 0xFF && b.data()[1] == 0xD8 && b.data()[2] == 0xFF) header = probe_jpeg(b);
+  if (header && (header->width == 0 || header->height == 0))
+    return error{error_code::unsupported_media, "image header claims a size of 0 pixels"};
+  return header;
+}
+
+}  // namespace infermesh

@@ -1,0 +1,22 @@
+#pragma once
+/// Reads an encoded image's format and size from its header alone, so that a decompression bomb is refused
+/// before a single pixel is allocated. Pure function over bytes.
+
+#include <cstdint>
+
+#include "messages/outcome.hpp"
+#include "messages/shared_bytes.hpp"
+
+namespace infermesh {
+
+struct image_header {
+  enum class format { png, jpeg };
+  format kind = format::png;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+};
+
+/// The header of a PNG or JPEG; `unsupported_media` for anything else or a header that is cut short.
+outcome<image_header> probe_image(const shared_bytes& encoded);
+
+}  // namespace infermesh

@@ -1,0 +1,48 @@
+#pragma once
+/// What a model needs to load and to be fed: backend, file, device, threads, input preprocessing, labels.
+/// Plain values, validated once by runtime/config when the node starts.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace infermesh {
+
+/// How an encoded image becomes the model's input tensor (must match how the model was trained).
+struct input_spec {
+  enum class color_order { rgb, bgr };
+  enum class interpolation { linear, area, nearest, cubic };
+  int width = 224;
+  int height = 224;
+  color_order color = color_order::rgb;
+  interpolation resize = interpolation::linear;
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  ///< per channel, in `color` order, on [0,1] values
+  std::array<float, 3> stddev{0.229f, 0.224f, 0.225f};
+  std::uint64_t max_pixels = 40'000'000;  ///< images whose header claims more are refused before decoding
+
+  std::size_t tensor_size() const { return 3u * static_cast<std::size_t>(width) * static_cast<std::size_t>(height); }
+};
+
+/// A test and simulation back-end with the same interface as a real model (like Triton's identity backend).
+struct synthetic_spec {
+  std::chrono::microseconds latency{1000};          ///< per batch
+  std::chrono::microseconds per_item_latency{0};    ///< added per item of a batch
+};
+
+struct model_config {
+  enum class backend_kind { torchscript, synthetic };
+  std::string name;
+  std::string version = "1";
+  std::string op;                  ///< the op it serves (classify, ...)
+  backend_kind backend = backend_kind::torchscript;
+  std::string path;                ///< TorchScript file (absolute after config loading)
+  std::string device = "cpu";      ///< "cpu" or "cuda:N"
+  int threads = 1;                 ///< intra-op threads (process-wide in LibTorch's OpenMP)
+  input_spec input;
+  std::vector<std::string> labels;  ///< index -> label of the model's output
+  synthetic_spec synthetic;
+};
+
+}  // namespace infermesh

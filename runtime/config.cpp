@@ -1,0 +1,254 @@
+#include "runtime/config.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+namespace infermesh {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Thrown inside this file only; parse_config turns it into an error naming the key.
+struct config_error {
+  std::string key;
+  std::string message;
+};
+
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+void allow_keys(const YAML::Node& map, const std::string& path, std::initializer_list<const char*> known) {
+  if (!map) return;
+  if (!map.IsMap()) throw config_error{path, "must be a map"};
+  std::set<std::string> allowed(known.begin(), known.end());
+  for (const auto& kv : map) {
+    const auto key = kv.first.as<std::string>();
+    if (allowed.count(key) == 0) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      throw config_error{join(path, key), "unknown key (known here: " + list + ")"};
+    }
+  }
+}
+
+std::string text(const YAML::Node& map, const std::string& path, const char* key, const std::string& fallback,
+                 bool required = false) {
+  const auto node = map[key];
+  if (!node || node.IsNull()) {
+    if (required) throw config_error{join(path, key), "is required"};
+    return fallback;
+  }
+  if (!node.IsScalar()) throw config_error{join(path, key), "must be a string"};
+  auto s = node.as<std::string>();
+  if (required && s.empty()) throw config_error{join(path, key), "must not be empty"};
+  return s;
+}
+
+long long integer(const YAML::Node& map, const std::string& path, const char* key, long long fallback, long long min,
+                  long long max) {
+  const auto node = map[key];
+  if (!node || node.IsNull()) return fallback;
+  long long v = 0;
+  if (!node.IsScalar() || !YAML::convert<long long>::decode(node, v) || v < min || v > max)
+    throw config_error{join(path, key), "must be an integer between " + std::to_string(min) + " and " +
+                                            std::to_string(max) + ", got '" +
+                                            (node.IsScalar() ? node.as<std::string>() : std::string("(not a scalar)")) +
+                                            "'"};
+  return v;
+}
+
+std::array<float, 3> triple(const YAML::Node& map, const std::string& path, const char* key,
+                            std::array<float, 3> fallback, bool positive) {
+  const auto node = map[key];
+  if (!node) return fallback;
+  std::array<float, 3> out{};
+  if (!node.IsSequence() || node.size() != 3) throw config_error{join(path, key), "must be a list of 3 numbers"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    double d = 0;
+    if (!YAML::convert<double>::decode(node[i], d) || (positive && d <= 0))
+      throw config_error{join(path, key) + "[" + std::to_string(i) + "]",
+                         positive ? "must be a number > 0" : "must be a number"};
+    out[i] = static_cast<float>(d);
+  }
+  return out;
+}
+
+std::vector<std::string> string_list(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) throw config_error{path, "must be a non-empty list of strings"};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar() || node[i].as<std::string>().empty())
+      throw config_error{path + "[" + std::to_string(i) + "]", "must be a non-empty string"};
+    out.push_back(node[i].as<std::string>());
+  }
+  return out;
+}
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+std::vector<std::string> read_labels(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  if (!in) throw config_error{key, "cannot read labels file '" + file + "'"};
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) labels.push_back(line);
+  }
+  if (labels.empty()) throw config_error{key, "labels file '" + file + "' has no labels"};
+  return labels;
+}
+
+input_spec parse_input(const YAML::Node& n, const std::string& path) {
+  allow_keys(n, path, {"width", "height", "color", "resize", "mean", "std", "max_pixels"});
+  input_spec in;
+  if (!n) return in;
+  in.width = static_cast<int>(integer(n, path, "width", in.width, 1, 8192));
+  in.height = static_cast<int>(integer(n, path, "height", in.height, 1, 8192));
+  const auto color = text(n, path, "color", "rgb");
+  if (color == "rgb") in.color = input_spec::color_order::rgb;
+  else if (color == "bgr") in.color = input_spec::color_order::bgr;
+  else throw config_error{join(path, "color"), "must be 'rgb' or 'bgr', got '" + color + "'"};
+  const auto resize = text(n, path, "resize", "linear");
+  if (resize == "linear") in.resize = input_spec::interpolation::linear;
+  else if (resize == "area") in.resize = input_spec::interpolation::area;
+  else if (resize == "nearest") in.resize = input_spec::interpolation::nearest;
+  else if (resize == "cubic") in.resize = input_spec::interpolation::cubic;
+  else throw config_error{join(path, "resize"), "must be one of linear, area, nearest, cubic, got '" + resize + "'"};
+  in.mean = triple(n, path, "mean", in.mean, false);
+  in.stddev = triple(n, path, "std", in.stddev, true);
+  in.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
+  return in;
+}
+
+batching_config parse_batching(const YAML::Node& n, const std::string& path) {
+  allow_keys(n, path, {"max_batch_size", "max_queue_delay_us", "queue_capacity"});
+  batching_config b;
+  if (!n) return b;
+  b.max_batch_size = static_cast<std::size_t>(integer(n, path, "max_batch_size", 8, 1, 4096));
+  b.max_queue_delay = std::chrono::microseconds(integer(n, path, "max_queue_delay_us", 2000, 0, 10'000'000));
+  b.queue_capacity = static_cast<std::size_t>(integer(n, path, "queue_capacity", 256, 1, 1'000'000));
+  if (b.queue_capacity < b.max_batch_size)
+    throw config_error{join(path, "queue_capacity"), "must be at least max_batch_size (" +
+                                                         std::to_string(b.max_batch_size) + ")"};
+  return b;
+}
+
+hosted_model parse_model(const YAML::Node& n, const std::string& path, const std::string& base_dir) {
+  allow_keys(n, path, {"name", "version", "op", "backend", "path", "device", "threads", "labels", "labels_file",
+                       "input", "batching", "synthetic"});
+  hosted_model h;
+  model_config& m = h.model;
+  m.name = text(n, path, "name", "", true);
+  m.version = text(n, path, "version", "1");
+  m.op = text(n, path, "op", "", true);
+  if (m.op != "classify")
+    throw config_error{join(path, "op"), "'" + m.op + "' is not an op a model can serve yet (supported: classify)"};
+  const auto backend = text(n, path, "backend", "torchscript");
+  if (backend == "torchscript") m.backend = model_config::backend_kind::torchscript;
+  else if (backend == "synthetic") m.backend = model_config::backend_kind::synthetic;
+  else throw config_error{join(path, "backend"), "must be 'torchscript' or 'synthetic', got '" + backend + "'"};
+  if (m.backend == model_config::backend_kind::torchscript) {
+    m.path = resolve(base_dir, text(n, path, "path", "", true));
+    if (!fs::is_regular_file(m.path)) throw config_error{join(path, "path"), "file '" + m.path + "' does not exist"};
+  }
+  m.device = text(n, path, "device", "cpu");
+  if (m.device != "cpu" && m.device.rfind("cuda:", 0) != 0)
+    throw config_error{join(path, "device"), "must be 'cpu' or 'cuda:N', got '" + m.device + "'"};
+  m.threads = static_cast<int>(integer(n, path, "threads", 1, 1, 256));
+  if (n["labels"] && n["labels_file"]) throw config_error{join(path, "labels"), "give labels or labels_file, not both"};
+  if (n["labels"]) m.labels = string_list(n["labels"], join(path, "labels"));
+  else if (n["labels_file"])
+    m.labels = read_labels(resolve(base_dir, text(n, path, "labels_file", "")), join(path, "labels_file"));
+  else throw config_error{join(path, "labels"), "is required (or labels_file)"};
+  m.input = parse_input(n["input"], join(path, "input"));
+  h.batching = parse_batching(n["batching"], join(path, "batching"));
+  const auto syn = n["synthetic"];
+  allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us"});
+  if (syn) {
+    m.synthetic.latency = std::chrono::microseconds(integer(syn, join(path, "synthetic"), "latency_us", 1000, 0, 60'000'000));
+    m.synthetic.per_item_latency =
+        std::chrono::microseconds(integer(syn, join(path, "synthetic"), "per_item_latency_us", 0, 0, 60'000'000));
+  }
+  return h;
+}
+
+node_config parse(const YAML::Node& root, const std::string& base_dir) {
+  if (!root.IsMap()) throw config_error{"(top level)", "must be a map with keys node, nats, models"};
+  allow_keys(root, "", {"node", "nats", "models"});
+  node_config c;
+  const auto node = root["node"];
+  allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
+                            "preprocess_workers", "stats_interval_ms"});
+  if (node) {
+    c.node_name = text(node, "node", "name", "");
+    c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
+    c.drain_timeout = std::chrono::milliseconds(integer(node, "node", "drain_timeout_ms", 15000, 0, 3'600'000));
+    c.max_payload_bytes = static_cast<std::size_t>(integer(node, "node", "max_payload_bytes", 8 << 20, 1024, 64 << 20));
+    c.max_image_bytes = static_cast<std::size_t>(
+        integer(node, "node", "max_image_bytes", static_cast<long long>(c.max_payload_bytes), 1, 64 << 20));
+    c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", 2, 1, 256));
+    c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", 10000, 0, 86'400'000));
+  }
+  const auto nats = root["nats"];
+  allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
+                            "max_pings_out"});
+  if (nats) {
+    if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
+    c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", 60, -1, 1'000'000));
+    c.nats.reconnect_wait = std::chrono::milliseconds(integer(nats, "nats", "reconnect_wait_ms", 250, 1, 600'000));
+    c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", 2000, 1, 600'000));
+    c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", 2000, 10, 3'600'000));
+    c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", 2, 1, 100));
+  }
+  const auto models = root["models"];
+  if (!models || !models.IsSequence() || models.size() == 0)
+    throw config_error{"models", "is required: a non-empty list of the models this node hosts"};
+  std::set<std::string> ops, names;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const auto path = "models[" + std::to_string(i) + "]";
+    auto h = parse_model(models[i], path, base_dir);
+    if (!names.insert(h.model.name).second) throw config_error{path + ".name", "'" + h.model.name + "' is used twice"};
+    if (!ops.insert(h.model.op).second)
+      throw config_error{path + ".op", "another model on this node already serves '" + h.model.op + "'"};
+    c.models.push_back(std::move(h));
+  }
+  return c;
+}
+
+}  // namespace
+
+outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source) {
+  try {
+    auto c = parse(YAML::Load(text), base_dir);
+    c.source = source;
+    if (c.node_name.empty()) {
+      char host[256] = {0};
+      gethostname(host, sizeof host - 1);
+      c.node_name = std::string(host) + "-" + std::to_string(getpid());
+    }
+    return c;
+  } catch (const config_error& e) {
+    return error{error_code::bad_request, source + ": " + e.key + ": " + e.message};
+  } catch (const YAML::Exception& e) {
+    return error{error_code::bad_request, source + ": invalid YAML: " + e.what()};
+  }
+}
+
+outcome<node_config> load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return error{error_code::not_found, "cannot read config file '" + path + "'"};
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto base = fs::absolute(path).parent_path().string();
+  return parse_config(text.str(), base, path);
+}
+
+}  // namespace infermesh

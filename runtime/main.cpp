@@ -1,0 +1,187 @@
+// `infermesh`: the node process and the command-line client.
+//
+//   infermesh node [--config FILE] [--nats URL]... [--name NAME]
+//   infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <pthread.h>
+
+#include "messages/codec.hpp"
+#include "runtime/log.hpp"
+#include "runtime/node.hpp"
+#include "runtime/request_client.hpp"
+
+namespace infermesh {
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_error_reply = 1;
+constexpr int exit_usage = 2;
+
+const char* usage_text =
+    "usage:\n"
+    "  infermesh node [--config FILE] [--nats URL]... [--name NAME]\n"
+    "      Serve the models of FILE (default: the embedded cluster-config/single-node.yaml) until SIGINT/SIGTERM.\n"
+    "      --nats replaces the config's server list; --name its node name.\n"
+    "  infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...\n"
+    "      Send FILE (PNG/JPEG) to op OP (classify) and print the reply as JSON. --json sends a JSON request\n"
+    "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
+    "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n";
+
+int usage(const std::string& problem) {
+  std::cerr << "infermesh: " << problem << "\n" << usage_text;
+  return exit_usage;
+}
+
+struct args {
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> options;  // --key value
+  std::vector<std::string> flags;                            // --key
+};
+
+std::optional<args> parse_args(int argc, char** argv, int first, const std::vector<std::string>& valued,
+                               const std::vector<std::string>& flags, std::string& problem) {
+  args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      a.positional.push_back(s);
+      continue;
+    }
+    auto eq = s.find('=');
+    std::string key = s.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (std::find(flags.begin(), flags.end(), key) != flags.end() && eq == std::string::npos) {
+      a.flags.push_back(key);
+    } else if (std::find(valued.begin(), valued.end(), key) != valued.end()) {
+      if (eq != std::string::npos) a.options.emplace_back(key, s.substr(eq + 1));
+      else if (i + 1 < argc) a.options.emplace_back(key, argv[++i]);
+      else return problem = "--" + key + " needs a value", std::nullopt;
+    } else {
+      return problem = "unknown option " + s, std::nullopt;
+    }
+  }
+  return a;
+}
+
+std::vector<std::string> all_of(const args& a, const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : a.options)
+    if (k == key) out.push_back(v);
+  return out;
+}
+
+std::optional<long long> number_option(const args& a, const std::string& key, std::string& problem) {
+  auto values = all_of(a, key);
+  if (values.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    long long n = std::stoll(values.back(), &used);
+    if (used == values.back().size()) return n;
+  } catch (const std::exception&) {
+  }
+  problem = "--" + key + " must be an integer, got '" + values.back() + "'";
+  return std::nullopt;
+}
+
+int run_node(int argc, char** argv) {
+  std::string problem;
+  auto a = parse_args(argc, argv, 2, {"config", "nats", "name"}, {}, problem);
+  if (!a) return usage(problem);
+  if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'");
+  auto files = all_of(*a, "config");
+  auto config = files.empty() ? load_embedded_default_config() : load_config_file(files.back());
+  if (!config) {
+    log(log_level::error, config.err().message);
+    return exit_usage;
+  }
+  if (auto servers = all_of(*a, "nats"); !servers.empty()) config->nats.servers = servers;
+  if (auto names = all_of(*a, "name"); !names.empty()) config->node_name = names.back();
+
+  // Block the stop signals in every thread (threads inherit the mask), then wait for them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  int status = exit_ok;
+  {
+    auto running = node::start(std::move(*config));
+    if (!running) {
+      log(log_level::error, "cannot start: ", running.err().message);
+      status = exit_error_reply;
+    } else {
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      log(log_level::info, "received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      (*running)->drain_and_stop();
+    }
+  }
+  nats_transport::close_library();
+  return status;
+}
+
+int run_request(int argc, char** argv) {
+  std::string problem;
+  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats"}, {"json"}, problem);
+  if (!a) return usage(problem);
+  if (a->positional.size() != 2) return usage("request needs OP and FILE");
+  const auto& op = a->positional[0];
+  const auto& file = a->positional[1];
+  auto timeout = number_option(*a, "timeout-ms", problem);
+  auto deadline = number_option(*a, "deadline-ms", problem);
+  auto priority = number_option(*a, "priority", problem);
+  if (!problem.empty()) return usage(problem);
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return usage("cannot read '" + file + "'");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  request req;
+  if (auto ids = all_of(*a, "id"); !ids.empty()) req.id = ids.back();
+  req.image = shared_bytes::from_vector(std::move(bytes));
+  req.deadline_ms = deadline;
+  if (priority) req.priority = *priority;
+  const bool json = std::find(a->flags.begin(), a->flags.end(), "json") != a->flags.end();
+
+  nats_options opts;
+  opts.log_events = false;
+  opts.max_reconnect = 5;
+  if (auto servers = all_of(*a, "nats"); !servers.empty()) opts.servers = servers;
+  else if (const char* env = std::getenv("INFERMESH_NATS_URL"); env != nullptr && *env) opts.servers = {env};
+  int status = exit_usage;
+  {
+    auto transport = nats_transport::connect(opts);
+    if (!transport) {
+      std::cerr << "infermesh: " << transport.err().message << "\n";
+    } else {
+      auto rep = send_request(**transport, op, req, json ? encoding::json : encoding::msgpack,
+                              std::chrono::milliseconds(timeout.value_or(30000)));
+      // The reply as one line of JSON, whatever the request's encoding.
+      std::cout << encode_reply(rep, encoding::json) << "\n";
+      status = rep.ok ? exit_ok : exit_error_reply;
+    }
+  }
+  nats_transport::close_library();
+  return status;
+}
+
+}  // namespace
+}  // namespace infermesh
+
+int main(int argc, char** argv) {
+  using namespace infermesh;
+  if (argc < 2) return usage("missing command");
+  const std::string command = argv[1];
+  if (command == "node") return run_node(argc, argv);
+  if (command == "request") return run_request(argc, argv);
+  if (command == "--help" || command == "help" || command == "-h") {
+    std::cout << usage_text;
+    return exit_ok;
+  }
+  return usage("unknown command '" + command + "'");
+}

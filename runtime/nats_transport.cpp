@@ -1,0 +1,170 @@
+#include "runtime/nats_transport.hpp"
+
+#include <nats/nats.h>
+
+#include <mutex>
+
+#include "runtime/log.hpp"
+
+namespace infermesh {
+namespace {
+
+std::string status_text(natsStatus s) {
+  std::string text = natsStatus_GetText(s);
+  natsStatus last = NATS_OK;
+  if (const char* detail = nats_GetLastError(&last); detail != nullptr && *detail != '\0' && last == s)
+    text += std::string(" (") + detail + ")";
+  return text;
+}
+
+error to_error(natsStatus s, const std::string& context) {
+  error_code code = error_code::unavailable;
+  if (s == NATS_MAX_PAYLOAD) code = error_code::too_large;
+  else if (s == NATS_TIMEOUT) code = error_code::deadline_exceeded;
+  else if (s == NATS_INVALID_ARG || s == NATS_INVALID_SUBJECT) code = error_code::bad_request;
+  return {code, context + ": " + status_text(s)};
+}
+
+/// "nats://user:secret@host:4222" -> "nats://host:4222": never log credentials.
+std::string without_credentials(std::string url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (at != std::string::npos) url.erase(scheme == std::string::npos ? 0 : scheme + 3, at + 1 - (scheme + 3));
+  return url;
+}
+
+void on_disconnected(natsConnection*, void* closure) {
+  log(log_level::warn, "nats: disconnected from ", static_cast<nats_transport*>(closure)->connected_server(),
+      ", reconnecting");
+}
+void on_reconnected(natsConnection*, void* closure) {
+  log(log_level::info, "nats: reconnected to ", static_cast<nats_transport*>(closure)->connected_server());
+}
+void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
+  log(log_level::warn, "nats: asynchronous error: ", natsStatus_GetText(err));
+}
+
+}  // namespace
+
+struct nats_transport::impl {
+  natsOptions* options = nullptr;
+  natsConnection* connection = nullptr;
+  std::mutex subscriptions_mutex;
+  std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
+
+  ~impl() {
+    for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
+    if (connection != nullptr) {
+      natsConnection_Close(connection);
+      natsConnection_Destroy(connection);
+    }
+    if (options != nullptr) natsOptions_Destroy(options);
+  }
+
+  static void deliver(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    std::shared_ptr<natsMsg> owner(msg, natsMsg_Destroy);
+    const char* reply = natsMsg_GetReply(msg);
+    incoming_message in{natsMsg_GetSubject(msg), reply != nullptr ? reply : "",
+                        shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(msg)),
+                                     static_cast<std::size_t>(natsMsg_GetDataLength(msg)))};
+    (*static_cast<handler*>(closure))(std::move(in));
+  }
+};
+
+nats_transport::nats_transport(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+nats_transport::~nats_transport() = default;
+
+outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_options& o) {
+  if (o.servers.empty()) return error{error_code::bad_request, "nats: no servers configured"};
+  auto p = std::make_unique<impl>();
+  natsStatus s = natsOptions_Create(&p->options);
+  if (s != NATS_OK) return to_error(s, "nats: cannot create options");
+  std::vector<const char*> urls;
+  for (const auto& url : o.servers) urls.push_back(url.c_str());
+  // The transport object's address is only known after construction: set callbacks below.
+  auto transport = std::unique_ptr<nats_transport>(new nats_transport(std::move(p)));
+  natsOptions* opts = transport->impl_->options;
+  if ((s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()))) != NATS_OK ||
+      (s = natsOptions_SetName(opts, o.client_name.c_str())) != NATS_OK ||
+      (s = natsOptions_SetMaxReconnect(opts, o.max_reconnect)) != NATS_OK ||
+      (s = natsOptions_SetReconnectWait(opts, o.reconnect_wait.count())) != NATS_OK ||
+      (s = natsOptions_SetTimeout(opts, o.connect_timeout.count())) != NATS_OK ||
+      (s = natsOptions_SetPingInterval(opts, o.ping_interval.count())) != NATS_OK ||
+      (s = natsOptions_SetMaxPingsOut(opts, o.max_pings_out)) != NATS_OK ||
+      // Without SendAsap nats.c buffers publishes and every reply waits ~1 ms for the flusher.
+      (s = natsOptions_SetSendAsap(opts, true)) != NATS_OK ||
+      (s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr)) != NATS_OK)
+    return to_error(s, "nats: invalid options");
+  if (o.log_events) {
+    natsOptions_SetDisconnectedCB(opts, on_disconnected, transport.get());
+    natsOptions_SetReconnectedCB(opts, on_reconnected, transport.get());
+  }
+  s = natsConnection_Connect(&transport->impl_->connection, opts);
+  if (s != NATS_OK) {
+    std::string list;
+    for (const auto& url : o.servers) list += (list.empty() ? "" : ", ") + without_credentials(url);
+    return to_error(s, "nats: cannot connect to any of [" + list + "]");
+  }
+  return transport;
+}
+
+outcome<int> nats_transport::subscribe(const std::string& subject, const std::string& group, handler on_message) {
+  std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
+  auto h = std::make_unique<handler>(std::move(on_message));
+  natsSubscription* sub = nullptr;
+  natsStatus s = group.empty()
+                     ? natsConnection_Subscribe(&sub, impl_->connection, subject.c_str(), impl::deliver, h.get())
+                     : natsConnection_QueueSubscribe(&sub, impl_->connection, subject.c_str(), group.c_str(),
+                                                     impl::deliver, h.get());
+  if (s != NATS_OK) return to_error(s, "nats: cannot subscribe to '" + subject + "'");
+  impl_->subscriptions.emplace_back(sub, std::move(h));
+  return static_cast<int>(impl_->subscriptions.size() - 1);
+}
+
+void nats_transport::drain_subscriptions(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
+  for (auto& [sub, h] : impl_->subscriptions) natsSubscription_Drain(sub);
+  for (auto& [sub, h] : impl_->subscriptions) {
+    natsStatus s = natsSubscription_WaitForDrainCompletion(sub, timeout.count());
+    if (s != NATS_OK) log(log_level::warn, "nats: drain of a subscription did not complete: ", status_text(s));
+  }
+}
+
+std::optional<error> nats_transport::publish(const std::string& subject, std::string_view payload) {
+  natsStatus s = natsConnection_Publish(impl_->connection, subject.c_str(), payload.data(),
+                                        static_cast<int>(payload.size()));
+  if (s != NATS_OK) return to_error(s, "nats: cannot publish to '" + subject + "'");
+  return std::nullopt;
+}
+
+outcome<shared_bytes> nats_transport::request(const std::string& subject, std::string_view payload,
+                                              std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, impl_->connection, subject.c_str(), payload.data(),
+                                        static_cast<int>(payload.size()), timeout.count());
+  if (s == NATS_NO_RESPONDERS) return error{error_code::unavailable, "no node serves '" + subject + "'"};
+  if (s != NATS_OK) return to_error(s, "nats: request to '" + subject + "' failed");
+  std::shared_ptr<natsMsg> owner(reply, natsMsg_Destroy);
+  return shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(reply)),
+                      static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+}
+
+std::optional<error> nats_transport::flush(std::chrono::milliseconds timeout) {
+  natsStatus s = natsConnection_FlushTimeout(impl_->connection, timeout.count());
+  if (s != NATS_OK) return to_error(s, "nats: flush failed");
+  return std::nullopt;
+}
+
+std::size_t nats_transport::max_payload() const {
+  return static_cast<std::size_t>(natsConnection_GetMaxPayload(impl_->connection));
+}
+
+void nats_transport::close_library() { nats_CloseAndWait(2000); }
+
+std::string nats_transport::connected_server() const {
+  char buffer[512] = {0};
+  if (natsConnection_GetConnectedUrl(impl_->connection, buffer, sizeof buffer) != NATS_OK) return "(none)";
+  return without_credentials(buffer);
+}
+
+}  // namespace infermesh

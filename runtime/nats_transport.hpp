@@ -1,0 +1,77 @@
+#pragma once
+/// The NATS seam: the only part of infermesh that talks to nats.c (runtime/nats_transport.cpp includes it).
+/// Every natsStatus becomes an infermesh `error` with context here.
+///
+/// Thread-safety: `publish` and `request` may be called from any thread (nats.c connections are thread-safe).
+/// Subscription handlers run on nats.c delivery threads: they must not block (hand work to an actor).
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/outcome.hpp"
+#include "messages/shared_bytes.hpp"
+
+namespace infermesh {
+
+struct nats_options {
+  std::vector<std::string> servers{"nats://127.0.0.1:4222"};
+  std::string client_name = "infermesh";
+  int max_reconnect = 60;                                   ///< attempts per outage; -1 = forever
+  std::chrono::milliseconds reconnect_wait{250};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds ping_interval{2000};            ///< hung-server detection: interval x max_pings_out
+  int max_pings_out = 2;
+  bool log_events = true;                                   ///< log disconnects and reconnects
+};
+
+/// A message delivered to a subscription. `payload` shares the nats.c message: no copy.
+struct incoming_message {
+  std::string subject;
+  std::string reply;
+  shared_bytes payload;
+};
+
+class nats_transport {
+ public:
+  using handler = std::function<void(incoming_message&&)>;
+
+  /// Connects to the first reachable server of `options.servers`. Errors are `unavailable` with the reason.
+  static outcome<std::unique_ptr<nats_transport>> connect(const nats_options& options);
+  ~nats_transport();
+  nats_transport(const nats_transport&) = delete;
+  nats_transport& operator=(const nats_transport&) = delete;
+
+  /// Subscribes `subject` in queue group `group` (empty: plain subscription); returns a subscription id.
+  outcome<int> subscribe(const std::string& subject, const std::string& group, handler on_message);
+  /// Stops delivery of new messages on every subscription and waits (up to `timeout`) until the messages
+  /// already received have been handed to their handlers.
+  void drain_subscriptions(std::chrono::milliseconds timeout);
+
+  /// Publishes `payload` to `subject`; errors are `too_large` (over the server's max_payload) or `unavailable`.
+  std::optional<error> publish(const std::string& subject, std::string_view payload);
+  /// Request-reply: `unavailable` when no one serves `subject`, `deadline_exceeded` on timeout.
+  outcome<shared_bytes> request(const std::string& subject, std::string_view payload,
+                                std::chrono::milliseconds timeout);
+  /// Pushes buffered publishes to the server and waits for its acknowledgement.
+  std::optional<error> flush(std::chrono::milliseconds timeout);
+
+  /// The server's maximum payload in bytes.
+  std::size_t max_payload() const;
+  /// The URL currently connected to, without credentials.
+  std::string connected_server() const;
+
+  /// Releases nats.c's process-wide resources; call once at exit, after every transport is destroyed.
+  static void close_library();
+
+ private:
+  struct impl;
+  explicit nats_transport(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace infermesh

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package infermesh needs to build, test and run. Idempotent; needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libcaf-dev                               # actors (CAF 0.17.6)
+  libtorch-dev                             # TorchScript models (LibTorch 1.13, CPU)
+  libnats-dev nats-server                  # messaging (nats.c 3.4.1, nats-server 2.9.10)
+  libopencv-dev                            # image decode and preprocessing
+  libboost-dev libboost-test-dev libboost-program-options-dev
+  libmsgpack-cxx-dev nlohmann-json3-dev    # wire format: msgpack and JSON
+  libyaml-cpp-dev                          # config
+  python3-torch python3-torchvision python3-opencv python3-numpy  # model training and reference scores
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
