@@ -59,9 +59,10 @@ value from_json(const nlohmann::json& j) {
   }
 }
 
-nlohmann::json to_json(const value& v) {
+// ordered_json keeps the wire map's field order (id, ok, op, ...) in the text.
+nlohmann::ordered_json to_json(const value& v) {
   return std::visit(
-      [](const auto& x) -> nlohmann::json {
+      [](const auto& x) -> nlohmann::ordered_json {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::monostate>) {
           return nullptr;
@@ -71,11 +72,11 @@ nlohmann::json to_json(const value& v) {
         } else if constexpr (std::is_same_v<T, shared_bytes>) {
           return base64_encode(x.data(), x.size());
         } else if constexpr (std::is_same_v<T, value_array>) {
-          auto arr = nlohmann::json::array();
+          auto arr = nlohmann::ordered_json::array();
           for (const auto& item : x) arr.push_back(to_json(item));
           return arr;
         } else if constexpr (std::is_same_v<T, value_map>) {
-          auto obj = nlohmann::json::object();
+          auto obj = nlohmann::ordered_json::object();
           for (const auto& [k, item] : x) obj[k] = to_json(item);
           return obj;
         } else {
@@ -97,7 +98,7 @@ outcome<value> decode_json(const shared_bytes& payload) {
 
 std::string encode_json(const value& v) {
   // Replace invalid UTF-8 rather than throw: a label or OCR text must never make a reply unencodable.
-  return to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return to_json(v).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace infermesh

@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "runtime/log.hpp"
@@ -34,11 +35,12 @@ std::string without_credentials(std::string url) {
 }
 
 void on_disconnected(natsConnection*, void* closure) {
-  log(log_level::warn, "nats: disconnected from ", static_cast<nats_transport*>(closure)->connected_server(),
-      ", reconnecting");
+  if (!static_cast<std::atomic<bool>*>(closure)->load()) log(log_level::warn, "nats: disconnected, reconnecting");
 }
-void on_reconnected(natsConnection*, void* closure) {
-  log(log_level::info, "nats: reconnected to ", static_cast<nats_transport*>(closure)->connected_server());
+void on_reconnected(natsConnection* nc, void*) {
+  char url[512] = {0};
+  natsConnection_GetConnectedUrl(nc, url, sizeof url);
+  log(log_level::info, "nats: reconnected to ", without_credentials(url));
 }
 void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
   log(log_level::warn, "nats: asynchronous error: ", natsStatus_GetText(err));
@@ -48,12 +50,14 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
 
 struct nats_transport::impl {
   natsOptions* options = nullptr;
+  std::atomic<bool> closing{false};  // an intentional close is not a disconnect worth a warning
   natsConnection* connection = nullptr;
   std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
 
   ~impl() {
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
+    closing = true;
     if (connection != nullptr) {
       natsConnection_Close(connection);
       natsConnection_Destroy(connection);
@@ -81,7 +85,6 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
   if (s != NATS_OK) return to_error(s, "nats: cannot create options");
   std::vector<const char*> urls;
   for (const auto& url : o.servers) urls.push_back(url.c_str());
-  // The transport object's address is only known after construction: set callbacks below.
   auto transport = std::unique_ptr<nats_transport>(new nats_transport(std::move(p)));
   natsOptions* opts = transport->impl_->options;
   if ((s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()))) != NATS_OK ||
@@ -96,8 +99,8 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
       (s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr)) != NATS_OK)
     return to_error(s, "nats: invalid options");
   if (o.log_events) {
-    natsOptions_SetDisconnectedCB(opts, on_disconnected, transport.get());
-    natsOptions_SetReconnectedCB(opts, on_reconnected, transport.get());
+    natsOptions_SetDisconnectedCB(opts, on_disconnected, &transport->impl_->closing);
+    natsOptions_SetReconnectedCB(opts, on_reconnected, nullptr);
   }
   s = natsConnection_Connect(&transport->impl_->connection, opts);
   if (s != NATS_OK) {
@@ -130,9 +133,12 @@ void nats_transport::drain_subscriptions(std::chrono::milliseconds timeout) {
   }
 }
 
-std::optional<error> nats_transport::publish(const std::string& subject, std::string_view payload) {
-  natsStatus s = natsConnection_Publish(impl_->connection, subject.c_str(), payload.data(),
-                                        static_cast<int>(payload.size()));
+std::optional<error> nats_transport::publish(const std::string& subject, std::string_view payload,
+                                             const std::string& reply) {
+  natsStatus s = reply.empty() ? natsConnection_Publish(impl_->connection, subject.c_str(), payload.data(),
+                                                        static_cast<int>(payload.size()))
+                               : natsConnection_PublishRequest(impl_->connection, subject.c_str(), reply.c_str(),
+                                                               payload.data(), static_cast<int>(payload.size()));
   if (s != NATS_OK) return to_error(s, "nats: cannot publish to '" + subject + "'");
   return std::nullopt;
 }

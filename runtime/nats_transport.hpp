@@ -52,8 +52,9 @@ class nats_transport {
   /// already received have been handed to their handlers.
   void drain_subscriptions(std::chrono::milliseconds timeout);
 
-  /// Publishes `payload` to `subject`; errors are `too_large` (over the server's max_payload) or `unavailable`.
-  std::optional<error> publish(const std::string& subject, std::string_view payload);
+  /// Publishes `payload` to `subject` (with `reply` as its reply subject when not empty); errors are
+  /// `too_large` (over the server's max_payload) or `unavailable`.
+  std::optional<error> publish(const std::string& subject, std::string_view payload, const std::string& reply = "");
   /// Request-reply: `unavailable` when no one serves `subject`, `deadline_exceeded` on timeout.
   outcome<shared_bytes> request(const std::string& subject, std::string_view payload,
                                 std::chrono::milliseconds timeout);

@@ -11,7 +11,7 @@ packages=(
   libboost-dev libboost-test-dev libboost-program-options-dev
   libmsgpack-cxx-dev nlohmann-json3-dev    # wire format: msgpack and JSON
   libyaml-cpp-dev                          # config
-  python3-torch python3-torchvision python3-opencv python3-numpy  # model training and reference scores
+  python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores
 )
 
 sudo_cmd=()

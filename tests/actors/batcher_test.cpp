@@ -1,0 +1,129 @@
+#include <boost/test/unit_test.hpp>
+
+#include "actors/batcher.hpp"
+#include "actors/model_actor.hpp"
+#include "actors/preprocessor.hpp"
+#include "models/synthetic_model.hpp"
+#include "support/node_process.hpp"
+
+using namespace infermesh;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto model_latency = 30ms;  // long enough that requests pile up behind a running batch
+constexpr std::size_t max_batch = 4;
+
+struct batcher_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  std::shared_ptr<synthetic_model> model;
+  model_actor model_handle;
+  caf::actor pool;
+  batcher_actor batcher;
+
+  explicit batcher_fixture(std::size_t capacity = 64) {
+    model_config mc;
+    mc.name = "synthetic";
+    mc.labels = {"a", "b", "c"};
+    mc.synthetic.latency = model_latency;
+    mc.input.width = mc.input.height = 32;
+    model = std::make_shared<synthetic_model>(mc);
+    model_handle = spawn_model_actor(sys, model);
+    pool = spawn_preprocessor_pool(sys, 2);
+    batcher = spawn_batcher(sys, {"synthetic", {max_batch, 1ms, capacity}, mc.input, model_handle, pool});
+  }
+  ~batcher_fixture() {
+    for (auto a : {caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model_handle), pool})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  infer_job job(const std::string& image_bytes, steady_time deadline = steady_time::max()) {
+    return {shared_bytes::copy_of(image_bytes), 0, std::chrono::steady_clock::now(), deadline};
+  }
+
+  /// Sends every job at once and collects one reply per job.
+  std::vector<item_result> run_all(const std::vector<infer_job>& jobs) {
+    caf::scoped_actor self{sys};
+    for (const auto& j : jobs) self->send(batcher, infer_atom::value, j);
+    std::vector<item_result> out;
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      self->receive([&](item_result& r) { out.push_back(std::move(r)); },
+                    caf::after(std::chrono::seconds(30)) >> [&] { BOOST_FAIL("no reply within 30 s"); });
+    return out;
+  }
+};
+
+const std::string& sample_jpeg() {
+  static const std::string bytes = test::read_file(test::sample_image("receipt.jpg"));
+  return bytes;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(batcher)
+
+BOOST_FIXTURE_TEST_CASE(answers_every_request_once_and_batches_those_that_queue_behind_a_running_batch,
+                        batcher_fixture) {
+  constexpr int requests = 12;
+  auto results = run_all(std::vector<infer_job>(requests, job(sample_jpeg())));
+  BOOST_TEST(results.size() == static_cast<std::size_t>(requests));
+  int largest = 0;
+  for (const auto& r : results) {
+    BOOST_TEST(!r.failure.has_value());
+    BOOST_TEST(r.scores.size() == 3u);
+    BOOST_TEST(r.batch_size <= static_cast<int>(max_batch));
+    largest = std::max(largest, r.batch_size);
+  }
+  BOOST_TEST(largest > 1);
+  caf::scoped_actor self{sys};
+  self->request(batcher, 5s, stats_atom::value).receive(
+      [&](const batcher_stats& s) {
+        BOOST_TEST(s.requests == static_cast<std::uint64_t>(requests));
+        BOOST_TEST(s.batched_items == static_cast<std::uint64_t>(requests));
+        BOOST_TEST(s.batches < static_cast<std::uint64_t>(requests));
+      },
+      [](const caf::error&) { BOOST_FAIL("no stats"); });
+}
+
+BOOST_AUTO_TEST_CASE(refuses_with_overloaded_at_once_when_the_queue_is_full) {
+  constexpr std::size_t capacity = 2;
+  batcher_fixture f(capacity);
+  auto results = f.run_all(std::vector<infer_job>(8, f.job(sample_jpeg())));
+  int overloaded = 0, ok = 0;
+  for (const auto& r : results) {
+    if (!r.failure) ++ok;
+    else if (r.failure->code == error_code::overloaded) ++overloaded;
+  }
+  BOOST_TEST(overloaded > 0);
+  BOOST_TEST(ok >= static_cast<int>(capacity));
+  BOOST_TEST(ok + overloaded == 8);
+}
+
+BOOST_FIXTURE_TEST_CASE(answers_undecodable_images_with_unsupported_media_and_keeps_serving, batcher_fixture) {
+  auto results = run_all({job("this is not an image"), job(sample_jpeg().substr(0, 100)), job(sample_jpeg())});
+  std::map<std::string, int> codes;
+  for (const auto& r : results) ++codes[r.failure ? std::string(to_string(r.failure->code)) : "ok"];
+  BOOST_TEST(codes["unsupported_media"] == 2);
+  BOOST_TEST(codes["ok"] == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(drops_a_request_whose_deadline_passed_before_compute, batcher_fixture) {
+  const auto already_due = std::chrono::steady_clock::now();
+  auto results = run_all({job(sample_jpeg()), job(sample_jpeg(), already_due)});
+  std::map<std::string, int> codes;
+  for (const auto& r : results) ++codes[r.failure ? std::string(to_string(r.failure->code)) : "ok"];
+  BOOST_TEST(codes["deadline_exceeded"] == 1);
+  BOOST_TEST(codes["ok"] == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(fails_a_whole_batch_with_internal_when_the_model_fails_and_serves_the_next, batcher_fixture) {
+  model->fail_next(1);
+  auto failed = run_all({job(sample_jpeg())});
+  BOOST_REQUIRE(failed.at(0).failure.has_value());
+  BOOST_TEST(to_string(failed.at(0).failure->code) == "internal");
+  auto next = run_all({job(sample_jpeg())});
+  BOOST_TEST(!next.at(0).failure.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,131 @@
+#include <boost/test/unit_test.hpp>
+
+#include <mutex>
+
+#include "actors/batcher.hpp"
+#include "actors/model_actor.hpp"
+#include "actors/preprocessor.hpp"
+#include "actors/router.hpp"
+#include "messages/codec.hpp"
+#include "models/synthetic_model.hpp"
+#include "support/node_process.hpp"
+
+using namespace infermesh;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Collects what the router publishes; the router's publish function is its only way out.
+struct published {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::pair<std::string, std::string>> messages;
+
+  void add(const std::string& subject, std::string_view payload) {
+    std::lock_guard<std::mutex> g(mutex);
+    messages.emplace_back(subject, std::string(payload));
+    changed.notify_all();
+  }
+  /// Waits (bounded) for `n` messages and decodes the n-th reply.
+  reply nth(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    BOOST_REQUIRE(changed.wait_for(lock, 30s, [&] { return messages.size() >= n; }));
+    auto r = decode_reply(shared_bytes::copy_of(messages[n - 1].second));
+    BOOST_REQUIRE(r);
+    return *r;
+  }
+};
+
+struct router_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  published out;
+  std::vector<caf::actor> actors;
+  caf::actor router;
+
+  router_fixture() {
+    model_config mc;
+    mc.name = "synthetic";
+    mc.labels = {"dark", "mid", "bright"};
+    mc.synthetic.latency = 1ms;
+    mc.input.width = mc.input.height = 32;
+    auto model = spawn_model_actor(sys, std::make_shared<synthetic_model>(mc));
+    auto pool = spawn_preprocessor_pool(sys, 1);
+    auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool});
+    router_setup setup;
+    setup.node_name = "router-test";
+    setup.routes["classify"] = route{batcher, "synthetic", "7", mc.labels};
+    setup.limits = {1u << 20, 1u << 20};
+    setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
+    router = spawn_router(sys, std::move(setup));
+    actors = {router, caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model), pool};
+  }
+  ~router_fixture() {
+    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  void incoming(const std::string& op, const std::string& payload, const std::string& reply_to = "inbox") {
+    caf::anon_send(router, incoming_atom::value, op, shared_bytes::copy_of(payload), reply_to);
+  }
+};
+
+std::string request_for(const std::string& file, encoding enc, const std::string& id = "") {
+  request r;
+  r.id = id;
+  r.image = shared_bytes::copy_of(test::read_file(test::sample_image(file)));
+  return encode_request(r, enc);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(router, router_fixture)
+
+BOOST_AUTO_TEST_CASE(answers_a_request_on_its_reply_subject_with_labels_model_and_node) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "r1"), "_INBOX.abc");
+  auto rep = out.nth(1);
+  BOOST_TEST(out.messages[0].first == "_INBOX.abc");
+  BOOST_TEST(rep.ok);
+  BOOST_TEST(rep.id == "r1");
+  BOOST_TEST(rep.node == "router-test");
+  BOOST_TEST(rep.models.at(0).version == "7");
+  const auto* label = rep.result.find("doc_type")->get_if<std::string>();
+  BOOST_REQUIRE(label != nullptr);
+  BOOST_TEST((*label == "dark" || *label == "mid" || *label == "bright"));
+  BOOST_TEST(rep.time.total_ms >= rep.time.compute_ms);
+}
+
+BOOST_AUTO_TEST_CASE(answers_in_the_encoding_of_the_request) {
+  incoming("classify", request_for("receipt.jpg", encoding::json));
+  out.nth(1);
+  BOOST_TEST(out.messages[0].second.front() == '{');
+}
+
+BOOST_AUTO_TEST_CASE(generates_an_id_when_the_client_sent_none) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack));
+  BOOST_TEST(out.nth(1).id.rfind("router-test-", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_an_op_it_has_no_model_for_with_not_found) {
+  incoming("ocr", request_for("receipt.jpg", encoding::msgpack, "x"));
+  auto rep = out.nth(1);
+  BOOST_TEST(!rep.ok);
+  BOOST_TEST(to_string(rep.failure->code) == "not_found");
+  BOOST_TEST(rep.failure->message.find("'ocr'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_image_path_which_is_off_by_default) {
+  request r;
+  r.image_path = "/etc/passwd";
+  incoming("classify", encode_request(r, encoding::msgpack));
+  auto rep = out.nth(1);
+  BOOST_TEST(to_string(rep.failure->code) == "bad_request");
+  BOOST_TEST(rep.failure->message.find("image_path") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(answers_unavailable_once_draining) {
+  caf::anon_send(router, drain_atom::value);
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack));
+  BOOST_TEST(to_string(out.nth(1).failure->code) == "unavailable");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

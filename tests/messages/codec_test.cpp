@@ -1,0 +1,217 @@
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+
+#include "messages/codec.hpp"
+
+using namespace infermesh;
+
+namespace {
+
+const decode_limits limits{1u << 20, 1u << 19};  // 1 MiB payload, 512 KiB image: small enough to test both
+
+shared_bytes bytes(const std::string& s) { return shared_bytes::copy_of(s); }
+
+outcome<request> decode(const value& v, encoding enc) { return decode_request(bytes(encode_value(v, enc)), limits); }
+
+void expect_error(const outcome<request>& r, error_code code, const std::string& mentions) {
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(to_string(r.err().code) == to_string(code));
+  BOOST_TEST(r.err().message.find(mentions) != std::string::npos, "message '" << r.err().message << "' names '"
+                                                                              << mentions << "'");
+}
+
+const shared_bytes png_magic = bytes("\x89PNG\r\n\x1a\n....");
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(codec)
+
+BOOST_AUTO_TEST_CASE(detects_json_by_its_first_byte_and_msgpack_otherwise) {
+  BOOST_TEST((detect_encoding(bytes("{\"id\":1}")) == encoding::json));
+  BOOST_TEST((detect_encoding(bytes("\x81\xa2id")) == encoding::msgpack));
+  BOOST_TEST((detect_encoding(bytes("")) == encoding::msgpack));
+}
+
+BOOST_AUTO_TEST_CASE(round_trips_every_request_field_in_both_encodings) {
+  request in;
+  in.id = "req-1";
+  in.image = png_magic;
+  in.doc_type = "invoice";
+  in.auto_rotate = false;
+  in.max_pages = 3;
+  in.deadline_ms = 2500;
+  in.priority = -7;
+  in.reply_to = "_INBOX.x";
+  for (auto enc : {encoding::msgpack, encoding::json}) {
+    auto out = decode_request(bytes(encode_request(in, enc)), limits);
+    BOOST_REQUIRE(out);
+    BOOST_TEST(out->id == "req-1");
+    BOOST_TEST(out->image.view() == png_magic.view());
+    BOOST_TEST(out->doc_type.value() == "invoice");
+    BOOST_TEST(out->auto_rotate == false);
+    BOOST_TEST(out->max_pages == 3);
+    BOOST_TEST(out->deadline_ms.value() == 2500);
+    BOOST_TEST(out->priority == -7);
+    BOOST_TEST(out->reply_to.value() == "_INBOX.x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(msgpack_image_bytes_are_a_view_of_the_payload_not_a_copy) {
+  request in;
+  in.image = png_magic;
+  const auto payload = bytes(encode_request(in, encoding::msgpack));
+  auto out = decode_request(payload, limits);
+  BOOST_REQUIRE(out);
+  BOOST_TEST((out->image.data() >= payload.data() && out->image.data() < payload.data() + payload.size()));
+}
+
+BOOST_AUTO_TEST_CASE(applies_protocol_defaults_for_absent_fields) {
+  auto out = decode(value_map{{"image", png_magic}}, encoding::msgpack);
+  BOOST_REQUIRE(out);
+  BOOST_TEST(out->id.empty());
+  BOOST_TEST(out->auto_rotate);
+  BOOST_TEST(out->max_pages == 10);
+  BOOST_TEST(!out->deadline_ms.has_value());
+  BOOST_TEST(out->priority == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ignores_unknown_fields_from_newer_clients) {
+  BOOST_TEST(bool(decode(value_map{{"image", png_magic}, {"future_field", value_array{1, 2}}}, encoding::msgpack)));
+}
+
+BOOST_AUTO_TEST_CASE(names_the_field_that_has_the_wrong_type) {
+  expect_error(decode(value_map{{"image", png_magic}, {"priority", "high"}}, encoding::json), error_code::bad_request,
+               "'priority'");
+  expect_error(decode(value_map{{"image", png_magic}, {"id", 5}}, encoding::msgpack), error_code::bad_request, "'id'");
+  expect_error(decode(value_map{{"image", 42}}, encoding::msgpack), error_code::bad_request, "'image'");
+  expect_error(decode(value_map{{"image", png_magic}, {"auto_rotate", "yes"}}, encoding::msgpack),
+               error_code::bad_request, "'auto_rotate'");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_out_of_range_numbers) {
+  expect_error(decode(value_map{{"image", png_magic}, {"deadline_ms", -5}}, encoding::msgpack),
+               error_code::bad_request, "'deadline_ms'");
+  expect_error(decode(value_map{{"image", png_magic}, {"max_pages", 0}}, encoding::json), error_code::bad_request,
+               "'max_pages'");
+  expect_error(decode(value_map{{"image", png_magic}, {"priority", std::int64_t{1} << 40}}, encoding::msgpack),
+               error_code::bad_request, "'priority'");
+}
+
+BOOST_AUTO_TEST_CASE(requires_exactly_one_of_image_and_image_path) {
+  expect_error(decode(value_map{{"id", "x"}}, encoding::msgpack), error_code::bad_request, "exactly one");
+  expect_error(decode(value_map{{"image", png_magic}, {"image_path", "/x.png"}}, encoding::msgpack),
+               error_code::bad_request, "exactly one");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_an_empty_image_and_an_image_over_the_limit) {
+  expect_error(decode(value_map{{"image", bytes("")}}, encoding::msgpack), error_code::bad_request, "empty");
+  const std::string big(limits.max_image_bytes + 1, 'x');
+  expect_error(decode(value_map{{"image", bytes(big)}}, encoding::msgpack), error_code::too_large, "'image'");
+  expect_error(decode(value_map{{"image", bytes(big)}}, encoding::json), error_code::too_large, "'image'");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_payload_over_the_limit_before_parsing_it) {
+  const std::string huge(limits.max_payload_bytes + 1, '{');
+  expect_error(decode_request(bytes(huge), limits), error_code::too_large, "payload");
+}
+
+BOOST_AUTO_TEST_CASE(json_image_must_be_valid_base64) {
+  expect_error(decode_request(bytes(R"({"image": "not base64!"})"), limits), error_code::bad_request, "base64");
+}
+
+BOOST_AUTO_TEST_CASE(answers_malformed_payloads_with_bad_request) {
+  const std::vector<std::string> garbage = {
+      "{\"image\": ",                        // truncated JSON
+      "{'image': 1}",                        // not JSON
+      std::string("\x82\xa2id", 4),          // msgpack map that ends early
+      "[1,2,3]",                             // msgpack fixarray-looking text: not a map
+      std::string("\x81\x01\x02", 3),        // msgpack map with an integer key
+      std::string("\xd4\x01\x00", 3),        // msgpack ext type
+      std::string("\x80\x80", 2),            // a map followed by trailing bytes
+      "\xc1",                                // msgpack's never-used byte
+  };
+  for (const auto& g : garbage) {
+    auto r = decode_request(bytes(g), limits);
+    BOOST_TEST(!r);
+    if (!r) BOOST_TEST(to_string(r.err().code) == "bad_request");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(refuses_size_claims_it_cannot_back_without_allocating_them) {
+  // array32 / map32 / bin32 headers claiming 4 billion elements or bytes in a 5-byte payload
+  for (const char* head : {"\xdd\xff\xff\xff\xff", "\xdf\xff\xff\xff\xff", "\xc6\xff\xff\xff\xff"}) {
+    auto r = decode_request(bytes(std::string(head, 5)), limits);
+    BOOST_TEST(!r);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(refuses_deep_nesting_in_both_encodings) {
+  const std::string deep_msgpack(100000, '\x91');  // fixarray of one element, 100k deep
+  BOOST_TEST(!decode_request(bytes(deep_msgpack), limits));
+  const std::string deep_json = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto r = decode_request(bytes(deep_json), limits);
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.err().message.find("nested") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(survives_random_and_mutated_payloads) {
+  // Deterministic fuzzing: random bytes, and valid requests with random bytes flipped or cut.
+  std::mt19937 rng(20261123);
+  request valid;
+  valid.id = "fuzz";
+  valid.image = png_magic;
+  valid.deadline_ms = 100;
+  const std::string seeds[] = {encode_request(valid, encoding::msgpack), encode_request(valid, encoding::json)};
+  constexpr int rounds = 20000;
+  int decoded = 0;
+  for (int i = 0; i < rounds; ++i) {
+    std::string p;
+    if (i % 3 == 0) {
+      p.resize(rng() % 64);
+      for (auto& c : p) c = static_cast<char>(rng());
+    } else {
+      p = seeds[i % 2];
+      for (int k = 0, n = 1 + rng() % 4; k < n; ++k) p[rng() % p.size()] = static_cast<char>(rng());
+      if (rng() % 4 == 0) p.resize(rng() % p.size());
+    }
+    decoded += bool(decode_request(bytes(p), limits));
+  }
+  BOOST_TEST_MESSAGE(decoded << " of " << rounds << " fuzzed payloads still decoded");
+  BOOST_TEST(decoded < rounds);
+}
+
+BOOST_AUTO_TEST_CASE(round_trips_a_reply_with_result_error_timing_and_models) {
+  reply ok;
+  ok.id = "a";
+  ok.ok = true;
+  ok.op = "classify";
+  ok.result = value_map{{"doc_type", "invoice"}, {"confidence", 0.9}};
+  ok.time = {1.5, 2.5, 4.0, 3};
+  ok.node = "n1";
+  ok.models = {{"m", "2"}};
+  for (auto enc : {encoding::msgpack, encoding::json}) {
+    auto back = decode_reply(bytes(encode_reply(ok, enc)));
+    BOOST_REQUIRE(back);
+    BOOST_TEST(back->ok);
+    BOOST_TEST(back->id == "a");
+    BOOST_TEST(*back->result.find("doc_type")->get_if<std::string>() == "invoice");
+    BOOST_TEST(back->time.compute_ms == 2.5);
+    BOOST_TEST(back->time.batch_size == 3);
+    BOOST_TEST(back->models.at(0).version == "2");
+    BOOST_TEST(!back->failure.has_value());
+  }
+  auto failed = reply::failed("b", "classify", error_code::overloaded, "queue full");
+  auto back = decode_reply(bytes(encode_reply(failed, encoding::json)));
+  BOOST_REQUIRE(back);
+  BOOST_TEST(!back->ok);
+  BOOST_TEST(to_string(back->failure->code) == "overloaded");
+  BOOST_TEST(back->result.is_null());
+}
+
+BOOST_AUTO_TEST_CASE(json_reply_keeps_the_wire_field_order) {
+  auto text = encode_reply(reply::failed("x", "classify", error_code::internal, "m"), encoding::json);
+  BOOST_TEST(text.rfind(R"({"id":"x","ok":false,"op":"classify")", 0) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

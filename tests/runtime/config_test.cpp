@@ -1,0 +1,115 @@
+#include <boost/test/unit_test.hpp>
+
+#include "runtime/config.hpp"
+
+using namespace infermesh;
+
+namespace {
+
+const std::string base = std::string(INFERMESH_SOURCE_DIR) + "/cluster-config";
+
+const std::string valid = R"(
+node: {name: n1}
+models:
+  - name: m
+    op: classify
+    path: ../models/sample-classifier/model.pt
+    labels_file: ../models/sample-classifier/labels.txt
+)";
+
+/// Parses `yaml` and requires an error whose message names `key`.
+void expect_error_naming(const std::string& yaml, const std::string& key) {
+  auto c = parse_config(yaml, base, "test.yaml");
+  BOOST_REQUIRE_MESSAGE(!c, "expected an error naming " << key);
+  BOOST_TEST(c.err().message.find(key) != std::string::npos, "'" << c.err().message << "' names '" << key << "'");
+  BOOST_TEST(c.err().message.find("test.yaml") != std::string::npos);
+}
+
+std::string with(const std::string& extra_model_lines) { return valid + extra_model_lines; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(the_embedded_default_is_valid_and_serves_classify_on_cpu) {
+  auto c = load_embedded_default_config();
+  BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
+  BOOST_TEST(c->models.size() == 1u);
+  BOOST_TEST(c->models[0].model.op == "classify");
+  BOOST_TEST(c->models[0].model.device == "cpu");
+  BOOST_TEST(c->models[0].model.labels.size() == 5u);
+  BOOST_TEST(c->nats.servers.at(0) == "nats://127.0.0.1:4222");
+}
+
+BOOST_AUTO_TEST_CASE(the_shipped_file_equals_the_embedded_default) {
+  auto file = load_config_file(base + "/single-node.yaml");
+  auto embedded = load_embedded_default_config();
+  BOOST_REQUIRE(file);
+  BOOST_REQUIRE(embedded);
+  BOOST_TEST(file->models[0].model.path == embedded->models[0].model.path);
+  BOOST_TEST(file->models[0].batching.max_batch_size == embedded->models[0].batching.max_batch_size);
+}
+
+BOOST_AUTO_TEST_CASE(resolves_relative_paths_against_the_config_folder_and_applies_defaults) {
+  auto c = parse_config(valid, base, "test.yaml");
+  BOOST_REQUIRE(c);
+  const auto& m = c->models[0];
+  BOOST_TEST(m.model.path == std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier/model.pt");
+  BOOST_TEST(m.batching.max_batch_size == 8u);
+  BOOST_TEST(m.batching.queue_capacity == 256u);
+  BOOST_TEST(m.model.threads == 1);
+  BOOST_TEST(c->default_deadline.count() == 10000);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_errors_that_name_the_key) {
+  expect_error_naming(valid + "bogus: 1\n", "bogus");
+  expect_error_naming(with("    batching: {max_batch: 4}\n"), "models[0].batching.max_batch");
+  expect_error_naming("node: {nmae: x}\n" + valid.substr(valid.find("models")), "node.nmae");
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_key) {
+  expect_error_naming(with("    batching: {max_batch_size: 0}\n"), "models[0].batching.max_batch_size");
+  expect_error_naming(with("    batching: {max_batch_size: lots}\n"), "max_batch_size");
+  expect_error_naming(with("    batching: {max_batch_size: 16, queue_capacity: 4}\n"), "queue_capacity");
+  expect_error_naming(with("    device: tpu\n"), "models[0].device");
+  expect_error_naming(with("    input: {color: cmyk}\n"), "models[0].input.color");
+  expect_error_naming(with("    input: {std: [1, 0, 1]}\n"), "models[0].input.std[1]");
+  expect_error_naming(with("    input: {mean: [1, 2]}\n"), "models[0].input.mean");
+  expect_error_naming(with("    threads: -2\n"), "models[0].threads");
+}
+
+BOOST_AUTO_TEST_CASE(missing_required_keys_and_files_are_named) {
+  expect_error_naming("node: {name: x}\n", "models");
+  expect_error_naming("models:\n  - name: m\n    path: x.pt\n    labels: [a]\n", "models[0].op");
+  expect_error_naming("models:\n  - name: m\n    op: classify\n    path: missing.pt\n    labels: [a]\n",
+                      "models[0].path");
+  expect_error_naming("models:\n  - name: m\n    op: classify\n    backend: synthetic\n", "models[0].labels");
+  expect_error_naming(
+      "models:\n  - name: m\n    op: classify\n    backend: synthetic\n    labels_file: nowhere.txt\n",
+      "models[0].labels_file");
+}
+
+BOOST_AUTO_TEST_CASE(two_models_for_one_op_or_with_one_name_are_refused) {
+  const std::string two = valid + "  - name: m2\n    op: classify\n    backend: synthetic\n    labels: [a]\n";
+  expect_error_naming(two, "models[1].op");
+}
+
+BOOST_AUTO_TEST_CASE(an_op_no_model_can_serve_yet_is_refused) {
+  expect_error_naming("models:\n  - name: m\n    op: ocr\n    backend: synthetic\n    labels: [a]\n",
+                      "models[0].op");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_yaml_is_reported_with_its_position) {
+  auto c = parse_config("models: [\n  - {", base, "broken.yaml");
+  BOOST_REQUIRE(!c);
+  BOOST_TEST(c.err().message.find("broken.yaml") != std::string::npos);
+  BOOST_TEST(c.err().message.find("line") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_config_file_is_reported) {
+  auto c = load_config_file("/nonexistent/node.yaml");
+  BOOST_REQUIRE(!c);
+  BOOST_TEST(c.err().message.find("/nonexistent/node.yaml") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,54 @@
+#pragma once
+/// A test client: a real NATS connection (through the runtime's transport) plus helpers to build requests.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+#include <string>
+
+#include "runtime/request_client.hpp"
+
+namespace infermesh::test {
+
+class client {
+ public:
+  explicit client(const std::string& nats_url);
+  /// Sends `req` to `op` and waits for the reply (msgpack unless `enc` says otherwise).
+  reply send(const std::string& op, const request& req, encoding enc = encoding::msgpack,
+             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  /// Sends raw payload bytes to `op`'s subject and decodes the reply.
+  reply send_raw(const std::string& op, const std::string& payload,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  nats_transport& transport() { return *transport_; }
+
+ private:
+  std::unique_ptr<nats_transport> transport_;
+};
+
+/// A request carrying the bytes of `path`.
+request image_request(const std::string& path, const std::string& id = "");
+
+}  // namespace infermesh::test
+
+namespace infermesh::test {
+
+/// Collects every message published to one subject (a plain subscription), for counting replies.
+class reply_collector {
+ public:
+  reply_collector(nats_transport& transport, const std::string& subject);
+  /// Waits until at least `n` messages arrived; false after `timeout`.
+  bool wait_for(std::size_t n, std::chrono::milliseconds timeout);
+  /// Decoded replies received so far.
+  std::vector<reply> replies();
+
+ private:
+  struct inbox {  // shared with the subscription's handler, which may outlive this collector
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::string> payloads;
+  };
+  std::shared_ptr<inbox> inbox_ = std::make_shared<inbox>();
+};
+
+}  // namespace infermesh::test

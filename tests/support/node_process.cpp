@@ -1,0 +1,73 @@
+#include "support/node_process.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/nats_server.hpp"
+
+namespace infermesh::test {
+namespace {
+
+std::string model_dir() { return std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier"; }
+
+}  // namespace
+
+std::string sample_image(const std::string& file) { return model_dir() + "/samples/" + file; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string sample_classifier_config(const std::string& batching_yaml, const std::string& node_yaml) {
+  return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
+         "models:\n"
+         "  - name: doc-layout-sample\n"
+         "    op: classify\n"
+         "    path: " + model_dir() + "/model.pt\n"
+         "    labels_file: " + model_dir() + "/labels.txt\n"
+         "    input: {width: 128, height: 128, color: rgb, resize: linear,\n"
+         "            mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n"
+         "    batching: {" + batching_yaml + "}\n";
+}
+
+std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml) {
+  return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
+         "models:\n"
+         "  - name: synthetic\n"
+         "    op: classify\n"
+         "    backend: synthetic\n"
+         "    labels: [dark, mid, bright]\n"
+         "    input: {width: 32, height: 32}\n"
+         "    synthetic: {latency_us: " + std::to_string(latency_us) + "}\n"
+         "    batching: {" + batching_yaml + "}\n";
+}
+
+node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name) {
+  dir_ = make_temp_dir("infermesh-node");
+  config_ = dir_ + "/node.yaml";
+  const auto& config = config_;
+  std::ofstream(config) << config_yaml;
+  process_ = std::make_unique<child_process>(
+      name, std::vector<std::string>{INFERMESH_BINARY, "node", "--config", config, "--nats", nats_url, "--name", name});
+  if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))
+    throw std::runtime_error("node did not become ready:\n" + process_->output());
+}
+
+node_process::~node_process() {
+  process_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+std::optional<int> node_process::terminate(std::chrono::milliseconds timeout) {
+  process_->signal(SIGTERM);
+  return process_->wait_exit(timeout);
+}
+
+}  // namespace infermesh::test

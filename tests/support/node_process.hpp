@@ -1,0 +1,41 @@
+#pragma once
+/// An `infermesh node` process for integration tests: the real binary, a YAML config written to a temp folder,
+/// connected to a test nats_server. Started, waited for ("ready"), stopped by PID.
+
+#include <memory>
+#include <string>
+
+#include "support/child_process.hpp"
+
+namespace infermesh::test {
+
+/// cluster-config/single-node.yaml with absolute model paths and the given batching/limit overrides,
+/// for tests that want the real sample classifier.
+std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "");
+
+/// A config serving classify with a synthetic model of `latency_us` per batch.
+std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "");
+
+class node_process {
+ public:
+  /// Writes `config_yaml`, starts the node against `nats_url`, and waits until it logs "ready".
+  node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t");
+  ~node_process();
+
+  child_process& process() { return *process_; }
+  const std::string& config_path() const { return config_; }
+  /// SIGTERM, then the exit status (nullopt if it did not exit within `timeout`).
+  std::optional<int> terminate(std::chrono::milliseconds timeout);
+
+ private:
+  std::string dir_;
+  std::string config_;
+  std::unique_ptr<child_process> process_;
+};
+
+/// The path of a bundled sample image: models/sample-classifier/samples/<file>.
+std::string sample_image(const std::string& file);
+/// The bytes of a file.
+std::string read_file(const std::string& path);
+
+}  // namespace infermesh::test
