@@ -77,7 +77,11 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
             self->state.model_idle = true;
             const std::string why = "model '" + self->state.setup.model_name +
                                     "' failed: " + self->system().render(e);
-            for (auto& w : *members) answer(w, item_result{error{error_code::internal, why}, {}, 0, 0, size});
+            for (auto& w : *members) {
+              auto failed = item_result::failed(error_code::internal, why);
+              failed.batch_size = size;
+              answer(w, std::move(failed));
+            }
             self->state.stats.failed += members->size();
             poll(self);
           });
@@ -97,8 +101,8 @@ void poll(self_ptr self) {
   for (auto ticket : d.expired) {
     auto node = st.ready.extract(ticket);
     ++st.stats.expired;
-    answer(node.mapped(), item_result{error{error_code::deadline_exceeded,
-                                            "deadline passed while queued for model '" + st.setup.model_name + "'"}});
+    answer(node.mapped(), item_result::failed(error_code::deadline_exceeded,
+                                              "deadline passed while queued for model '" + st.setup.model_name + "'"));
   }
   if (!d.batch.empty()) run_batch(self, d.batch);
   if (d.wake_at) schedule_wake(self, *d.wake_at);
@@ -112,9 +116,9 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
         auto& st = self->state;
         if (!st.policy.try_reserve()) {
           ++st.stats.overloaded;
-          return item_result{error{error_code::overloaded,
-                                   "queue of model '" + st.setup.model_name + "' is full (capacity " +
-                                       std::to_string(st.setup.batching.queue_capacity) + ")"}};
+          return item_result::failed(error_code::overloaded,
+                                     "queue of model '" + st.setup.model_name + "' is full (capacity " +
+                                         std::to_string(st.setup.batching.queue_capacity) + ")");
         }
         ++st.stats.requests;
         auto promise = self->make_response_promise<item_result>();
@@ -127,7 +131,7 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
                   if (p.failure) {
                     s.policy.cancel_reservation();
                     ++s.stats.failed;
-                    promise.deliver(item_result{std::move(p.failure)});
+                    promise.deliver(item_result::failed(p.failure->code, std::move(p.failure->message)));
                   } else {
                     s.ready.emplace(ticket, waiting{promise, std::move(p.tensor), job.accepted});
                     s.policy.push({ticket, job.priority, clock::now(), job.deadline});
@@ -137,8 +141,8 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
                 [=](caf::error& e) mutable {
                   self->state.policy.cancel_reservation();
                   ++self->state.stats.failed;
-                  promise.deliver(item_result{
-                      error{error_code::internal, "preprocessing failed: " + self->system().render(e)}});
+                  promise.deliver(
+                      item_result::failed(error_code::internal, "preprocessing failed: " + self->system().render(e)));
                   poll(self);
                 });
         return promise;

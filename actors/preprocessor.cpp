@@ -5,7 +5,9 @@
 namespace infermesh {
 namespace {
 
-preprocess_actor::behavior_type preprocess_worker() {
+// Every spawned behaviour takes at least one argument: CAF 0.17's spawn without arguments dereferences a null
+// shared_ptr<tuple<>> (harmless in practice, but undefined behaviour that UBSan stops on).
+preprocess_actor::behavior_type preprocess_worker(std::size_t /*index*/) {
   return {
       [](prep_atom, const shared_bytes& image, const input_spec& spec) -> preprocessed {
         auto tensor = preprocess_image(image, spec);
@@ -19,7 +21,10 @@ preprocess_actor::behavior_type preprocess_worker() {
 
 caf::actor spawn_preprocessor_pool(caf::actor_system& sys, std::size_t workers) {
   use_single_threaded_image_codecs();
-  auto factory = [&sys] { return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(preprocess_worker)); };
+  auto index = std::make_shared<std::size_t>(0);
+  auto factory = [&sys, index] {
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(preprocess_worker, (*index)++));
+  };
   return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1), factory,
                                caf::actor_pool::round_robin());
 }

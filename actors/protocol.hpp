@@ -33,6 +33,12 @@ struct item_result {
   double queue_ms = 0;         ///< accepted -> batch start
   double compute_ms = 0;       ///< forward pass of its batch
   int batch_size = 0;
+
+  static item_result failed(error_code code, std::string message) {
+    item_result r;
+    r.failure = error{code, std::move(message)};
+    return r;
+  }
 };
 
 /// A preprocessing worker's answer: the model input tensor of one image, or why there is none.

@@ -84,19 +84,21 @@ void handle(caf::stateful_actor<router_state>* self, const std::string& op, cons
           });
 }
 
+caf::behavior router_behavior(caf::stateful_actor<router_state>* self, router_setup setup) {
+  self->state.setup = std::move(setup);
+  return {
+      [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
+        handle(self, op, payload, reply_subject);
+      },
+      [=](drain_atom) { self->state.draining = true; },
+      [=](stats_atom) { return self->state.stats; },
+  };
+}
+
 }  // namespace
 
 caf::actor spawn_router(caf::actor_system& sys, router_setup setup) {
-  return sys.spawn([setup = std::move(setup)](caf::stateful_actor<router_state>* self) mutable -> caf::behavior {
-    self->state.setup = std::move(setup);
-    return {
-        [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
-          handle(self, op, payload, reply_subject);
-        },
-        [=](drain_atom) { self->state.draining = true; },
-        [=](stats_atom) { return self->state.stats; },
-    };
-  });
+  return sys.spawn(router_behavior, std::move(setup));
 }
 
 }  // namespace infermesh

@@ -2,7 +2,9 @@
 //
 //   infermesh node [--config FILE] [--nats URL]... [--name NAME]
 //   infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...
+//   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <pthread.h>
 
 #include "messages/codec.hpp"
+#include "runtime/load_client.hpp"
 #include "runtime/log.hpp"
 #include "runtime/node.hpp"
 #include "runtime/request_client.hpp"
@@ -30,7 +33,10 @@ const char* usage_text =
     "  infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...\n"
     "      Send FILE (PNG/JPEG) to op OP (classify) and print the reply as JSON. --json sends a JSON request\n"
     "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
-    "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n";
+    "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
+    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...\n"
+    "      Closed-loop load (default 64 clients for 10 s): prints sent/answered/lost, latency percentiles and the\n"
+    "      batch sizes the node reported. Exit status 1 if any request got no reply.\n";
 
 int usage(const std::string& problem) {
   std::cerr << "infermesh: " << problem << "\n" << usage_text;
@@ -87,6 +93,22 @@ std::optional<long long> number_option(const args& a, const std::string& key, st
   return std::nullopt;
 }
 
+/// NATS options of the client commands: --nats, else $INFERMESH_NATS_URL, else the local default.
+nats_options client_nats_options(const args& a) {
+  nats_options opts;
+  opts.log_events = false;
+  opts.max_reconnect = 5;
+  if (auto servers = all_of(a, "nats"); !servers.empty()) opts.servers = servers;
+  else if (const char* env = std::getenv("INFERMESH_NATS_URL"); env != nullptr && *env) opts.servers = {env};
+  return opts;
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 int run_node(int argc, char** argv) {
   std::string problem;
   auto a = parse_args(argc, argv, 2, {"config", "nats", "name"}, {}, problem);
@@ -137,25 +159,19 @@ int run_request(int argc, char** argv) {
   auto priority = number_option(*a, "priority", problem);
   if (!problem.empty()) return usage(problem);
 
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return usage("cannot read '" + file + "'");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = read_whole_file(file);
+  if (!bytes) return usage("cannot read '" + file + "'");
 
   request req;
   if (auto ids = all_of(*a, "id"); !ids.empty()) req.id = ids.back();
-  req.image = shared_bytes::from_vector(std::move(bytes));
+  req.image = shared_bytes::copy_of(*bytes);
   req.deadline_ms = deadline;
   if (priority) req.priority = *priority;
   const bool json = std::find(a->flags.begin(), a->flags.end(), "json") != a->flags.end();
 
-  nats_options opts;
-  opts.log_events = false;
-  opts.max_reconnect = 5;
-  if (auto servers = all_of(*a, "nats"); !servers.empty()) opts.servers = servers;
-  else if (const char* env = std::getenv("INFERMESH_NATS_URL"); env != nullptr && *env) opts.servers = {env};
   int status = exit_usage;
   {
-    auto transport = nats_transport::connect(opts);
+    auto transport = nats_transport::connect(client_nats_options(*a));
     if (!transport) {
       std::cerr << "infermesh: " << transport.err().message << "\n";
     } else {
@@ -164,6 +180,40 @@ int run_request(int argc, char** argv) {
       // The reply as one line of JSON, whatever the request's encoding.
       std::cout << encode_reply(rep, encoding::json) << "\n";
       status = rep.ok ? exit_ok : exit_error_reply;
+    }
+  }
+  nats_transport::close_library();
+  return status;
+}
+
+int run_load_command(int argc, char** argv) {
+  std::string problem;
+  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats"}, {}, problem);
+  if (!a) return usage(problem);
+  if (a->positional.size() != 2) return usage("load needs OP and FILE");
+  load_options options;
+  options.op = a->positional[0];
+  options.image_path = a->positional[1];
+  auto clients = number_option(*a, "clients", problem);
+  auto seconds = number_option(*a, "seconds", problem);
+  auto timeout = number_option(*a, "timeout-ms", problem);
+  if (!problem.empty()) return usage(problem);
+  if (clients) options.clients = static_cast<int>(std::clamp(*clients, 1LL, 4096LL));
+  if (seconds) options.duration = std::chrono::seconds(std::clamp(*seconds, 1LL, 86400LL));
+  if (timeout) options.timeout = std::chrono::milliseconds(*timeout);
+  auto image = read_whole_file(options.image_path);
+  if (!image) return usage("cannot read '" + options.image_path + "'");
+  int status = exit_usage;
+  {
+    auto transport = nats_transport::connect(client_nats_options(*a));
+    if (!transport) {
+      std::cerr << "infermesh: " << transport.err().message << "\n";
+    } else {
+      std::cout << "load: " << options.clients << " clients, " << options.duration.count() / 1000 << " s, op "
+                << options.op << ", " << options.image_path << std::endl;
+      auto report = run_load(**transport, options, *image);
+      std::cout << format_report(report);
+      status = report.lost == 0 ? exit_ok : exit_error_reply;
     }
   }
   nats_transport::close_library();
@@ -179,6 +229,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "node") return run_node(argc, argv);
   if (command == "request") return run_request(argc, argv);
+  if (command == "load") return run_load_command(argc, argv);
   if (command == "--help" || command == "help" || command == "-h") {
     std::cout << usage_text;
     return exit_ok;

@@ -21,11 +21,10 @@ void log_router(const router_stats& s) {
 
 }  // namespace
 
-caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::milliseconds interval, named_batchers batchers,
-                                caf::actor router) {
-  return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-    if (interval.count() > 0) self->delayed_send(self, interval, caf::tick_atom::value);
-    return {
+caf::behavior reporter_behavior(caf::event_based_actor* self, std::chrono::milliseconds interval,
+                                named_batchers batchers, caf::actor router) {
+  if (interval.count() > 0) self->delayed_send(self, interval, caf::tick_atom::value);
+  return {
         [=](caf::tick_atom) {
           for (const auto& [name, b] : batchers)
             self->request(b, std::chrono::seconds(5), stats_atom::value).then([name = name](const batcher_stats& s) {
@@ -36,8 +35,12 @@ caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::millisecond
           });
           self->delayed_send(self, interval, caf::tick_atom::value);
         },
-    };
-  });
+  };
+}
+
+caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::milliseconds interval, named_batchers batchers,
+                                caf::actor router) {
+  return sys.spawn(reporter_behavior, interval, std::move(batchers), std::move(router));
 }
 
 void log_stats(caf::actor_system& sys, const named_batchers& batchers, const caf::actor& router) {

@@ -1,0 +1,39 @@
+#pragma once
+/// A closed-loop load generator (a benchmark tool, never a test assertion): `clients` threads each send a
+/// request, wait for its reply, and send the next, for `duration`. It reports what was sent, answered and lost
+/// (no reply within the timeout), latency percentiles, throughput, and the batch sizes the node reported.
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "runtime/nats_transport.hpp"
+
+namespace infermesh {
+
+struct load_options {
+  std::string op = "classify";
+  std::string image_path;
+  int clients = 64;
+  std::chrono::milliseconds duration{10000};
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct load_report {
+  std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t lost = 0;                          ///< no reply: timeout or transport failure
+  std::map<std::string, std::uint64_t> errors;     ///< error code -> count
+  std::map<int, std::uint64_t> batch_sizes;        ///< batch size -> replies
+  double seconds = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+/// Runs the load; `image` is the encoded file every request carries.
+load_report run_load(nats_transport& transport, const load_options& options, const std::string& image);
+
+/// The report as human-readable lines.
+std::string format_report(const load_report& report);
+
+}  // namespace infermesh

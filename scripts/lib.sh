@@ -1,0 +1,25 @@
+# Shared by scripts/*.sh: paths and helpers. Source it; don't run it.
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+nats_server=/usr/sbin/nats-server
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_line FILE TEXT SECONDS: waits until FILE contains TEXT.
+wait_for_line() {
+  local file=$1 text=$2 deadline=$((SECONDS + $3))
+  until grep -q "$text" "$file" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then echo "timed out waiting for '$text' in $file" >&2; cat "$file" >&2; return 1; fi
+    sleep 0.1
+  done
+}
+
+# build PRESET [TARGET...]: configures and builds with the CMake preset.
+build() {
+  local preset=$1; shift
+  cmake --preset "$preset" -S "$repo" >/dev/null
+  if [ $# -gt 0 ]; then cmake --build --preset "$preset" -j "$(nproc)" --target "$@"
+  else cmake --build --preset "$preset" -j "$(nproc)"; fi
+}

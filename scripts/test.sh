@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: installs dependencies, builds the Release tree and runs every test, then builds with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again. Tests start their own nats-server
+# and node processes on free 127.0.0.1 ports and stop them by PID.
+#   scripts/test.sh            both builds
+#   scripts/test.sh release    Release only (faster while developing)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+presets=("${@:-release asan}")
+"$repo/scripts/install-deps.sh"
+status=0
+for preset in ${presets[@]}; do
+  echo "=== $preset: build"
+  build "$preset"
+  echo "=== $preset: test"
+  # Tests write logs of the processes they start under the build tree (test-logs/).
+  (cd "$repo" && ctest --preset "$preset") || status=1
+done
+exit $status
