@@ -19,6 +19,16 @@ int cv_interpolation(input_spec::interpolation i) {
   return cv::INTER_LINEAR;
 }
 
+/// IMREAD_COLOR, or a reduced-size JPEG decode when allowed and the result still covers the input size.
+int decode_flags(const image_header& header, const input_spec& spec) {
+  if (!spec.fast_jpeg_decode || header.kind != image_header::format::jpeg) return cv::IMREAD_COLOR;
+  const std::uint32_t w = static_cast<std::uint32_t>(spec.width), h = static_cast<std::uint32_t>(spec.height);
+  for (auto [factor, flag] : {std::pair{8u, cv::IMREAD_REDUCED_COLOR_8}, std::pair{4u, cv::IMREAD_REDUCED_COLOR_4},
+                              std::pair{2u, cv::IMREAD_REDUCED_COLOR_2}})
+    if (header.width / factor >= w && header.height / factor >= h) return flag;
+  return cv::IMREAD_COLOR;
+}
+
 }  // namespace
 
 void use_single_threaded_image_codecs() { cv::setNumThreads(1); }
@@ -35,14 +45,16 @@ outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const 
   try {
     // A header over the raw bytes, no copy.
     const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<std::uint8_t*>(encoded.data()));
-    decoded = cv::imdecode(raw, cv::IMREAD_COLOR);  // BGR, 8-bit; grey and alpha are converted
+    decoded = cv::imdecode(raw, decode_flags(*header, spec));  // BGR, 8-bit; grey and alpha are converted
   } catch (const cv::Exception& e) {
     return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
   }
   if (decoded.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
-  if (spec.color == input_spec::color_order::rgb) cv::cvtColor(decoded, decoded, cv::COLOR_BGR2RGB);
   cv::Mat resized;
   cv::resize(decoded, resized, cv::Size(spec.width, spec.height), 0, 0, cv_interpolation(spec.resize));
+  // Resizing works per channel, so swapping channels afterwards (in the loop below) gives the same values as
+  // converting BGR->RGB first, on width x height pixels instead of the whole image.
+  const bool swap_to_rgb = spec.color == input_spec::color_order::rgb;
 
   std::vector<float> out(spec.tensor_size());
   const std::size_t plane = static_cast<std::size_t>(spec.width) * static_cast<std::size_t>(spec.height);
@@ -52,7 +64,7 @@ outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const 
       const std::size_t at = static_cast<std::size_t>(y) * static_cast<std::size_t>(spec.width) + x;
       for (int c = 0; c < 3; ++c) {
         // Same float32 operations, in the same order, as the training script's numpy code.
-        float v = static_cast<float>(row[x][c]) / 255.0f;
+        float v = static_cast<float>(row[x][swap_to_rgb ? 2 - c : c]) / 255.0f;
         out[c * plane + at] = (v - spec.mean[c]) / spec.stddev[c];
       }
     }

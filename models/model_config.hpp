@@ -21,6 +21,9 @@ struct input_spec {
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  ///< per channel, in `color` order, on [0,1] values
   std::array<float, 3> stddev{0.229f, 0.224f, 0.225f};
   std::uint64_t max_pixels = 40'000'000;  ///< images whose header claims more are refused before decoding
+  /// false: decode every image at full size. true: decode a JPEG at 1/2, 1/4 or 1/8 scale (libjpeg's DCT
+  /// scaling, several times faster) when the smaller image still covers width x height.
+  bool fast_jpeg_decode = false;
 
   std::size_t tensor_size() const { return 3u * static_cast<std::size_t>(width) * static_cast<std::size_t>(height); }
 };

@@ -36,8 +36,22 @@ def load_model_entry(config_path, name):
     return resolve(entry["path"]), labels, entry.get("input", {})
 
 
+def decode(path, spec):
+    """cv2.imdecode as the node does it: with `decode: fast`, a JPEG is decoded at 1/8, 1/4 or 1/2 scale when
+    that still covers the input size."""
+    data = np.fromfile(path, dtype=np.uint8)
+    full = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if spec.get("decode", "full") != "fast" or data[:3].tobytes() != b"\xff\xd8\xff":
+        return full
+    h, w = full.shape[:2]
+    for factor, flag in ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2)):
+        if w // factor >= spec.get("width", 224) and h // factor >= spec.get("height", 224):
+            return cv2.imdecode(data, flag)
+    return full
+
+
 def preprocess(path, spec):
-    bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+    bgr = decode(path, spec)
     img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if spec.get("color", "rgb") == "rgb" else bgr
     img = cv2.resize(img, (spec.get("width", 224), spec.get("height", 224)),
                      interpolation=INTERPOLATION[spec.get("resize", "linear")])

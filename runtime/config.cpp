@@ -107,7 +107,7 @@ std::vector<std::string> read_labels(const std::string& file, const std::string&
 }
 
 input_spec parse_input(const YAML::Node& n, const std::string& path) {
-  allow_keys(n, path, {"width", "height", "color", "resize", "mean", "std", "max_pixels"});
+  allow_keys(n, path, {"width", "height", "color", "resize", "mean", "std", "max_pixels", "decode"});
   input_spec in;
   if (!n) return in;
   in.width = static_cast<int>(integer(n, path, "width", in.width, 1, 8192));
@@ -125,6 +125,10 @@ input_spec parse_input(const YAML::Node& n, const std::string& path) {
   in.mean = triple(n, path, "mean", in.mean, false);
   in.stddev = triple(n, path, "std", in.stddev, true);
   in.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
+  const auto decode = text(n, path, "decode", "full");
+  if (decode != "full" && decode != "fast")
+    throw config_error{join(path, "decode"), "must be 'full' or 'fast', got '" + decode + "'"};
+  in.fast_jpeg_decode = decode == "fast";
   return in;
 }
 

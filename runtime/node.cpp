@@ -20,6 +20,7 @@ namespace {
 caf::actor_system_config& scheduler_config(caf::actor_system_config& cfg) {
   // Router, batchers and the stats reporter are cheap event-based actors; heavy work runs on detached threads.
   cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   return cfg;
 }
 

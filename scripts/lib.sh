@@ -1,6 +1,8 @@
 # Shared by scripts/*.sh: paths and helpers. Source it; don't run it.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 nats_server=/usr/sbin/nats-server
+# ccache hits across clones in different folders (CI clones afresh).
+export CCACHE_BASEDIR="$repo"
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {

@@ -34,13 +34,10 @@ std::map<std::string, std::map<std::string, double>> python_scores(const std::st
   return out;
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(reference_scores)
-
-BOOST_AUTO_TEST_CASE(node_scores_equal_python_torch_scores_for_every_sample) {
+/// Sends every sample to a node configured with `input_yaml` and compares with python3-torch.
+void compare_with_python(const std::string& input_yaml) {
   test::nats_server nats;
-  test::node_process node(test::sample_classifier_config(), nats.url());
+  test::node_process node(test::sample_classifier_config("", "", input_yaml), nats.url());
   test::client client(nats.url());
   std::vector<std::string> images;
   for (const char* f : {"invoice.jpg", "receipt.jpg", "receipt.png", "id_card.jpg", "letter.jpg", "form.jpg"})
@@ -59,6 +56,18 @@ BOOST_AUTO_TEST_CASE(node_scores_equal_python_torch_scores_for_every_sample) {
                  image << " " << label << ": node " << got << " python " << expected.at(image).at(label));
     }
   }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reference_scores)
+
+BOOST_AUTO_TEST_CASE(node_scores_equal_python_torch_scores_for_every_sample_decoded_in_full) {
+  compare_with_python("decode: full");
+}
+
+BOOST_AUTO_TEST_CASE(node_scores_equal_python_torch_scores_for_every_sample_with_fast_jpeg_decoding) {
+  compare_with_python("decode: fast");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -102,4 +102,22 @@ BOOST_AUTO_TEST_CASE(decodes_grey_and_alpha_images_to_three_channels) {
   BOOST_TEST(bool(preprocess_image(encode(rgba, ".png"), small_spec())));
 }
 
+BOOST_AUTO_TEST_CASE(fast_jpeg_decoding_reduces_a_jpeg_only_while_it_still_covers_the_input) {
+  cv::Mat big(1024, 1024, CV_8UC3), small(200, 200, CV_8UC3);
+  cv::randu(big, 0, 255);
+  cv::randu(small, 0, 255);
+  input_spec full;
+  full.width = full.height = 128;
+  input_spec fast = full;
+  fast.fast_jpeg_decode = true;
+  auto big_full = preprocess_image(encode(big, ".jpg"), full), big_fast = preprocess_image(encode(big, ".jpg"), fast);
+  BOOST_REQUIRE(big_full);
+  BOOST_REQUIRE(big_fast);
+  BOOST_TEST(*big_full != *big_fast);  // decoded at 1/8 scale (128 x 128), so the pixels differ
+  // 200 / 2 < 128: a reduced decode would not cover the input, so both decode in full.
+  BOOST_TEST(*preprocess_image(encode(small, ".jpg"), full) == *preprocess_image(encode(small, ".jpg"), fast));
+  // PNG has no reduced decoding.
+  BOOST_TEST(*preprocess_image(encode(big, ".png"), full) == *preprocess_image(encode(big, ".png"), fast));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

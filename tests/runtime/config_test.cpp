@@ -73,6 +73,7 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_key) {
   expect_error_naming(with("    batching: {max_batch_size: 16, queue_capacity: 4}\n"), "queue_capacity");
   expect_error_naming(with("    device: tpu\n"), "models[0].device");
   expect_error_naming(with("    input: {color: cmyk}\n"), "models[0].input.color");
+  expect_error_naming(with("    input: {decode: quick}\n"), "models[0].input.decode");
   expect_error_naming(with("    input: {std: [1, 0, 1]}\n"), "models[0].input.std[1]");
   expect_error_naming(with("    input: {mean: [1, 2]}\n"), "models[0].input.mean");
   expect_error_naming(with("    threads: -2\n"), "models[0].threads");

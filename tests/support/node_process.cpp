@@ -25,7 +25,8 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string sample_classifier_config(const std::string& batching_yaml, const std::string& node_yaml) {
+std::string sample_classifier_config(const std::string& batching_yaml, const std::string& node_yaml,
+                                     const std::string& input_yaml) {
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"
          "  - name: doc-layout-sample\n"
@@ -33,7 +34,8 @@ std::string sample_classifier_config(const std::string& batching_yaml, const std
          "    path: " + model_dir() + "/model.pt\n"
          "    labels_file: " + model_dir() + "/labels.txt\n"
          "    input: {width: 128, height: 128, color: rgb, resize: linear,\n"
-         "            mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}\n"
+         "            mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]" +
+         (input_yaml.empty() ? "" : ", " + input_yaml) + "}\n"
          "    batching: {" + batching_yaml + "}\n";
 }
 

@@ -9,9 +9,10 @@
 
 namespace infermesh::test {
 
-/// cluster-config/single-node.yaml with absolute model paths and the given batching/limit overrides,
-/// for tests that want the real sample classifier.
-std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "");
+/// The sample classifier as cluster-config/single-node.yaml serves it (absolute paths), with extra keys for
+/// its `batching` and `input` maps (flow style, e.g. "max_batch_size: 4") and lines for `node`.
+std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "",
+                                     const std::string& input_yaml = "");
 
 /// A config serving classify with a synthetic model of `latency_us` per batch.
 std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "");
