@@ -71,6 +71,7 @@ struct router_stats {
   std::uint64_t replied_ok = 0;
   std::uint64_t replied_error = 0;
   std::uint64_t in_flight = 0;
+  std::uint64_t no_reply_subject = 0;  ///< published without a reply subject: dropped unanswered
 };
 
 }  // namespace infermesh

@@ -32,6 +32,10 @@ void handle(caf::stateful_actor<router_state>* self, const std::string& op, cons
   auto& st = self->state;
   const auto accepted = clock::now();
   ++st.stats.received;
+  if (reply_subject.empty()) {  // a plain publish: nobody to answer, so nothing to compute
+    ++st.stats.no_reply_subject;
+    return;
+  }
   const auto enc = detect_encoding(payload);
   auto fail = [&](std::string id, error_code code, std::string message) {
     auto rep = reply::failed(std::move(id), op, code, std::move(message));

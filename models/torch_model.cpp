@@ -11,10 +11,13 @@ namespace {
 
 class torch_model final : public model {
  public:
-  torch_model(torch::jit::Module module, torch::Device device, std::size_t classes)
-      : module_(std::move(module)), device_(device), classes_(classes) {}
+  torch_model(torch::jit::Module module, torch::Device device, std::size_t classes, int threads)
+      : module_(std::move(module)), device_(device), classes_(classes), threads_(threads) {}
 
   outcome<batch_scores> run(const tensor_batch& batch) override {
+    // OpenMP's thread count is a per-thread setting: apply it on the thread that runs the model (the model
+    // actor's), not only on the thread that loaded it.
+    if (at::get_num_threads() != threads_) at::set_num_threads(threads_);
     try {
       c10::InferenceMode guard;
       std::vector<std::int64_t> shape{static_cast<std::int64_t>(batch.count)};
@@ -45,6 +48,7 @@ class torch_model final : public model {
   torch::jit::Module module_;
   torch::Device device_;
   std::size_t classes_;
+  int threads_;
 };
 
 outcome<torch::Device> parse_device(const std::string& name) {
@@ -73,11 +77,10 @@ outcome<std::unique_ptr<model>> load_torch_model(const model_config& config) {
   if (!device) return device.err();
   if (!std::filesystem::is_regular_file(config.path))
     return error{error_code::not_found, "model file '" + config.path + "' does not exist"};
-  at::set_num_threads(config.threads);
   try {
     auto module = torch::jit::load(config.path, *device);
     module.eval();
-    auto loaded = std::make_unique<torch_model>(std::move(module), *device, config.labels.size());
+    auto loaded = std::make_unique<torch_model>(std::move(module), *device, config.labels.size(), config.threads);
     tensor_batch warmup{1, {3, config.input.height, config.input.width}, {}};
     warmup.data.assign(config.input.tensor_size(), 0.0f);
     auto out = loaded->run(warmup);

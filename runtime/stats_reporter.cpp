@@ -16,7 +16,7 @@ void log_batcher(const std::string& name, const batcher_stats& s) {
 
 void log_router(const router_stats& s) {
   log(log_level::info, "stats router: ", s.received, " received, ", s.replied_ok, " ok, ", s.replied_error,
-      " errors, ", s.in_flight, " in flight");
+      " errors, ", s.in_flight, " in flight, ", s.no_reply_subject, " without reply subject");
 }
 
 }  // namespace

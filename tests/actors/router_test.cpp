@@ -122,6 +122,15 @@ BOOST_AUTO_TEST_CASE(refuses_image_path_which_is_off_by_default) {
   BOOST_TEST(rep.failure->message.find("image_path") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(drops_a_request_without_reply_subject_and_answers_the_next) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "nobody-listens"), "");
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "second"));
+  BOOST_TEST(out.nth(1).id == "second");
+  caf::scoped_actor self{sys};
+  self->request(router, 5s, stats_atom::value).receive(
+      [](const router_stats& s) { BOOST_TEST(s.no_reply_subject == 1u); }, [](const caf::error&) { BOOST_FAIL("no stats"); });
+}
+
 BOOST_AUTO_TEST_CASE(answers_unavailable_once_draining) {
   caf::anon_send(router, drain_atom::value);
   incoming("classify", request_for("receipt.jpg", encoding::msgpack));
