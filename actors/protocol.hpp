@@ -13,6 +13,7 @@
 #include "messages/error_code.hpp"
 #include "messages/shared_bytes.hpp"
 #include "models/model.hpp"
+#include "models/tesseract_ocr.hpp"
 
 namespace infermesh {
 
@@ -54,6 +55,13 @@ struct batch_run_result {
   double compute_ms = 0;
 };
 
+/// An OCR worker's answer: the page read, or why not.
+struct ocr_result {
+  std::optional<error> failure;
+  ocr_page page;
+  double compute_ms = 0;
+};
+
 /// Counters of one batcher, since it started.
 struct batcher_stats {
   std::uint64_t requests = 0;    ///< admitted
@@ -80,6 +88,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::infer_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::item_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::preprocessed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batch_run_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::ocr_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::tensor_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
@@ -95,12 +104,17 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using incoming_atom = caf::atom_constant<caf::atom("incoming")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using ocr_atom = caf::atom_constant<caf::atom("ocr")>;
 
 /// A model actor: owns one loaded model (and its device); runs one forward per batch on its own thread.
 using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>>;
 
 /// A preprocessing worker: encoded image -> model input tensor. Many run in parallel, off the model's thread.
 using preprocess_actor = caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec>::with<preprocessed>>;
+
+/// An OCR worker: owns one Tesseract engine (not thread-safe) and reads one page at a time on its own thread.
+/// (ocr_atom, image, auto_rotate) -> ocr_result
+using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, bool>::with<ocr_result>>;
 
 /// A batcher: admits requests for one model, forms dynamic batches, answers each request once.
 using batcher_actor = caf::typed_actor<caf::replies_to<infer_atom, infer_job>::with<item_result>,

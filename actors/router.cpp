@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include "actors/classify_result.hpp"
+#include "actors/ocr_result.hpp"
 #include "messages/codec.hpp"
 
 namespace infermesh {
@@ -11,6 +12,7 @@ using clock = std::chrono::steady_clock;
 struct router_state {
   router_setup setup;
   router_stats stats;
+  std::map<std::string, std::size_t> in_flight_by_op;
   bool draining = false;
   std::uint64_t next_id = 0;
   static inline const char* name = "router";
@@ -54,13 +56,47 @@ void handle(caf::stateful_actor<router_state>* self, const std::string& op, cons
   const route& r = found->second;
   const auto budget =
       req.deadline_ms ? std::chrono::milliseconds(*req.deadline_ms) : st.setup.default_deadline;
-  infer_job job{req.image, req.priority, accepted, accepted + budget};
+  auto& op_in_flight = st.in_flight_by_op[op];
+  if (r.what == route::kind::ocr && op_in_flight >= r.capacity)
+    return fail(req.id, error_code::overloaded,
+                "op '" + op + "' has " + std::to_string(op_in_flight) + " requests in flight (capacity " +
+                    std::to_string(r.capacity) + ")");
   ++st.stats.in_flight;
+  ++op_in_flight;
   auto finish = [=](reply& rep) {
     --self->state.stats.in_flight;
+    --self->state.in_flight_by_op[op];
     rep.models = {{r.model_name, r.model_version}};
     send_reply(self, reply_subject, enc, rep, accepted);
   };
+  auto on_error = [=](caf::error& e) {
+    auto rep = e == caf::sec::request_timeout
+                   ? reply::failed(req.id, op, error_code::deadline_exceeded,
+                                   "no answer within the deadline of " + std::to_string(budget.count()) + " ms")
+                   : reply::failed(req.id, op, error_code::unavailable,
+                                   "model '" + r.model_name + "' is not running: " + self->system().render(e));
+    finish(rep);
+  };
+  if (r.what == route::kind::ocr) {
+    self->request(r.ocr_pool, budget, ocr_atom::value, req.image, req.auto_rotate)
+        .then(
+            [=](ocr_result& res) {
+              reply rep;
+              rep.id = req.id;
+              rep.op = op;
+              rep.time.compute_ms = res.compute_ms;
+              if (res.failure) {
+                rep.failure = std::move(res.failure);
+              } else {
+                rep.ok = true;
+                rep.result = ocr_pages_result({res.page});
+              }
+              finish(rep);
+            },
+            on_error);
+    return;
+  }
+  infer_job job{req.image, req.priority, accepted, accepted + budget};
   self->request(r.batcher, budget, infer_atom::value, std::move(job))
       .then(
           [=](item_result& res) {
@@ -76,16 +112,7 @@ void handle(caf::stateful_actor<router_state>* self, const std::string& op, cons
             }
             finish(rep);
           },
-          [=](caf::error& e) {
-            auto rep = e == caf::sec::request_timeout
-                           ? reply::failed(req.id, op, error_code::deadline_exceeded,
-                                           "no answer within the deadline of " +
-                                               std::to_string(budget.count()) + " ms")
-                           : reply::failed(req.id, op, error_code::unavailable,
-                                           "model '" + r.model_name + "' is not running: " +
-                                               self->system().render(e));
-            finish(rep);
-          });
+          on_error);
 }
 
 caf::behavior router_behavior(caf::stateful_actor<router_state>* self, router_setup setup) {

@@ -22,12 +22,34 @@ namespace infermesh {
 /// Publishes `payload` to `subject`. Must be thread-safe; called on CAF worker threads.
 using publish_fn = std::function<void(const std::string& subject, std::string_view payload)>;
 
-/// One op this node serves with a local model.
+/// One op this node serves with a local model: a classifier behind a batcher, or an OCR worker pool.
 struct route {
-  batcher_actor batcher;
+  enum class kind { classify, ocr };
+  kind what = kind::classify;
+  batcher_actor batcher;            ///< classify
+  caf::actor ocr_pool;              ///< ocr (see spawn_ocr_pool)
+  std::size_t capacity = 256;       ///< ocr: requests in flight before `overloaded` (a batcher has its own)
   std::string model_name;
   std::string model_version;
-  std::vector<std::string> labels;
+  std::vector<std::string> labels;  ///< classify
+
+  static route classifier(batcher_actor b, std::string name, std::string version, std::vector<std::string> labels) {
+    route r;
+    r.batcher = std::move(b);
+    r.model_name = std::move(name);
+    r.model_version = std::move(version);
+    r.labels = std::move(labels);
+    return r;
+  }
+  static route reader(caf::actor pool, std::size_t capacity, std::string name, std::string version) {
+    route r;
+    r.what = kind::ocr;
+    r.ocr_pool = std::move(pool);
+    r.capacity = capacity;
+    r.model_name = std::move(name);
+    r.model_version = std::move(version);
+    return r;
+  }
 };
 
 struct router_setup {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "models/tesseract_ocr.hpp"
+
 namespace infermesh {
 
 /// How an encoded image becomes the model's input tensor (must match how the model was trained).
@@ -35,7 +37,7 @@ struct synthetic_spec {
 };
 
 struct model_config {
-  enum class backend_kind { torchscript, synthetic };
+  enum class backend_kind { torchscript, synthetic, tesseract };
   std::string name;
   std::string version = "1";
   std::string op;                  ///< the op it serves (classify, ...)
@@ -46,6 +48,8 @@ struct model_config {
   input_spec input;
   std::vector<std::string> labels;  ///< index -> label of the model's output
   synthetic_spec synthetic;
+  ocr_config ocr;                  ///< tesseract back-end
+  int workers = 2;                 ///< tesseract back-end: engines (threads) reading pages in parallel
 };
 
 }  // namespace infermesh

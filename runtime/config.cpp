@@ -147,18 +147,30 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
 
 hosted_model parse_model(const YAML::Node& n, const std::string& path, const std::string& base_dir) {
   allow_keys(n, path, {"name", "version", "op", "backend", "path", "device", "threads", "labels", "labels_file",
-                       "input", "batching", "synthetic"});
+                       "input", "batching", "synthetic", "tessdata", "language", "workers", "max_pixels"});
   hosted_model h;
   model_config& m = h.model;
   m.name = text(n, path, "name", "", true);
   m.version = text(n, path, "version", "1");
   m.op = text(n, path, "op", "", true);
-  if (m.op != "classify")
-    throw config_error{join(path, "op"), "'" + m.op + "' is not an op a model can serve yet (supported: classify)"};
-  const auto backend = text(n, path, "backend", "torchscript");
+  if (m.op != "classify" && m.op != "ocr")
+    throw config_error{join(path, "op"), "'" + m.op + "' is not an op a model can serve yet (supported: classify, ocr)"};
+  const auto backend = text(n, path, "backend", m.op == "ocr" ? "tesseract" : "torchscript");
   if (backend == "torchscript") m.backend = model_config::backend_kind::torchscript;
   else if (backend == "synthetic") m.backend = model_config::backend_kind::synthetic;
-  else throw config_error{join(path, "backend"), "must be 'torchscript' or 'synthetic', got '" + backend + "'"};
+  else if (backend == "tesseract") m.backend = model_config::backend_kind::tesseract;
+  else throw config_error{join(path, "backend"), "must be 'torchscript', 'synthetic' or 'tesseract', got '" + backend + "'"};
+  if ((m.op == "ocr") != (m.backend == model_config::backend_kind::tesseract))
+    throw config_error{join(path, "backend"), "op '" + m.op + "' cannot be served by backend '" + backend +
+                                                  "' (ocr: tesseract; classify: torchscript or synthetic)"};
+  if (m.backend == model_config::backend_kind::tesseract) {
+    m.ocr.tessdata = text(n, path, "tessdata", m.ocr.tessdata);
+    m.ocr.language = text(n, path, "language", m.ocr.language);
+    m.ocr.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
+    m.workers = static_cast<int>(integer(n, path, "workers", 2, 1, 256));
+    h.batching = parse_batching(n["batching"], join(path, "batching"));
+    return h;
+  }
   if (m.backend == model_config::backend_kind::torchscript) {
     m.path = resolve(base_dir, text(n, path, "path", "", true));
     if (!fs::is_regular_file(m.path)) throw config_error{join(path, "path"), "file '" + m.path + "' does not exist"};

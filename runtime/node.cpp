@@ -6,6 +6,7 @@
 
 #include "actors/batcher.hpp"
 #include "actors/model_actor.hpp"
+#include "actors/ocr_pool.hpp"
 #include "actors/preprocessor.hpp"
 #include "actors/router.hpp"
 #include "runtime/log.hpp"
@@ -32,6 +33,7 @@ struct node::impl {
   caf::actor_system system{scheduler_config(caf_config)};
   std::unique_ptr<nats_transport> transport;
   caf::actor preprocessors;
+  std::vector<caf::actor> ocr_pools;
   std::vector<model_actor> models;
   std::vector<std::pair<std::string, batcher_actor>> batchers;  // model name -> batcher
   caf::actor router;
@@ -47,6 +49,7 @@ struct node::impl {
   void stop_actors() {
     stopped = true;
     auto all = std::vector<caf::actor>{router, reporter, preprocessors};
+    all.insert(all.end(), ocr_pools.begin(), ocr_pools.end());
     for (auto& m : models) all.push_back(caf::actor_cast<caf::actor>(m));
     for (auto& [name, b] : batchers) all.push_back(caf::actor_cast<caf::actor>(b));
     for (auto& a : all)
@@ -80,6 +83,20 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   for (const auto& hosted : c.models) {
     const auto& m = hosted.model;
     const auto started = std::chrono::steady_clock::now();
+    if (m.backend == model_config::backend_kind::tesseract) {
+      std::vector<std::shared_ptr<tesseract_ocr>> engines;
+      for (int i = 0; i < m.workers; ++i) {
+        auto engine = tesseract_ocr::create(m.ocr);
+        if (!engine) return error{engine.err().code, "model '" + m.name + "': " + engine.err().message};
+        engines.push_back(std::move(*engine));
+      }
+      log(log_level::info, "model '", m.name, "' v", m.version, ": ", m.workers, " Tesseract engine(s), language '",
+          m.ocr.language, "'");
+      auto pool = spawn_ocr_pool(p->system, std::move(engines));
+      p->ocr_pools.push_back(pool);
+      setup.routes[m.op] = route::reader(pool, hosted.batching.queue_capacity, m.name, m.version);
+      continue;
+    }
     auto loaded = load_model(m);
     if (!loaded) return error{loaded.err().code, "model '" + m.name + "': " + loaded.err().message};
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
@@ -89,7 +106,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     p->models.push_back(actor);
     auto batcher = spawn_batcher(p->system, {m.name, hosted.batching, m.input, actor, p->preprocessors});
     p->batchers.emplace_back(m.name, batcher);
-    setup.routes[m.op] = route{batcher, m.name, m.version, m.labels};
+    setup.routes[m.op] = route::classifier(batcher, m.name, m.version, m.labels);
   }
 
   auto transport = nats_transport::connect(p->config.nats);

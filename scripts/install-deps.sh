@@ -11,6 +11,8 @@ packages=(
   libboost-dev libboost-test-dev libboost-program-options-dev
   libmsgpack-cxx-dev nlohmann-json3-dev    # wire format: msgpack and JSON
   libyaml-cpp-dev                          # config
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd  # OCR and orientation
+  python3-pil fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core  # synthetic documents
   python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores
 )
 

@@ -54,7 +54,7 @@ struct router_fixture {
     auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool});
     router_setup setup;
     setup.node_name = "router-test";
-    setup.routes["classify"] = route{batcher, "synthetic", "7", mc.labels};
+    setup.routes["classify"] = route::classifier(batcher, "synthetic", "7", mc.labels);
     setup.limits = {1u << 20, 1u << 20};
     setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
     router = spawn_router(sys, std::move(setup));

@@ -96,8 +96,21 @@ BOOST_AUTO_TEST_CASE(two_models_for_one_op_or_with_one_name_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(an_op_no_model_can_serve_yet_is_refused) {
-  expect_error_naming("models:\n  - name: m\n    op: ocr\n    backend: synthetic\n    labels: [a]\n",
+  expect_error_naming("models:\n  - name: m\n    op: extract\n    backend: synthetic\n    labels: [a]\n",
                       "models[0].op");
+}
+
+BOOST_AUTO_TEST_CASE(an_op_and_a_backend_that_do_not_fit_are_refused) {
+  expect_error_naming("models:\n  - name: m\n    op: ocr\n    backend: synthetic\n    labels: [a]\n",
+                      "models[0].backend");
+  expect_error_naming("models:\n  - name: m\n    op: classify\n    backend: tesseract\n", "models[0].backend");
+}
+
+BOOST_AUTO_TEST_CASE(an_ocr_model_needs_no_labels_and_takes_its_engine_settings) {
+  auto c = parse_config("models:\n  - name: reader\n    op: ocr\n    workers: 3\n    language: eng\n", base, "t.yaml");
+  BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
+  BOOST_TEST((c->models[0].model.backend == model_config::backend_kind::tesseract));
+  BOOST_TEST(c->models[0].model.workers == 3);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_yaml_is_reported_with_its_position) {

@@ -39,6 +39,12 @@ std::string sample_classifier_config(const std::string& batching_yaml, const std
          "    batching: {" + batching_yaml + "}\n";
 }
 
+std::string ocr_model_yaml() {
+  return "  - name: tesseract-eng\n"
+         "    op: ocr\n"
+         "    workers: 2\n";
+}
+
 std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml) {
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"

@@ -14,6 +14,9 @@ namespace infermesh::test {
 std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "",
                                      const std::string& input_yaml = "");
 
+/// A models-list entry (to append to a config) serving `ocr` with Tesseract: name "tesseract-eng", 2 workers.
+std::string ocr_model_yaml();
+
 /// A config serving classify with a synthetic model of `latency_us` per batch.
 std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "");
 

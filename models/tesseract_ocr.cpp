@@ -1,0 +1,137 @@
+#include "models/tesseract_ocr.hpp"
+
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "models/image_probe.hpp"
+
+namespace infermesh {
+namespace {
+
+constexpr int osd_long_side = 1400;    // OSD reads glyph shapes: scale pages so text is neither tiny nor huge
+constexpr int osd_resolution = 200;    // dpi told to Tesseract for the scaled page (images carry none)
+constexpr int probe_long_side = 1000;  // pages scaled for the cheaper OCR pass that settles a doubtful OSD
+
+cv::Mat rotate_upright(const cv::Mat& page, int clockwise_degrees) {
+  cv::Mat out;
+  switch (clockwise_degrees) {
+    case 90: cv::rotate(page, out, cv::ROTATE_90_COUNTERCLOCKWISE); return out;
+    case 180: cv::rotate(page, out, cv::ROTATE_180); return out;
+    case 270: cv::rotate(page, out, cv::ROTATE_90_CLOCKWISE); return out;
+    default: return page;
+  }
+}
+
+cv::Mat scaled_to(const cv::Mat& page, int long_side) {
+  const double f = static_cast<double>(long_side) / std::max(page.cols, page.rows);
+  if (f >= 1.0) return page;
+  cv::Mat out;
+  cv::resize(page, out, cv::Size(), f, f, cv::INTER_AREA);
+  return out;
+}
+
+}  // namespace
+
+struct tesseract_ocr::impl {
+  ocr_config config;
+  tesseract::TessBaseAPI osd;
+  tesseract::TessBaseAPI reader;
+
+  ~impl() {
+    osd.End();
+    reader.End();
+  }
+
+  /// Tesseract's mean word confidence of `page`, 0..1, and its text.
+  std::pair<double, std::string> recognise(const cv::Mat& page) {
+    reader.SetImage(page.data, page.cols, page.rows, 1, static_cast<int>(page.step));
+    reader.SetSourceResolution(300);
+    std::unique_ptr<char[]> text(reader.GetUTF8Text());
+    const double confidence = std::max(0, reader.MeanTextConf()) / 100.0;
+    return {confidence, text ? std::string(text.get()) : std::string()};
+  }
+
+  page_rotation detect(const cv::Mat& page) {
+    const cv::Mat small = scaled_to(page, osd_long_side);
+    osd.SetImage(small.data, small.cols, small.rows, 1, static_cast<int>(small.step));
+    osd.SetSourceResolution(osd_resolution);
+    int degrees = 0;
+    float confidence = 0;
+    const char* script = nullptr;
+    float script_confidence = 0;
+    const bool found = osd.DetectOrientationScript(&degrees, &confidence, &script, &script_confidence);
+    if (found && confidence >= config.min_osd_confidence) return {degrees, confidence / 10.0, false};
+    // Too little text for OSD to be sure: read a smaller copy in each candidate orientation and keep the one
+    // Tesseract is most confident about. OSD's guess, when it has one, is usually right up to a half turn.
+    const cv::Mat probe = scaled_to(page, probe_long_side);
+    std::vector<int> candidates = found ? std::vector<int>{degrees, (degrees + 180) % 360}
+                                        : std::vector<int>{0, 90, 180, 270};
+    page_rotation best{0, 0, false};
+    double best_confidence = -1;
+    for (int d : candidates) {
+      const double c = recognise(rotate_upright(probe, d)).first;
+      if (c > best_confidence) best_confidence = c, best = {d, c, false};
+    }
+    return best;
+  }
+};
+
+tesseract_ocr::tesseract_ocr(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+tesseract_ocr::~tesseract_ocr() = default;
+
+outcome<std::unique_ptr<tesseract_ocr>> tesseract_ocr::create(const ocr_config& config) {
+  namespace fs = std::filesystem;
+  for (const auto& lang : {std::string("osd"), config.language})
+    if (!fs::is_regular_file(fs::path(config.tessdata) / (lang + ".traineddata")))
+      return error{error_code::not_found, "Tesseract data '" + lang + ".traineddata' not found in '" +
+                                              config.tessdata + "' (Debian: tesseract-ocr-" + lang + ")"};
+  auto p = std::make_unique<impl>();
+  p->config = config;
+  if (p->osd.Init(config.tessdata.c_str(), "osd", tesseract::OEM_TESSERACT_ONLY) != 0)
+    return error{error_code::internal, "Tesseract could not load its OSD model from '" + config.tessdata + "'"};
+  p->osd.SetPageSegMode(tesseract::PSM_OSD_ONLY);
+  if (p->reader.Init(config.tessdata.c_str(), config.language.c_str(), tesseract::OEM_LSTM_ONLY) != 0)
+    return error{error_code::internal, "Tesseract could not load language '" + config.language + "'"};
+  p->reader.SetPageSegMode(tesseract::PSM_AUTO);
+  // Tesseract prints resolution warnings per image on stderr; the node sets the resolution itself.
+  p->reader.SetVariable("debug_file", "/dev/null");
+  p->osd.SetVariable("debug_file", "/dev/null");
+  return std::unique_ptr<tesseract_ocr>(new tesseract_ocr(std::move(p)));
+}
+
+outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, bool auto_rotate) {
+  auto header = probe_image(image);
+  if (!header) return header.err();
+  const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
+  if (pixels > impl_->config.max_pixels)
+    return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
+                                            std::to_string(header->height) + " = " + std::to_string(pixels) +
+                                            " pixels, over the limit of " + std::to_string(impl_->config.max_pixels)};
+  cv::Mat page;
+  try {
+    const cv::Mat raw(1, static_cast<int>(image.size()), CV_8U, const_cast<std::uint8_t*>(image.data()));
+    page = cv::imdecode(raw, cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception& e) {
+    return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
+  }
+  if (page.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
+  ocr_page out;
+  if (auto_rotate) {
+    out.rotation = impl_->detect(page);
+    if (out.rotation.degrees != 0) {
+      page = rotate_upright(page, out.rotation.degrees);
+      out.rotation.corrected = true;
+    }
+  }
+  auto [confidence, text] = impl_->recognise(page);
+  out.confidence = confidence;
+  out.text = std::move(text);
+  return out;
+}
+
+}  // namespace infermesh

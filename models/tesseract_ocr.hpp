@@ -1,0 +1,51 @@
+#pragma once
+/// The OCR back-end: Tesseract (libtesseract 5) for orientation detection (OSD) and text. The only header that
+/// names it; tesseract_ocr.cpp is the only file that includes Tesseract. An engine is NOT thread-safe
+/// (TessBaseAPI is not): each OCR worker thread owns one.
+
+#include <memory>
+#include <string>
+
+#include "messages/outcome.hpp"
+#include "messages/shared_bytes.hpp"
+
+namespace infermesh {
+
+struct ocr_config {
+  std::string tessdata = "/usr/share/tesseract-ocr/5/tessdata";
+  std::string language = "eng";
+  std::uint64_t max_pixels = 40'000'000;  ///< images whose header claims more are refused before decoding
+  float min_osd_confidence = 2.0f;        ///< below it, the orientation is settled by comparing OCR confidence
+};
+
+/// How a page was turned: `degrees` clockwise from upright (0, 90, 180, 270) as detected, and whether the
+/// engine rotated it back before reading.
+struct page_rotation {
+  int degrees = 0;
+  double confidence = 0;
+  bool corrected = false;
+};
+
+struct ocr_page {
+  std::string text;
+  double confidence = 0;  ///< Tesseract's mean word confidence, 0..1
+  page_rotation rotation;
+};
+
+class tesseract_ocr {
+ public:
+  /// Loads the OSD and the `language` models from `tessdata`; fails naming the missing file.
+  static outcome<std::unique_ptr<tesseract_ocr>> create(const ocr_config& config);
+  ~tesseract_ocr();
+
+  /// Decodes `image` (PNG/JPEG), detects and corrects its orientation when `auto_rotate`, and reads it.
+  outcome<ocr_page> read(const shared_bytes& image, bool auto_rotate);
+
+  struct impl;
+
+ private:
+  explicit tesseract_ocr(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace infermesh
