@@ -33,7 +33,8 @@ int decode_flags(const image_header& header, const input_spec& spec) {
 
 void use_single_threaded_image_codecs() { cv::setNumThreads(1); }
 
-outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec) {
+outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec,
+                                             int upright_rotation) {
   auto header = probe_image(encoded);
   if (!header) return header.err();
   const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
@@ -50,6 +51,9 @@ outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const 
     return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
   }
   if (decoded.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
+  if (upright_rotation == 90) cv::rotate(decoded, decoded, cv::ROTATE_90_COUNTERCLOCKWISE);
+  else if (upright_rotation == 180) cv::rotate(decoded, decoded, cv::ROTATE_180);
+  else if (upright_rotation == 270) cv::rotate(decoded, decoded, cv::ROTATE_90_CLOCKWISE);
   cv::Mat resized;
   cv::resize(decoded, resized, cv::Size(spec.width, spec.height), 0, 0, cv_interpolation(spec.resize));
   // Resizing works per channel, so swapping channels afterwards (in the loop below) gives the same values as

@@ -13,7 +13,9 @@ namespace infermesh {
 
 /// Writes `spec.tensor_size()` floats. Errors: `unsupported_media` (not PNG/JPEG, corrupt), `too_large`
 /// (more than `spec.max_pixels`).
-outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec);
+/// `upright_rotation`: the page's clockwise rotation from upright (0, 90, 180, 270), undone before resizing.
+outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec,
+                                             int upright_rotation = 0);
 
 /// Keeps OpenCV from starting its own thread pool under our parallel workers. Call once at start-up.
 void use_single_threaded_image_codecs();
