@@ -124,7 +124,7 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
         auto promise = self->make_response_promise<item_result>();
         const auto ticket = st.next_ticket++;
         self->request(caf::actor_cast<preprocess_actor>(st.setup.preprocessors), caf::infinite, prep_atom::value,
-                      job.image, st.setup.input)
+                      job.image, st.setup.input, job.upright_rotation)
             .then(
                 [=](preprocessed& p) mutable {
                   auto& s = self->state;

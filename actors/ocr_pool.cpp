@@ -19,6 +19,11 @@ ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<ocr_state> self,
         if (!page) return {page.err(), {}, took.count()};
         return {std::nullopt, std::move(*page), took.count()};
       },
+      [=](orient_atom, const shared_bytes& image) -> orient_result {
+        auto rotation = self->state.engine->orientation(image);
+        if (!rotation) return {rotation.err(), {}};
+        return {std::nullopt, *rotation};
+      },
   };
 }
 

@@ -9,8 +9,8 @@ namespace {
 // shared_ptr<tuple<>> (harmless in practice, but undefined behaviour that UBSan stops on).
 preprocess_actor::behavior_type preprocess_worker(std::size_t /*index*/) {
   return {
-      [](prep_atom, const shared_bytes& image, const input_spec& spec) -> preprocessed {
-        auto tensor = preprocess_image(image, spec);
+      [](prep_atom, const shared_bytes& image, const input_spec& spec, int upright_rotation) -> preprocessed {
+        auto tensor = preprocess_image(image, spec, upright_rotation);
         if (!tensor) return {tensor.err(), {}};
         return {std::nullopt, std::move(*tensor)};
       },

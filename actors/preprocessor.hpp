@@ -7,7 +7,7 @@
 namespace infermesh {
 
 /// A round-robin pool of `workers` detached preprocessing actors behind one handle
-/// (replies_to<prep_atom, shared_bytes, input_spec>::with<preprocessed>).
+/// (see preprocess_actor).
 caf::actor spawn_preprocessor_pool(caf::actor_system& sys, std::size_t workers);
 
 }  // namespace infermesh

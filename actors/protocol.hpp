@@ -25,6 +25,7 @@ struct infer_job {
   std::int64_t priority = 0;
   steady_time accepted{};            ///< when the node accepted the request
   steady_time deadline = steady_time::max();
+  int upright_rotation = 0;          ///< the page's clockwise rotation, undone by preprocessing
 };
 
 /// The answer to one `infer_job`: class scores, or the error that stopped it.
@@ -62,6 +63,12 @@ struct ocr_result {
   double compute_ms = 0;
 };
 
+/// An OCR worker's answer to an orientation question.
+struct orient_result {
+  std::optional<error> failure;
+  page_rotation rotation;
+};
+
 /// Counters of one batcher, since it started.
 struct batcher_stats {
   std::uint64_t requests = 0;    ///< admitted
@@ -89,6 +96,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::item_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::preprocessed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batch_run_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::ocr_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::orient_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::tensor_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
@@ -105,16 +113,20 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using incoming_atom = caf::atom_constant<caf::atom("incoming")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using ocr_atom = caf::atom_constant<caf::atom("ocr")>;
+using orient_atom = caf::atom_constant<caf::atom("orient")>;
 
 /// A model actor: owns one loaded model (and its device); runs one forward per batch on its own thread.
 using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>>;
 
 /// A preprocessing worker: encoded image -> model input tensor. Many run in parallel, off the model's thread.
-using preprocess_actor = caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec>::with<preprocessed>>;
+/// (prep_atom, image, spec, upright_rotation) -> preprocessed
+using preprocess_actor =
+    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int>::with<preprocessed>>;
 
 /// An OCR worker: owns one Tesseract engine (not thread-safe) and reads one page at a time on its own thread.
-/// (ocr_atom, image, auto_rotate) -> ocr_result
-using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, bool>::with<ocr_result>>;
+/// (ocr_atom, image, auto_rotate) -> ocr_result; (orient_atom, image) -> orient_result
+using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, bool>::with<ocr_result>,
+                                   caf::replies_to<orient_atom, shared_bytes>::with<orient_result>>;
 
 /// A batcher: admits requests for one model, forms dynamic batches, answers each request once.
 using batcher_actor = caf::typed_actor<caf::replies_to<infer_atom, infer_job>::with<item_result>,

@@ -22,9 +22,10 @@ namespace infermesh {
 /// Publishes `payload` to `subject`. Must be thread-safe; called on CAF worker threads.
 using publish_fn = std::function<void(const std::string& subject, std::string_view payload)>;
 
-/// One op this node serves with a local model: a classifier behind a batcher, or an OCR worker pool.
+/// One op this node serves with a local model: a classifier behind a batcher, or an OCR worker pool (which
+/// serves `ocr`, and `extract` as OCR followed by field extraction).
 struct route {
-  enum class kind { classify, ocr };
+  enum class kind { classify, ocr, extract };
   kind what = kind::classify;
   batcher_actor batcher;            ///< classify
   caf::actor ocr_pool;              ///< ocr (see spawn_ocr_pool)
@@ -41,9 +42,9 @@ struct route {
     r.labels = std::move(labels);
     return r;
   }
-  static route reader(caf::actor pool, std::size_t capacity, std::string name, std::string version) {
+  static route reader(kind what, caf::actor pool, std::size_t capacity, std::string name, std::string version) {
     route r;
-    r.what = kind::ocr;
+    r.what = what;
     r.ocr_pool = std::move(pool);
     r.capacity = capacity;
     r.model_name = std::move(name);
@@ -58,6 +59,9 @@ struct router_setup {
   decode_limits limits;
   std::chrono::milliseconds default_deadline{10000};
   publish_fn publish;
+  /// When set (the node hosts OCR), `classify` with `auto_rotate` first asks it for the page's orientation and
+  /// the classifier sees the page upright; the rotation is forwarded as a parameter, the image is not re-encoded.
+  caf::actor orienter;
 };
 
 caf::actor spawn_router(caf::actor_system& sys, router_setup setup);

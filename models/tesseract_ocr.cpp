@@ -37,6 +37,9 @@ cv::Mat scaled_to(const cv::Mat& page, int long_side) {
 
 }  // namespace
 
+/// The page as 8-bit grey, after the same header checks as the classifier's preprocessing.
+outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels);
+
 struct tesseract_ocr::impl {
   ocr_config config;
   tesseract::TessBaseAPI osd;
@@ -104,14 +107,14 @@ outcome<std::unique_ptr<tesseract_ocr>> tesseract_ocr::create(const ocr_config& 
   return std::unique_ptr<tesseract_ocr>(new tesseract_ocr(std::move(p)));
 }
 
-outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, bool auto_rotate) {
+outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels) {
   auto header = probe_image(image);
   if (!header) return header.err();
   const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
-  if (pixels > impl_->config.max_pixels)
+  if (pixels > max_pixels)
     return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
                                             std::to_string(header->height) + " = " + std::to_string(pixels) +
-                                            " pixels, over the limit of " + std::to_string(impl_->config.max_pixels)};
+                                            " pixels, over the limit of " + std::to_string(max_pixels)};
   cv::Mat page;
   try {
     const cv::Mat raw(1, static_cast<int>(image.size()), CV_8U, const_cast<std::uint8_t*>(image.data()));
@@ -120,6 +123,19 @@ outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, bool auto_rotat
     return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
   }
   if (page.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
+  return page;
+}
+
+outcome<page_rotation> tesseract_ocr::orientation(const shared_bytes& image) {
+  auto page = tesseract_ocr_decode(image, impl_->config.max_pixels);
+  if (!page) return page.err();
+  return impl_->detect(*page);
+}
+
+outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, bool auto_rotate) {
+  auto decoded = tesseract_ocr_decode(image, impl_->config.max_pixels);
+  if (!decoded) return decoded.err();
+  cv::Mat page = std::move(*decoded);
   ocr_page out;
   if (auto_rotate) {
     out.rotation = impl_->detect(page);

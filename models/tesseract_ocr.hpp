@@ -41,6 +41,9 @@ class tesseract_ocr {
   /// Decodes `image` (PNG/JPEG), detects and corrects its orientation when `auto_rotate`, and reads it.
   outcome<ocr_page> read(const shared_bytes& image, bool auto_rotate);
 
+  /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier).
+  outcome<page_rotation> orientation(const shared_bytes& image);
+
   struct impl;
 
  private:

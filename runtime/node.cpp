@@ -94,7 +94,11 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
           m.ocr.language, "'");
       auto pool = spawn_ocr_pool(p->system, std::move(engines));
       p->ocr_pools.push_back(pool);
-      setup.routes[m.op] = route::reader(pool, hosted.batching.queue_capacity, m.name, m.version);
+      // One Tesseract pool serves ocr, extract (OCR + field extraction) and classify's orientation step.
+      setup.routes["ocr"] = route::reader(route::kind::ocr, pool, hosted.batching.queue_capacity, m.name, m.version);
+      setup.routes["extract"] =
+          route::reader(route::kind::extract, pool, hosted.batching.queue_capacity, m.name, m.version);
+      setup.orienter = pool;
       continue;
     }
     auto loaded = load_model(m);
@@ -121,8 +125,12 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
 
   std::string ops;
+  std::vector<std::string> served;
   for (const auto& hosted : c.models) {
-    const auto& op = hosted.model.op;
+    served.push_back(hosted.model.op);
+    if (hosted.model.op == "ocr") served.push_back("extract");
+  }
+  for (const auto& op : served) {
     auto router = p->router;
     auto sub = p->transport->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
       // nats.c delivery thread: hand off without blocking.

@@ -68,4 +68,40 @@ BOOST_AUTO_TEST_CASE(garbage_is_unsupported_media_and_the_node_keeps_reading) {
   BOOST_TEST(client.send("ocr", document_request("receipt-upright.jpg")).ok);
 }
 
+BOOST_AUTO_TEST_CASE(extract_reads_the_fields_of_a_rotated_id_card_and_validates_its_cpf) {
+  auto req = document_request("id-card-rotated-90.jpg");
+  req.doc_type = "id_card";
+  auto rep = client.send("extract", req);
+  BOOST_REQUIRE_MESSAGE(rep.ok, (rep.failure ? rep.failure->message : ""));
+  const value* fields = rep.result.find("fields");
+  BOOST_TEST(*fields->find("name")->get_if<std::string>() == "LUCAS ALVES ALMEIDA");
+  BOOST_TEST(*fields->find("birth_date")->get_if<std::string>() == "1998-03-20");
+  BOOST_TEST(*fields->find("id_number")->get_if<std::string>() == "938.092.752-55");
+  BOOST_TEST(*rep.result.find("valid")->find("id_number")->get_if<bool>());
+}
+
+BOOST_AUTO_TEST_CASE(extract_needs_a_known_doc_type) {
+  auto req = document_request("receipt-upright.jpg");
+  auto missing = client.send("extract", req);
+  BOOST_TEST(to_string(missing.failure->code) == "bad_request");
+  BOOST_TEST(missing.failure->message.find("doc_type") != std::string::npos);
+  req.doc_type = "passport";
+  auto unknown = client.send("extract", req);
+  BOOST_TEST(to_string(unknown.failure->code) == "not_found");
+}
+
+BOOST_AUTO_TEST_CASE(classify_corrects_the_orientation_first_and_reports_it) {
+  auto rep = client.send("classify", document_request("id-card-rotated-90.jpg"));
+  BOOST_REQUIRE(rep.ok);
+  const value* rotation = rep.result.find("rotation");
+  BOOST_REQUIRE(rotation != nullptr);
+  BOOST_TEST(*rotation->find("degrees")->get_if<std::int64_t>() == 270);
+  BOOST_TEST(*rotation->find("corrected")->get_if<bool>());
+  auto req = document_request("id-card-rotated-90.jpg");
+  req.auto_rotate = false;
+  auto unrotated = client.send("classify", req);
+  BOOST_REQUIRE(unrotated.ok);
+  BOOST_TEST(unrotated.result.find("rotation") == nullptr);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
