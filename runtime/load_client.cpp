@@ -13,6 +13,8 @@ namespace infermesh {
 load_report run_load(nats_transport& transport, const load_options& options, const std::string& image) {
   request req;
   req.image = shared_bytes::copy_of(image);
+  req.doc_type = options.doc_type;
+  req.auto_rotate = options.auto_rotate;
   std::mutex mutex;
   load_report report;
   std::vector<double> latencies;

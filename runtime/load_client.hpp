@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "runtime/nats_transport.hpp"
@@ -17,6 +18,8 @@ struct load_options {
   int clients = 64;
   std::chrono::milliseconds duration{10000};
   std::chrono::milliseconds timeout{30000};
+  std::optional<std::string> doc_type;  ///< extract
+  bool auto_rotate = true;
 };
 
 struct load_report {

@@ -1,7 +1,8 @@
 // `infermesh`: the node process and the command-line client.
 //
 //   infermesh node [--config FILE] [--nats URL]... [--name NAME]
-//   infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...
+//   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
+//                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
 
 #include <algorithm>
@@ -30,11 +31,14 @@ const char* usage_text =
     "  infermesh node [--config FILE] [--nats URL]... [--name NAME]\n"
     "      Serve the models of FILE (default: the embedded cluster-config/single-node.yaml) until SIGINT/SIGTERM.\n"
     "      --nats replaces the config's server list; --name its node name.\n"
-    "  infermesh request OP FILE [--json] [--timeout-ms N] [--deadline-ms N] [--priority N] [--id ID] [--nats URL]...\n"
-    "      Send FILE (PNG/JPEG) to op OP (classify) and print the reply as JSON. --json sends a JSON request\n"
+    "  infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]\n"
+    "                    [--priority N] [--id ID] [--nats URL]...\n"
+    "      Send FILE (PNG/JPEG) to op OP (classify, ocr, extract) and print the reply as JSON. extract needs\n"
+    "      --doc-type (invoice, receipt, id_card, letter, form). --json sends a JSON request\n"
     "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
     "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
-    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...\n"
+    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--doc-type T] [--no-auto-rotate]\n"
+    "                 [--nats URL]...\n"
     "      Closed-loop load (default 64 clients for 10 s): prints sent/answered/lost, latency percentiles and the\n"
     "      batch sizes the node reported. Exit status 1 if any request got no reply.\n";
 
@@ -78,6 +82,10 @@ std::vector<std::string> all_of(const args& a, const std::string& key) {
   for (const auto& [k, v] : a.options)
     if (k == key) out.push_back(v);
   return out;
+}
+
+bool has_flag(const args& a, const std::string& flag) {
+  return std::find(a.flags.begin(), a.flags.end(), flag) != a.flags.end();
 }
 
 std::optional<long long> number_option(const args& a, const std::string& key, std::string& problem) {
@@ -149,7 +157,8 @@ int run_node(int argc, char** argv) {
 
 int run_request(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats"}, {"json"}, problem);
+  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type"},
+                      {"json", "no-auto-rotate"}, problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("request needs OP and FILE");
   const auto& op = a->positional[0];
@@ -167,7 +176,9 @@ int run_request(int argc, char** argv) {
   req.image = shared_bytes::copy_of(*bytes);
   req.deadline_ms = deadline;
   if (priority) req.priority = *priority;
-  const bool json = std::find(a->flags.begin(), a->flags.end(), "json") != a->flags.end();
+  if (auto types = all_of(*a, "doc-type"); !types.empty()) req.doc_type = types.back();
+  req.auto_rotate = !has_flag(*a, "no-auto-rotate");
+  const bool json = has_flag(*a, "json");
 
   int status = exit_usage;
   {
@@ -188,7 +199,8 @@ int run_request(int argc, char** argv) {
 
 int run_load_command(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats"}, {}, problem);
+  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats", "doc-type"}, {"no-auto-rotate"},
+                      problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("load needs OP and FILE");
   load_options options;
@@ -201,6 +213,8 @@ int run_load_command(int argc, char** argv) {
   if (clients) options.clients = static_cast<int>(std::clamp(*clients, 1LL, 4096LL));
   if (seconds) options.duration = std::chrono::seconds(std::clamp(*seconds, 1LL, 86400LL));
   if (timeout) options.timeout = std::chrono::milliseconds(*timeout);
+  if (auto types = all_of(*a, "doc-type"); !types.empty()) options.doc_type = types.back();
+  options.auto_rotate = !has_flag(*a, "no-auto-rotate");
   auto image = read_whole_file(options.image_path);
   if (!image) return usage("cannot read '" + options.image_path + "'");
   int status = exit_usage;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs dependencies, builds, starts a local nats-server and one
 # infermesh node (cluster-config/single-node.yaml, embedded in the binary), classifies the bundled sample
-# invoice, and stops both. With --load, also runs 64 concurrent clients for 10 s and prints what they saw.
+# invoice, reads a rotated ID card (ocr) and extracts its fields, then stops both. With --load, also runs 64
+# concurrent classify clients for 10 s and prints what they saw.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -39,10 +40,20 @@ echo
 echo "\$ infermesh request classify models/sample-classifier/samples/invoice.jpg"
 "$bin" request classify "$repo/models/sample-classifier/samples/invoice.jpg" --nats "$url"
 
+echo
+echo "\$ infermesh request ocr models/samples/id-card-rotated-90.jpg"
+"$bin" request ocr "$repo/models/samples/id-card-rotated-90.jpg" --nats "$url"
+
+echo
+echo "\$ infermesh request extract models/samples/id-card-rotated-90.jpg --doc-type id_card"
+"$bin" request extract "$repo/models/samples/id-card-rotated-90.jpg" --doc-type id_card --nats "$url"
+
 if $load; then
+  # Without orientation detection (a Tesseract pass per page), this measures the batched classifier path.
   echo
-  echo "\$ infermesh load classify models/sample-classifier/samples/receipt.jpg --clients 64 --seconds 10"
-  "$bin" load classify "$repo/models/sample-classifier/samples/receipt.jpg" --clients 64 --seconds 10 --nats "$url"
+  echo "\$ infermesh load classify models/sample-classifier/samples/receipt.jpg --clients 64 --seconds 10 --no-auto-rotate"
+  "$bin" load classify "$repo/models/sample-classifier/samples/receipt.jpg" --clients 64 --seconds 10 \
+    --no-auto-rotate --nats "$url"
 fi
 
 kill -TERM "$node_pid"

@@ -34,7 +34,8 @@ BOOST_AUTO_TEST_SUITE(config)
 BOOST_AUTO_TEST_CASE(the_embedded_default_is_valid_and_serves_classify_on_cpu) {
   auto c = load_embedded_default_config();
   BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
-  BOOST_TEST(c->models.size() == 1u);
+  BOOST_TEST(c->models.size() == 2u);
+  BOOST_TEST(c->models[1].model.op == "ocr");
   BOOST_TEST(c->models[0].model.op == "classify");
   BOOST_TEST(c->models[0].model.device == "cpu");
   BOOST_TEST(c->models[0].model.labels.size() == 5u);
