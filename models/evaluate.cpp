@@ -1,10 +1,11 @@
 // infermesh-evaluate: measures the document models on rendered documents the classifier never saw.
 //
 //   /usr/bin/python3 models/synthetic_documents.py --out DIR --count 1000 --seed 99 --fonts heldout --rotate
-//   build/release/infermesh-evaluate --docs DIR [--classifier cluster-config/single-node.yaml] [--limit N]
+//   build/release/infermesh-evaluate --docs DIR [--model M.pt --labels L.txt --size N] [--fields] [--limit N]
 //
 // Prints one table: classifier top-1 (after orientation correction), orientation accuracy on rotated pages,
-// exact-match accuracy of each extracted field, and the CPF check (invalid numbers must be marked invalid).
+// and with --fields (a full OCR pass per page) the exact-match accuracy of each extracted field and the CPF
+// check (numbers with wrong check digits must be marked invalid).
 // Runs the same code the node runs (Tesseract engines, extraction, preprocessing, TorchScript), in-process.
 
 #include <algorithm>
@@ -75,8 +76,16 @@ int run(int argc, char** argv) {
   model_config classifier;
   std::size_t limit = SIZE_MAX;
   int workers = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  bool read_fields = false;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--fields") {
+      read_fields = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) return std::cerr << k << " needs a value\n", 2;
+    const std::string v = argv[i + 1];
     if (k == "--docs") dir = v;
     else if (k == "--model") classifier_path = v;
     else if (k == "--labels") labels_path = v;
@@ -119,13 +128,21 @@ int run(int argc, char** argv) {
       for (std::size_t i; (i = next++) < docs.size();) {
         const auto& d = docs[i];
         const auto bytes = shared_bytes::copy_of(read_all(d.file));
-        auto page = (*engine)->read(bytes, true);
-        if (!page) continue;
+        ocr_page page;
+        if (read_fields) {
+          auto read = (*engine)->read(bytes, true);
+          if (!read) continue;
+          page = std::move(*read);
+        } else {
+          auto rotation = (*engine)->orientation(bytes);
+          if (!rotation) continue;
+          page.rotation = *rotation;
+        }
         const int expected = (360 - d.ccw_rotation) % 360;
-        auto extracted = extract_fields(d.doc_type, page->text);
+        auto extracted = extract_fields(d.doc_type, page.text);
         std::string predicted;
         if (net) {
-          auto tensor = preprocess_image(bytes, classifier.input, page->rotation.degrees);
+          auto tensor = preprocess_image(bytes, classifier.input, page.rotation.degrees);
           if (tensor) {
             tensor_batch batch{1, {3, classifier.input.height, classifier.input.width}, std::move(*tensor)};
             auto scores = net->run(batch);
@@ -134,14 +151,16 @@ int run(int argc, char** argv) {
           }
         }
         std::lock_guard<std::mutex> g(mutex);
-        if (d.ccw_rotation != 0) orientation.add(page->rotation.degrees == expected);
-        else upright_kept.add(page->rotation.degrees == 0);
+        if (d.ccw_rotation != 0) orientation.add(page.rotation.degrees == expected);
+        else upright_kept.add(page.rotation.degrees == 0);
         for (const auto& [name, want] : d.fields) {
+          if (!read_fields) break;
           if (name == "cpf_valid") continue;
           auto got = extracted->fields.find(name);
           fields[d.doc_type + "." + name].add(got != extracted->fields.end() && got->second == want);
         }
-        if (d.doc_type == "id_card" && !d.cpf_valid) cpf_invalid_flagged.add(!extracted->valid["id_number"]);
+        if (read_fields && d.doc_type == "id_card" && !d.cpf_valid)
+          cpf_invalid_flagged.add(!extracted->valid["id_number"]);
         if (net) {
           top1.add(predicted == d.doc_type);
           ++confusion[d.doc_type][predicted];
@@ -156,7 +175,8 @@ int run(int argc, char** argv) {
   std::cout << "| orientation: rotated pages corrected to upright | " << orientation.percent() << " |\n";
   std::cout << "| orientation: upright pages left upright | " << upright_kept.percent() << " |\n";
   for (const auto& [name, t] : fields) std::cout << "| field " << name << " exact match | " << t.percent() << " |\n";
-  std::cout << "| id_card: wrong CPF check digits marked invalid | " << cpf_invalid_flagged.percent() << " |\n";
+  if (read_fields)
+    std::cout << "| id_card: wrong CPF check digits marked invalid | " << cpf_invalid_flagged.percent() << " |\n";
   if (net) {
     std::cout << "\nconfusion (truth -> predicted: count)\n";
     for (const auto& [truth, row] : confusion)

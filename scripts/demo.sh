@@ -37,8 +37,8 @@ wait_for_line "$work/node.log" "ready: serving" 60
 cat "$work/node.log"
 
 echo
-echo "\$ infermesh request classify models/sample-classifier/samples/invoice.jpg"
-"$bin" request classify "$repo/models/sample-classifier/samples/invoice.jpg" --nats "$url"
+echo "\$ infermesh request classify models/samples/invoice-upright.jpg"
+"$bin" request classify "$repo/models/samples/invoice-upright.jpg" --nats "$url"
 
 echo
 echo "\$ infermesh request ocr models/samples/id-card-rotated-90.jpg"
@@ -51,8 +51,8 @@ echo "\$ infermesh request extract models/samples/id-card-rotated-90.jpg --doc-t
 if $load; then
   # Without orientation detection (a Tesseract pass per page), this measures the batched classifier path.
   echo
-  echo "\$ infermesh load classify models/sample-classifier/samples/receipt.jpg --clients 64 --seconds 10 --no-auto-rotate"
-  "$bin" load classify "$repo/models/sample-classifier/samples/receipt.jpg" --clients 64 --seconds 10 \
+  echo "\$ infermesh load classify models/samples/receipt-upright.jpg --clients 64 --seconds 10 --no-auto-rotate"
+  "$bin" load classify "$repo/models/samples/receipt-upright.jpg" --clients 64 --seconds 10 \
     --no-auto-rotate --nats "$url"
 fi
 

@@ -60,8 +60,17 @@ std::string synthetic_config(int latency_us, const std::string& batching_yaml, c
 node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name) {
   dir_ = make_temp_dir("infermesh-node");
   config_ = dir_ + "/node.yaml";
-  const auto& config = config_;
-  std::ofstream(config) << config_yaml;
+  std::ofstream(config_) << config_yaml;
+  start(config_, nats_url, name);
+}
+
+node_process::node_process(const config_file& file, const std::string& nats_url, const std::string& name) {
+  dir_ = make_temp_dir("infermesh-node");
+  config_ = file.path;
+  start(config_, nats_url, name);
+}
+
+void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name) {
   process_ = std::make_unique<child_process>(
       name, std::vector<std::string>{INFERMESH_BINARY, "node", "--config", config, "--nats", nats_url, "--name", name});
   if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))

@@ -20,10 +20,17 @@ std::string ocr_model_yaml();
 /// A config serving classify with a synthetic model of `latency_us` per batch.
 std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "");
 
+/// A config file that already exists (a shipped one, e.g. cluster-config/single-node.yaml).
+struct config_file {
+  std::string path;
+};
+
 class node_process {
  public:
   /// Writes `config_yaml`, starts the node against `nats_url`, and waits until it logs "ready".
   node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t");
+  /// Starts the node with an existing config file (its server list replaced by `nats_url`).
+  node_process(const config_file& file, const std::string& nats_url, const std::string& name = "node-t");
   ~node_process();
 
   child_process& process() { return *process_; }
@@ -32,6 +39,8 @@ class node_process {
   std::optional<int> terminate(std::chrono::milliseconds timeout);
 
  private:
+  void start(const std::string& config, const std::string& nats_url, const std::string& name);
+
   std::string dir_;
   std::string config_;
   std::unique_ptr<child_process> process_;
