@@ -76,11 +76,11 @@ int run(int argc, char** argv) {
   model_config classifier;
   std::size_t limit = SIZE_MAX;
   int workers = 2;
-  bool read_fields = false;
+  bool read_fields = false, show_misses = false;
   for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--fields") {
-      read_fields = true;
+    if (k == "--fields" || k == "--show-misses") {
+      (k == "--fields" ? read_fields : show_misses) = true;
       --i;
       continue;
     }
@@ -95,7 +95,8 @@ int run(int argc, char** argv) {
     else return std::cerr << "unknown option " << k << "\n", 2;
   }
   if (dir.empty()) {
-    std::cerr << "usage: infermesh-evaluate --docs DIR [--model model.pt --labels labels.txt --size N] [--limit N] "
+    std::cerr << "usage: infermesh-evaluate --docs DIR [--model model.pt --labels labels.txt --size N] [--fields] "
+                 "[--show-misses] [--limit N] "
                  "[--workers N]\n";
     return 2;
   }
@@ -151,18 +152,28 @@ int run(int argc, char** argv) {
           }
         }
         std::lock_guard<std::mutex> g(mutex);
+        if (show_misses && page.rotation.degrees != expected)
+          std::cout << "miss " << d.file << " orientation: want " << expected << " got " << page.rotation.degrees
+                    << " (confidence " << page.rotation.confidence << ")\n";
         if (d.ccw_rotation != 0) orientation.add(page.rotation.degrees == expected);
         else upright_kept.add(page.rotation.degrees == 0);
         for (const auto& [name, want] : d.fields) {
           if (!read_fields) break;
           if (name == "cpf_valid") continue;
           auto got = extracted->fields.find(name);
-          fields[d.doc_type + "." + name].add(got != extracted->fields.end() && got->second == want);
+          const bool right = got != extracted->fields.end() && got->second == want;
+          fields[d.doc_type + "." + name].add(right);
+          if (show_misses && !right)
+            std::cout << "miss " << d.file << " " << name << ": want '" << want << "' got '"
+                      << (got == extracted->fields.end() ? std::string("(none)") : got->second) << "'\n--- text:\n"
+                      << page.text << "---\n";
         }
         if (read_fields && d.doc_type == "id_card" && !d.cpf_valid)
           cpf_invalid_flagged.add(!extracted->valid["id_number"]);
         if (net) {
           top1.add(predicted == d.doc_type);
+          if (show_misses && predicted != d.doc_type)
+            std::cout << "miss " << d.file << " class: want " << d.doc_type << " got " << predicted << "\n";
           ++confusion[d.doc_type][predicted];
         }
       }

@@ -138,11 +138,16 @@ extracted_fields id_card(const std::vector<std::string>& lines) {
     if (letters && name.size() >= 3) out.fields["name"] = name;
   }
   if (auto label = after_label(lines, {"nascimento", "birth"})) set_date(out, "birth_date", first_date(lines, label->first));
-  static const std::regex cpf(R"(\d{3}\.\d{3}\.\d{3}-\d{2})");
-  for (const auto& line : lines) {
+  // OCR sometimes adds a space or a comma around the dots ("542. 852.362-06", "511,.832.702-40"): the digits
+  // are what was read, so the separators are normalised, starting at the line labelled CPF.
+  static const std::regex cpf(R"((?:^|[^\d])(\d{3})[ .,]{1,3}(\d{3})[ .,]{1,3}(\d{3}) ?[-\xE2\x80\x93] ?(\d{2})(?!\d))");
+  auto label = after_label(lines, {"cpf"});
+  const std::size_t from = label ? label->first : 0;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    const auto& line = lines[(from + k) % lines.size()];
     std::smatch m;
     if (std::regex_search(line, m, cpf)) {
-      out.fields["id_number"] = m.str();
+      out.fields["id_number"] = m[1].str() + "." + m[2].str() + "." + m[3].str() + "-" + m[4].str();
       break;
     }
   }

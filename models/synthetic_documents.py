@@ -213,7 +213,9 @@ def id_card(rng, font):
     px, py, pw = 30, int(h * 0.25), int(w * 0.24)
     pen.draw.rectangle((px, py, px + pw, py + int(pw * 1.3)), fill=(120, 120, 130))
     pen.draw.ellipse((px + pw * 0.25, py + pw * 0.2, px + pw * 0.75, py + pw * 0.75), fill=(210, 180, 160))
-    name = person(rng); birth = rand_date(rng).replace(year=rng.randint(1940, 2006)); valid = rng.random() < 0.8
+    name = person(rng); birth = rand_date(rng); year = rng.randint(1940, 2006)
+    birth = birth.replace(year=year, day=min(birth.day, 28) if birth.month == 2 else birth.day)  # no 29 Feb
+    valid = rng.random() < 0.8
     number = cpf(rng, valid)
     x = px + pw + 40; y = py
     y = pen.text((x, y), rng.choice(["NOME / NAME", "Name"]), s * 0.7); y = pen.text((x, y), name.upper(), s)

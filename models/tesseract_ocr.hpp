@@ -15,7 +15,7 @@ struct ocr_config {
   std::string tessdata = "/usr/share/tesseract-ocr/5/tessdata";
   std::string language = "eng";
   std::uint64_t max_pixels = 40'000'000;  ///< images whose header claims more are refused before decoding
-  float min_osd_confidence = 2.0f;        ///< below it, the orientation is settled by comparing OCR confidence
+  float min_osd_confidence = 5.0f;        ///< below it, the orientation is settled by comparing OCR confidence
 };
 
 /// How a page was turned: `degrees` clockwise from upright (0, 90, 180, 270) as detected, and whether the

@@ -68,6 +68,13 @@ BOOST_AUTO_TEST_CASE(reads_an_id_card_and_marks_a_wrong_cpf_invalid) {
   BOOST_TEST(!bad.valid["id_number"]);
 }
 
+BOOST_AUTO_TEST_CASE(normalises_stray_ocr_separators_in_a_cpf_but_keeps_its_digits) {
+  const std::string card = "IDENTITY CARD\nName\nANA SILVA\nCPF\n";
+  BOOST_TEST(extract("id_card", card + "542. 852.362-06\n").fields["id_number"] == "542.852.362-06");
+  BOOST_TEST(extract("id_card", card + "511,.832.702-40\n").fields["id_number"] == "511.832.702-40");
+  BOOST_TEST(extract("id_card", card + "511.832.702-4\n").fields.count("id_number") == 0u);  // a digit missing
+}
+
 BOOST_AUTO_TEST_CASE(reads_a_letter_and_a_form) {
   auto l = extract("letter", "Yara Lima Rodrigues\nRua Augusta 1\n10 March 2022\nDear Silva,\nText.\n");
   BOOST_TEST(l.fields["sender"] == "Yara Lima Rodrigues");

@@ -1,0 +1,77 @@
+// The document models' quality bar, on a small held-out sample that CI can afford: pages rendered with a seed
+// and fonts the classifier never saw, measured by the same infermesh-evaluate tool that produces the model
+// card's table (which runs on 1000+ pages).
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "support/child_process.hpp"
+#include "support/nats_server.hpp"
+
+using namespace infermesh;
+
+namespace {
+
+constexpr int rotated_pages = 40;  // 8 per type, ~3/4 of them turned: classifier and orientation
+constexpr int clean_pages = 50;    // 10 per type: field extraction
+constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0;  // the issue's thresholds
+
+const std::string source = INFERMESH_SOURCE_DIR;
+
+void render(const std::string& dir, int count, int seed, bool rotate) {
+  std::vector<std::string> argv{"/usr/bin/python3", source + "/models/synthetic_documents.py", "--out", dir,
+                                "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
+  argv.push_back(rotate ? "--rotate" : "--clean");
+  test::child_process python("render", argv);
+  BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
+}
+
+/// Runs infermesh-evaluate and returns measure -> percent from its table.
+std::map<std::string, double> evaluate(std::vector<std::string> args) {
+  args.insert(args.begin(), INFERMESH_EVALUATE_BINARY);
+  test::child_process tool("evaluate", args);
+  BOOST_REQUIRE(tool.wait_exit(std::chrono::minutes(10)).value_or(-1) == 0);
+  std::map<std::string, double> out;
+  static const std::regex row(R"(\| (.+?) \|\s+([0-9.]+)%)");
+  std::istringstream lines(tool.output());
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) out[m[1]] = std::stod(m[2]);
+  }
+  BOOST_TEST_MESSAGE(tool.output());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(document_quality)
+
+BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and_rotated_pages) {
+  const auto dir = test::make_temp_dir("infermesh-quality");
+  render(dir, rotated_pages, 777, true);
+  auto table = evaluate({"--docs", dir, "--model", source + "/models/document-classifier/model.pt", "--labels",
+                         source + "/models/document-classifier/labels.txt", "--size", "160"});
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= classifier_bar);
+  BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
+}
+
+BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {
+  const auto dir = test::make_temp_dir("infermesh-quality");
+  render(dir, clean_pages, 778, false);
+  auto table = evaluate({"--docs", dir, "--fields"});
+  std::filesystem::remove_all(dir);
+  int fields = 0;
+  for (const auto& [measure, percent] : table)
+    if (measure.rfind("field ", 0) == 0) {
+      ++fields;
+      BOOST_TEST(percent >= field_bar, measure << ": " << percent << "%");
+    }
+  BOOST_TEST(fields == 13);  // invoice 4, receipt 3, id_card 3, letter 2, form 1
+  if (table.count("id_card: wrong CPF check digits marked invalid"))
+    BOOST_TEST(table.at("id_card: wrong CPF check digits marked invalid") == 100.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
