@@ -2,6 +2,9 @@
 // extract give the right answers for each type, rotated pages included (truth: models/samples/truth.json).
 #include <boost/test/unit_test.hpp>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "messages/codec.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
@@ -68,6 +71,42 @@ BOOST_AUTO_TEST_CASE(extract_reads_every_field_of_every_sample) {
       BOOST_TEST(*rep.result.find("valid")->find(name)->get_if<bool>(), s.file << " " << name);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(pages_with_nothing_to_read_get_no_invented_fields_and_nothing_crashes) {
+  std::vector<std::pair<std::string, cv::Mat>> nothing = {
+      {"blank page", cv::Mat(1600, 1100, CV_8UC3, cv::Scalar(250, 250, 250))},
+      {"1x1", cv::Mat(1, 1, CV_8UC3, cv::Scalar(0, 0, 0))},
+      {"noise", [] {
+         cv::Mat m(600, 800, CV_8UC3);
+         cv::randu(m, 0, 255);
+         return m;
+       }()},
+  };
+  for (const auto& [what, image] : nothing) {
+    std::vector<std::uint8_t> png;
+    cv::imencode(".png", image, png);
+    request req;
+    req.image = shared_bytes::from_vector(png);
+    auto classified = client.send("classify", req);
+    BOOST_TEST((classified.ok || classified.failure.has_value()), what);
+    req.doc_type = "invoice";
+    auto extracted = client.send("extract", req);
+    BOOST_REQUIRE_MESSAGE(extracted.ok, what);
+    BOOST_TEST(extracted.result.find("fields")->get_if<value_map>()->empty(), what);
+    for (const auto& [name, ok] : *extracted.result.find("valid")->get_if<value_map>())
+      BOOST_TEST(!*ok.get_if<bool>(), what << " " << name);
+  }
+  // 20000 x 20000 claimed by the header: refused before any pixel is decoded.
+  std::string bomb("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x4e\x20\x00\x00\x4e\x20\x08\x02\x00\x00\x00", 29);
+  request req;
+  req.image = shared_bytes::copy_of(bomb + std::string(4, '\0'));
+  for (const char* op : {"classify", "ocr"}) {
+    auto rep = client.send(op, req);
+    BOOST_REQUIRE(rep.failure.has_value());
+    BOOST_TEST(to_string(rep.failure->code) == "too_large", op);
+  }
+  BOOST_TEST(client.send("ocr", test::image_request(samples + "receipt-upright.jpg")).ok);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
