@@ -35,13 +35,8 @@ void use_single_threaded_image_codecs() { cv::setNumThreads(1); }
 
 outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec,
                                              int upright_rotation) {
-  auto header = probe_image(encoded);
+  auto header = probe_image_within(encoded, spec.max_pixels);
   if (!header) return header.err();
-  const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
-  if (pixels > spec.max_pixels)
-    return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
-                                            std::to_string(header->height) + " = " + std::to_string(pixels) +
-                                            " pixels, over the limit of " + std::to_string(spec.max_pixels)};
   cv::Mat decoded;
   try {
     // A header over the raw bytes, no copy.

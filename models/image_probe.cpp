@@ -53,4 +53,15 @@ outcome<image_header> probe_image(const shared_bytes& b) {
   return header;
 }
 
+outcome<image_header> probe_image_within(const shared_bytes& encoded, std::uint64_t max_pixels) {
+  auto header = probe_image(encoded);
+  if (!header) return header;
+  const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
+  if (pixels > max_pixels)
+    return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
+                                            std::to_string(header->height) + " = " + std::to_string(pixels) +
+                                            " pixels, over the limit of " + std::to_string(max_pixels)};
+  return header;
+}
+
 }  // namespace infermesh

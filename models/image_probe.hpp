@@ -19,4 +19,7 @@ struct image_header {
 /// The header of a PNG or JPEG; `unsupported_media` for anything else or a header that is cut short.
 outcome<image_header> probe_image(const shared_bytes& encoded);
 
+/// The header of a PNG or JPEG whose claimed size is at most `max_pixels`; `too_large` names the size.
+outcome<image_header> probe_image_within(const shared_bytes& encoded, std::uint64_t max_pixels);
+
 }  // namespace infermesh

@@ -108,13 +108,8 @@ outcome<std::unique_ptr<tesseract_ocr>> tesseract_ocr::create(const ocr_config& 
 }
 
 outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels) {
-  auto header = probe_image(image);
+  auto header = probe_image_within(image, max_pixels);
   if (!header) return header.err();
-  const std::uint64_t pixels = std::uint64_t{header->width} * header->height;
-  if (pixels > max_pixels)
-    return error{error_code::too_large, "image is " + std::to_string(header->width) + "x" +
-                                            std::to_string(header->height) + " = " + std::to_string(pixels) +
-                                            " pixels, over the limit of " + std::to_string(max_pixels)};
   cv::Mat page;
   try {
     const cv::Mat raw(1, static_cast<int>(image.size()), CV_8U, const_cast<std::uint8_t*>(image.data()));
