@@ -44,13 +44,20 @@ struct shipped_node {
   test::client client{nats.url()};
 };
 
+/// OCR of a full page takes seconds (more on a loaded CI machine or under sanitizers): a generous deadline.
+request page_request(const std::string& file) {
+  auto req = test::image_request(samples + file);
+  req.deadline_ms = 120000;
+  return req;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(documents, shipped_node)
 
 BOOST_AUTO_TEST_CASE(classify_names_the_type_of_every_sample_after_turning_it_upright) {
   for (const auto& s : load_samples()) {
-    auto rep = client.send("classify", test::image_request(samples + s.file));
+    auto rep = client.send("classify", page_request(s.file));
     BOOST_REQUIRE_MESSAGE(rep.ok, s.file);
     BOOST_TEST(*rep.result.find("doc_type")->get_if<std::string>() == s.doc_type, s.file);
     BOOST_TEST(*rep.result.find("rotation")->find("degrees")->get_if<std::int64_t>() == s.clockwise, s.file);
@@ -59,7 +66,7 @@ BOOST_AUTO_TEST_CASE(classify_names_the_type_of_every_sample_after_turning_it_up
 
 BOOST_AUTO_TEST_CASE(extract_reads_every_field_of_every_sample) {
   for (const auto& s : load_samples()) {
-    auto req = test::image_request(samples + s.file);
+    auto req = page_request(s.file);
     req.doc_type = s.doc_type;
     auto rep = client.send("extract", req);
     BOOST_REQUIRE_MESSAGE(rep.ok, s.file);
@@ -88,6 +95,7 @@ BOOST_AUTO_TEST_CASE(pages_with_nothing_to_read_get_no_invented_fields_and_nothi
     cv::imencode(".png", image, png);
     request req;
     req.image = shared_bytes::from_vector(png);
+    req.deadline_ms = 120000;
     auto classified = client.send("classify", req);
     BOOST_TEST((classified.ok || classified.failure.has_value()), what);
     req.doc_type = "invoice";
@@ -106,7 +114,7 @@ BOOST_AUTO_TEST_CASE(pages_with_nothing_to_read_get_no_invented_fields_and_nothi
     BOOST_REQUIRE(rep.failure.has_value());
     BOOST_TEST(to_string(rep.failure->code) == "too_large", op);
   }
-  BOOST_TEST(client.send("ocr", test::image_request(samples + "receipt-upright.jpg")).ok);
+  BOOST_TEST(client.send("ocr", page_request("receipt-upright.jpg")).ok);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,8 +15,11 @@ struct ocr_fixture {
   test::client client{nats.url()};
 };
 
+/// OCR of a full page takes seconds (more on a loaded CI machine or under sanitizers): a generous deadline.
 request document_request(const std::string& file) {
-  return test::image_request(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/" + file);
+  auto req = test::image_request(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/" + file);
+  req.deadline_ms = 120000;
+  return req;
 }
 
 const value_map& first_page(const reply& rep) {
@@ -62,6 +65,7 @@ BOOST_AUTO_TEST_CASE(answers_json_in_json_and_keeps_classify_serving_on_the_same
 BOOST_AUTO_TEST_CASE(garbage_is_unsupported_media_and_the_node_keeps_reading) {
   request bad;
   bad.image = shared_bytes::copy_of("GIF89a not really");
+  bad.deadline_ms = 120000;
   auto rep = client.send("ocr", bad);
   BOOST_REQUIRE(rep.failure.has_value());
   BOOST_TEST(to_string(rep.failure->code) == "unsupported_media");

@@ -16,10 +16,10 @@ class client {
   explicit client(const std::string& nats_url);
   /// Sends `req` to `op` and waits for the reply (msgpack unless `enc` says otherwise).
   reply send(const std::string& op, const request& req, encoding enc = encoding::msgpack,
-             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+             std::chrono::milliseconds timeout = std::chrono::seconds(120));
   /// Sends raw payload bytes to `op`'s subject and decodes the reply.
   reply send_raw(const std::string& op, const std::string& payload,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                 std::chrono::milliseconds timeout = std::chrono::seconds(120));
   nats_transport& transport() { return *transport_; }
 
  private:
