@@ -41,7 +41,7 @@ struct value {
 
   /// The member `key` of a map, or nullptr (also when this is not a map).
   const value* find(std::string_view key) const;
-  /// A number as double (ints widen), or nullptr-equivalent false.
+  /// Writes a number (integers widen) to `out`; false when this is not a number.
   bool as_double(double& out) const;
 };
 

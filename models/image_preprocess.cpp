@@ -1,5 +1,7 @@
 #include "models/image_preprocess.hpp"
 
+#include <utility>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -19,10 +21,12 @@ int cv_interpolation(input_spec::interpolation i) {
   return cv::INTER_LINEAR;
 }
 
-/// IMREAD_COLOR, or a reduced-size JPEG decode when allowed and the result still covers the input size.
-int decode_flags(const image_header& header, const input_spec& spec) {
+/// IMREAD_COLOR, or a reduced-size JPEG decode when allowed and the result, once turned upright, still covers
+/// the input size.
+int decode_flags(const image_header& header, const input_spec& spec, int upright_rotation) {
   if (!spec.fast_jpeg_decode || header.kind != image_header::format::jpeg) return cv::IMREAD_COLOR;
-  const std::uint32_t w = static_cast<std::uint32_t>(spec.width), h = static_cast<std::uint32_t>(spec.height);
+  std::uint32_t w = static_cast<std::uint32_t>(spec.width), h = static_cast<std::uint32_t>(spec.height);
+  if (upright_rotation == 90 || upright_rotation == 270) std::swap(w, h);
   for (auto [factor, flag] : {std::pair{8u, cv::IMREAD_REDUCED_COLOR_8}, std::pair{4u, cv::IMREAD_REDUCED_COLOR_4},
                               std::pair{2u, cv::IMREAD_REDUCED_COLOR_2}})
     if (header.width / factor >= w && header.height / factor >= h) return flag;
@@ -41,7 +45,7 @@ outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const 
   try {
     // A header over the raw bytes, no copy.
     const cv::Mat raw(1, static_cast<int>(encoded.size()), CV_8U, const_cast<std::uint8_t*>(encoded.data()));
-    decoded = cv::imdecode(raw, decode_flags(*header, spec));  // BGR, 8-bit; grey and alpha are converted
+    decoded = cv::imdecode(raw, decode_flags(*header, spec, upright_rotation));  // BGR, 8-bit; grey and alpha are converted
   } catch (const cv::Exception& e) {
     return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
   }

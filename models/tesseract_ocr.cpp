@@ -38,7 +38,7 @@ cv::Mat scaled_to(const cv::Mat& page, int long_side) {
 }  // namespace
 
 /// The page as 8-bit grey, after the same header checks as the classifier's preprocessing.
-outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels);
+static outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels);
 
 struct tesseract_ocr::impl {
   ocr_config config;
@@ -107,7 +107,7 @@ outcome<std::unique_ptr<tesseract_ocr>> tesseract_ocr::create(const ocr_config& 
   return std::unique_ptr<tesseract_ocr>(new tesseract_ocr(std::move(p)));
 }
 
-outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels) {
+static outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uint64_t max_pixels) {
   auto header = probe_image_within(image, max_pixels);
   if (!header) return header.err();
   cv::Mat page;

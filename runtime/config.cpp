@@ -106,6 +106,13 @@ std::vector<std::string> read_labels(const std::string& file, const std::string&
   return labels;
 }
 
+/// Keys a backend does not read are errors too: a setting that silently does nothing is a typo's twin.
+void refuse_keys(const YAML::Node& map, const std::string& path, const std::string& backend,
+                 std::initializer_list<const char*> keys) {
+  for (const char* key : keys)
+    if (map[key]) throw config_error{join(path, key), "does not apply to backend '" + backend + "'"};
+}
+
 input_spec parse_input(const YAML::Node& n, const std::string& path) {
   allow_keys(n, path, {"width", "height", "color", "resize", "mean", "std", "max_pixels", "decode"});
   input_spec in;
@@ -164,6 +171,8 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
     throw config_error{join(path, "backend"), "op '" + m.op + "' cannot be served by backend '" + backend +
                                                   "' (ocr: tesseract; classify: torchscript or synthetic)"};
   if (m.backend == model_config::backend_kind::tesseract) {
+    refuse_keys(n, path, backend, {"path", "device", "threads", "labels", "labels_file", "input", "synthetic"});
+    if (n["batching"]) allow_keys(n["batching"], join(path, "batching"), {"queue_capacity"});
     m.ocr.tessdata = text(n, path, "tessdata", m.ocr.tessdata);
     m.ocr.language = text(n, path, "language", m.ocr.language);
     m.ocr.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
@@ -171,6 +180,8 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
     h.batching = parse_batching(n["batching"], join(path, "batching"));
     return h;
   }
+  refuse_keys(n, path, backend, {"tessdata", "language", "workers", "max_pixels"});
+  refuse_keys(n, path, backend, {m.backend == model_config::backend_kind::torchscript ? "synthetic" : "path"});
   if (m.backend == model_config::backend_kind::torchscript) {
     m.path = resolve(base_dir, text(n, path, "path", "", true));
     if (!fs::is_regular_file(m.path)) throw config_error{join(path, "path"), "file '" + m.path + "' does not exist"};

@@ -19,24 +19,24 @@ void log_router(const router_stats& s) {
       " errors, ", s.in_flight, " in flight, ", s.no_reply_subject, " without reply subject");
 }
 
-}  // namespace
-
 caf::behavior reporter_behavior(caf::event_based_actor* self, std::chrono::milliseconds interval,
                                 named_batchers batchers, caf::actor router) {
   if (interval.count() > 0) self->delayed_send(self, interval, caf::tick_atom::value);
   return {
-        [=](caf::tick_atom) {
-          for (const auto& [name, b] : batchers)
-            self->request(b, std::chrono::seconds(5), stats_atom::value).then([name = name](const batcher_stats& s) {
-              log_batcher(name, s);
-            });
-          self->request(router, std::chrono::seconds(5), stats_atom::value).then([](const router_stats& s) {
-            log_router(s);
+      [=](caf::tick_atom) {
+        for (const auto& [name, b] : batchers)
+          self->request(b, std::chrono::seconds(5), stats_atom::value).then([name = name](const batcher_stats& s) {
+            log_batcher(name, s);
           });
-          self->delayed_send(self, interval, caf::tick_atom::value);
-        },
+        self->request(router, std::chrono::seconds(5), stats_atom::value).then([](const router_stats& s) {
+          log_router(s);
+        });
+        self->delayed_send(self, interval, caf::tick_atom::value);
+      },
   };
 }
+
+}  // namespace
 
 caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::milliseconds interval, named_batchers batchers,
                                 caf::actor router) {

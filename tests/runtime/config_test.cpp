@@ -107,6 +107,14 @@ BOOST_AUTO_TEST_CASE(an_op_and_a_backend_that_do_not_fit_are_refused) {
   expect_error_naming("models:\n  - name: m\n    op: classify\n    backend: tesseract\n", "models[0].backend");
 }
 
+BOOST_AUTO_TEST_CASE(keys_a_backend_does_not_read_are_errors_naming_the_key) {
+  expect_error_naming("models:\n  - name: r\n    op: ocr\n    input: {width: 10}\n", "models[0].input");
+  expect_error_naming("models:\n  - name: r\n    op: ocr\n    batching: {max_batch_size: 4}\n",
+                      "models[0].batching.max_batch_size");
+  expect_error_naming(with("    workers: 4\n"), "models[0].workers");
+  expect_error_naming(with("    synthetic: {latency_us: 5}\n"), "models[0].synthetic");
+}
+
 BOOST_AUTO_TEST_CASE(an_ocr_model_needs_no_labels_and_takes_its_engine_settings) {
   auto c = parse_config("models:\n  - name: reader\n    op: ocr\n    workers: 3\n    language: eng\n", base, "t.yaml");
   BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
