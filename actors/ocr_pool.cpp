@@ -1,41 +1,197 @@
 #include "actors/ocr_pool.hpp"
 
+#include <algorithm>
+#include <map>
+
+#include "actors/batching_policy.hpp"
+
 namespace infermesh {
 namespace {
 
-struct ocr_state {
+using clock = std::chrono::steady_clock;
+
+struct worker_state {
   std::shared_ptr<tesseract_ocr> engine;
   static inline const char* name = "ocr_worker";
 };
 
-ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<ocr_state> self,
+ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> self,
                                     std::shared_ptr<tesseract_ocr> engine) {
   self->state.engine = std::move(engine);
   return {
-      [=](ocr_atom, const shared_bytes& image, bool auto_rotate) -> ocr_result {
-        const auto started = std::chrono::steady_clock::now();
-        auto page = self->state.engine->read(image, auto_rotate);
-        const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-        if (!page) return {page.err(), {}, took.count()};
-        return {std::nullopt, std::move(*page), took.count()};
+      [=](ocr_atom, const shared_bytes& page, int known_rotation, bool auto_rotate) -> ocr_result {
+        const auto started = clock::now();
+        auto read = self->state.engine->read(page, known_rotation, auto_rotate);
+        const std::chrono::duration<double, std::milli> took = clock::now() - started;
+        if (!read) return {read.err(), {}, took.count()};
+        return {std::nullopt, std::move(*read), took.count()};
       },
-      [=](orient_atom, const shared_bytes& image) -> orient_result {
-        auto rotation = self->state.engine->orientation(image);
+      [=](orient_atom, const shared_bytes& page) -> orient_result {
+        auto rotation = self->state.engine->orientation(page);
         if (!rotation) return {rotation.err(), {}};
         return {std::nullopt, *rotation};
       },
   };
 }
 
+/// One step request in the pool: its pages are read (or oriented) in parallel, answered once when all are done.
+struct job {
+  step_request req;
+  caf::typed_response_promise<step_reply> promise;
+  step_reply reply;
+  std::size_t left = 0;
+  bool answered = false;
+
+  void fail(error e) {
+    if (answered) return;
+    answered = true;
+    promise.deliver(step_reply::failed(std::move(e)));
+  }
+  void page_done() {
+    if (--left == 0 && !answered) {
+      answered = true;
+      promise.deliver(std::move(reply));
+    }
+  }
+};
+
+struct task {
+  std::shared_ptr<job> owner;
+  std::size_t page = 0;
+};
+
+struct pool_state {
+  ocr_pool_setup setup;
+  std::vector<ocr_actor> workers;
+  std::vector<bool> busy;
+  std::optional<batching_policy> queue;  // batches of one: priority, deadlines and the bound, per page
+  std::map<std::uint64_t, task> tasks;
+  std::uint64_t next_ticket = 0;
+  bool wake_pending = false;
+  static inline const char* name = "ocr_pool";
+};
+
+using pool_ptr = caf::stateful_actor<pool_state>*;
+
+void dispatch(pool_ptr self);
+
+void run_task(pool_ptr self, std::size_t w, task t) {
+  auto& st = self->state;
+  st.busy[w] = true;
+  const auto& req = t.owner->req;
+  auto done = [self, w] {
+    self->state.busy[w] = false;
+    dispatch(self);
+  };
+  auto lost = [self, t, done](caf::error& e) {
+    t.owner->fail({error_code::internal, "OCR worker failed: " + self->system().render(e)});
+    done();
+  };
+  const auto& rotation = req.rotations.size() > t.page ? req.rotations[t.page] : std::nullopt;
+  if (req.step == step_kind::orient) {
+    self->request(st.workers[w], caf::infinite, orient_atom::value, req.pages[t.page])
+        .then(
+            [t, done](orient_result& r) {
+              if (r.failure) t.owner->fail(std::move(*r.failure));
+              else t.owner->reply.rotations[t.page] = r.rotation;
+              t.owner->page_done();
+              done();
+            },
+            lost);
+    return;
+  }
+  self->request(st.workers[w], caf::infinite, ocr_atom::value, req.pages[t.page], rotation ? rotation->degrees : -1,
+                req.auto_rotate)
+      .then(
+          [t, done](ocr_result& r) {
+            auto& rep = t.owner->reply;
+            if (r.failure) t.owner->fail(std::move(*r.failure));
+            else (*rep.text)[t.page] = std::move(r.page);
+            rep.compute_ms += r.compute_ms;
+            t.owner->page_done();
+            done();
+          },
+          lost);
+}
+
+void dispatch(pool_ptr self) {
+  auto& st = self->state;
+  for (;;) {
+    const auto idle = std::find(st.busy.begin(), st.busy.end(), false);
+    if (idle == st.busy.end()) return;
+    const auto now = clock::now();
+    auto d = st.queue->poll(now, true);
+    for (auto ticket : d.expired) {
+      auto t = st.tasks.extract(ticket).mapped();
+      t.owner->fail({error_code::deadline_exceeded, "the deadline passed while the page waited for an OCR worker"});
+    }
+    if (d.batch.empty()) {
+      if (d.wake_at && !st.wake_pending) {
+        st.wake_pending = true;
+        self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(*d.wake_at - now) +
+                                     std::chrono::microseconds(1),
+                           wake_atom::value, std::uint64_t{0});
+      }
+      return;
+    }
+    auto t = st.tasks.extract(d.batch.front()).mapped();
+    if (t.owner->answered) continue;  // another page of its request failed: skip the work
+    auto& queue_ms = t.owner->reply.queue_ms;
+    queue_ms = std::max(queue_ms, std::chrono::duration<double, std::milli>(now - t.owner->req.accepted).count());
+    run_task(self, static_cast<std::size_t>(idle - st.busy.begin()), std::move(t));
+  }
+}
+
+caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std::shared_ptr<tesseract_ocr>> engines) {
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  st.queue.emplace(batching_config{1, std::chrono::microseconds(0), st.setup.queue_capacity});
+  for (auto& engine : engines) {
+    st.workers.push_back(self->spawn<caf::detached + caf::linked>(ocr_worker, std::move(engine)));
+    st.busy.push_back(false);
+  }
+  return {
+      [=](step_atom, step_request& req) -> caf::result<step_reply> {
+        auto& st = self->state;
+        const std::size_t n = req.pages.size();
+        if (n == 0) return step_reply::failed({error_code::bad_request, "no page to read"});
+        std::size_t reserved = 0;
+        while (reserved < n && st.queue->try_reserve()) ++reserved;
+        if (reserved < n) {
+          for (; reserved > 0; --reserved) st.queue->cancel_reservation();
+          return step_reply::failed({error_code::overloaded, "OCR model '" + st.setup.model_name + "' has " +
+                                                                 std::to_string(st.queue->queued()) +
+                                                                 " pages queued (queue_capacity " +
+                                                                 std::to_string(st.setup.queue_capacity) + ")"});
+        }
+        auto j = std::make_shared<job>();
+        j->promise = self->make_response_promise<step_reply>();
+        j->left = n;
+        j->reply.models = {{st.setup.model_name, st.setup.model_version}};
+        if (req.step == step_kind::orient) j->reply.rotations.resize(n);
+        else j->reply.text.emplace(n);
+        j->req = std::move(req);
+        const auto now = clock::now();
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto ticket = st.next_ticket++;
+          st.tasks.emplace(ticket, task{j, i});
+          st.queue->push({ticket, j->req.priority, now, j->req.deadline});
+        }
+        dispatch(self);
+        return j->promise;
+      },
+      [=](wake_atom, std::uint64_t) {
+        self->state.wake_pending = false;
+        dispatch(self);
+      },
+  };
+}
+
 }  // namespace
 
-caf::actor spawn_ocr_pool(caf::actor_system& sys, std::vector<std::shared_ptr<tesseract_ocr>> engines) {
-  auto shared = std::make_shared<std::vector<std::shared_ptr<tesseract_ocr>>>(std::move(engines));
-  auto next = std::make_shared<std::size_t>(0);
-  auto factory = [&sys, shared, next] {
-    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(ocr_worker, (*shared)[(*next)++]));
-  };
-  return caf::actor_pool::make(sys.dummy_execution_unit(), shared->size(), factory, caf::actor_pool::round_robin());
+caf::actor spawn_ocr_pool(caf::actor_system& sys, ocr_pool_setup setup,
+                          std::vector<std::shared_ptr<tesseract_ocr>> engines) {
+  return sys.spawn(pool_behavior, std::move(setup), std::move(engines));
 }
 
 }  // namespace infermesh

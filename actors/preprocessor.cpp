@@ -14,6 +14,11 @@ preprocess_actor::behavior_type preprocess_worker(std::size_t /*index*/) {
         if (!tensor) return {tensor.err(), {}};
         return {std::nullopt, std::move(*tensor)};
       },
+      [](split_atom, const shared_bytes& document, int max_pages, const document_limits& limits) -> split_result {
+        auto split = split_pages(document, max_pages, limits);
+        if (!split) return {split.err(), {}, 0};
+        return {std::nullopt, std::move(split->pages), split->total_pages};
+      },
   };
 }
 

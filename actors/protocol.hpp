@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "actors/pipeline.hpp"
 #include "messages/error_code.hpp"
 #include "messages/shared_bytes.hpp"
+#include "models/document_pages.hpp"
 #include "models/model.hpp"
 #include "models/tesseract_ocr.hpp"
 
@@ -69,6 +71,55 @@ struct orient_result {
   page_rotation rotation;
 };
 
+/// A document type and every label's probability, from a local classifier or a remote node's reply.
+struct classification {
+  std::string doc_type;   ///< empty when the model has no labels
+  double confidence = 0;
+  std::vector<std::pair<std::string, double>> scores;
+};
+
+/// One step of a pipeline, as the router hands it to whatever serves the step: a local model's step actor or
+/// the remote step actor (which asks another node over NATS). Everything a step may need travels here.
+struct step_request {
+  step_kind step = step_kind::classify;
+  std::string id;                                   ///< the request's id (a remote node sees the same id)
+  shared_bytes input;                               ///< the request's bytes as sent (a remote node gets these)
+  std::vector<shared_bytes> pages;                  ///< the input split into page images (an image: itself)
+  std::vector<std::optional<page_rotation>> rotations;  ///< per page, when known
+  bool auto_rotate = true;
+  int max_pages = 10;
+  std::int64_t priority = 0;
+  int hops = 0;                                     ///< times this request was already forwarded
+  steady_time accepted{};
+  steady_time deadline = steady_time::max();
+};
+
+/// What a step found out. A remote reply may carry more than was asked (a remote `classify` asked for the
+/// orientation also classifies): the router keeps all of it and skips steps whose results it already has.
+struct step_reply {
+  std::optional<error> failure;
+  std::vector<std::optional<page_rotation>> rotations;  ///< per page (orient; a remote classify: page 1)
+  std::optional<classification> classified;
+  std::optional<std::vector<ocr_page>> text;            ///< ocr: one per page read
+  int total_pages = 0;                                  ///< ocr: pages in the document
+  double queue_ms = 0, compute_ms = 0;
+  int batch_size = 0;
+  std::vector<std::pair<std::string, std::string>> models;  ///< {name, version} of each model used
+
+  static step_reply failed(error e) {
+    step_reply r;
+    r.failure = std::move(e);
+    return r;
+  }
+};
+
+/// A preprocessing worker's answer to a split: the pages of a PDF or TIFF.
+struct split_result {
+  std::optional<error> failure;
+  std::vector<shared_bytes> pages;
+  int total_pages = 0;
+};
+
 /// Counters of one batcher, since it started.
 struct batcher_stats {
   std::uint64_t requests = 0;    ///< admitted
@@ -98,6 +149,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batch_run_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::ocr_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::orient_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::tensor_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::split_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::document_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::shared_bytes)
@@ -114,18 +169,29 @@ using incoming_atom = caf::atom_constant<caf::atom("incoming")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using ocr_atom = caf::atom_constant<caf::atom("ocr")>;
 using orient_atom = caf::atom_constant<caf::atom("orient")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
+using split_atom = caf::atom_constant<caf::atom("split")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using reply_atom = caf::atom_constant<caf::atom("reply")>;
+
+/// Serves one or more steps, locally or remotely: (step_atom, step_request) -> step_reply. Dynamically typed,
+/// so a model's step actor, the OCR pool and the remote step actor stand behind one handle type.
+using step_server = caf::actor;
 
 /// A model actor: owns one loaded model (and its device); runs one forward per batch on its own thread.
 using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>>;
 
 /// A preprocessing worker: encoded image -> model input tensor. Many run in parallel, off the model's thread.
 /// (prep_atom, image, spec, upright_rotation) -> preprocessed
+/// (split_atom, document, max_pages, limits) -> split_result: the pages of a PDF or TIFF (rendering is heavy,
+/// so it runs here rather than on the router).
 using preprocess_actor =
-    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int>::with<preprocessed>>;
+    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int>::with<preprocessed>,
+                     caf::replies_to<split_atom, shared_bytes, int, document_limits>::with<split_result>>;
 
 /// An OCR worker: owns one Tesseract engine (not thread-safe) and reads one page at a time on its own thread.
-/// (ocr_atom, image, auto_rotate) -> ocr_result; (orient_atom, image) -> orient_result
-using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, bool>::with<ocr_result>,
+/// (ocr_atom, page, known_rotation or -1, auto_rotate) -> ocr_result; (orient_atom, page) -> orient_result
+using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, int, bool>::with<ocr_result>,
                                    caf::replies_to<orient_atom, shared_bytes>::with<orient_result>>;
 
 /// A batcher: admits requests for one model, forms dynamic batches, answers each request once.

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 
-#include "actors/classify_result.hpp"
-#include "actors/ocr_result.hpp"
+#include "actors/document.hpp"
 #include "messages/codec.hpp"
-#include "models/field_extraction.hpp"
 
 namespace infermesh {
 namespace {
@@ -15,7 +13,6 @@ using clock = std::chrono::steady_clock;
 struct router_state {
   router_setup setup;
   router_stats stats;
-  std::map<std::string, std::size_t> in_flight_by_op;
   bool draining = false;
   std::uint64_t next_id = 0;
   static inline const char* name = "router";
@@ -25,15 +22,16 @@ using router_ptr = caf::stateful_actor<router_state>*;
 
 double ms_since(steady_time t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); }
 
-/// One accepted request on its way through a route: everything its continuations need.
+/// One accepted request on its way through its pipeline. Only the router's thread touches it.
 struct pending {
   std::string op;
+  const pipeline* steps = nullptr;
   request req;
   std::string reply_subject;
   encoding enc = encoding::msgpack;
   steady_time accepted{};
   std::chrono::milliseconds budget{};
-  route r;
+  document doc;
 
   steady_time deadline() const { return accepted + budget; }
   std::chrono::milliseconds remaining() const {
@@ -41,7 +39,7 @@ struct pending {
                     std::chrono::milliseconds(1));
   }
 };
-using pending_ptr = std::shared_ptr<const pending>;
+using pending_ptr = std::shared_ptr<pending>;
 
 void send_reply(router_ptr self, const std::string& subject, encoding enc, reply& rep, steady_time accepted) {
   auto& st = self->state;
@@ -51,13 +49,15 @@ void send_reply(router_ptr self, const std::string& subject, encoding enc, reply
   st.setup.publish(subject, encode_reply(rep, enc));
 }
 
-/// Answers an accepted request (exactly once: every path of a route ends here).
+/// Answers an accepted request (exactly once: every path of a pipeline ends here or in `fail`).
 void finish(router_ptr self, const pending_ptr& p, reply& rep) {
   --self->state.stats.in_flight;
-  --self->state.in_flight_by_op[p->op];
   rep.id = p->req.id;
   rep.op = p->op;
-  rep.models = {{p->r.model_name, p->r.model_version}};
+  rep.models = p->doc.models;
+  const double total = rep.time.total_ms;
+  rep.time = p->doc.time;
+  rep.time.total_ms = total;
   send_reply(self, p->reply_subject, p->enc, rep, p->accepted);
 }
 
@@ -67,72 +67,101 @@ void fail(router_ptr self, const pending_ptr& p, error_code code, std::string me
 }
 
 /// The error handler of a step: CAF's timeout is the request's deadline; anything else means the actor died.
-auto on_step_error(router_ptr self, pending_ptr p) {
-  return [self, p](caf::error& e) {
+auto on_step_error(router_ptr self, pending_ptr p, step_kind step) {
+  return [self, p, step](caf::error& e) {
     if (e == caf::sec::request_timeout)
       fail(self, p, error_code::deadline_exceeded,
-           "no answer within the deadline of " + std::to_string(p->budget.count()) + " ms");
+           "no answer within the deadline of " + std::to_string(p->budget.count()) + " ms (step '" +
+               std::string(step_name(step)) + "')");
     else
       fail(self, p, error_code::unavailable,
-           "model '" + p->r.model_name + "' is not running: " + self->system().render(e));
+           "step '" + std::string(step_name(step)) + "' is not running: " + self->system().render(e));
   };
 }
 
-void run_classifier(router_ptr self, pending_ptr p, std::optional<page_rotation> rotation) {
-  infer_job job{p->req.image, p->req.priority, p->accepted, p->deadline(), rotation ? rotation->degrees : 0};
-  self->request(p->r.batcher, p->remaining(), infer_atom::value, std::move(job))
-      .then(
-          [self, p, rotation](item_result& res) {
-            reply rep;
-            rep.time = {res.queue_ms, res.compute_ms, 0, res.batch_size};
-            if (res.failure) {
-              rep.failure = std::move(res.failure);
-            } else {
-              rep.ok = true;
-              rep.result = classify_result(p->r.labels, res.scores);
-              if (rotation) rep.result.get_if<value_map>()->emplace_back("rotation", rotation_value(*rotation));
-            }
-            finish(self, p, rep);
-          },
-          on_step_error(self, p));
+step_request step_request_for(const pending& p, step_kind step) {
+  step_request s;
+  s.step = step;
+  s.id = p.req.id;
+  s.input = p.req.image;
+  s.pages = p.doc.pages;
+  s.rotations = p.doc.rotations;
+  s.auto_rotate = p.req.auto_rotate;
+  s.max_pages = static_cast<int>(p.req.max_pages);
+  s.priority = p.req.priority;
+  s.hops = p.req.hops;
+  s.accepted = p.accepted;
+  s.deadline = p.deadline();
+  return s;
 }
 
-void classify(router_ptr self, pending_ptr p) {
-  const auto& orienter = self->state.setup.orienter;
-  if (!p->req.auto_rotate || !orienter) return run_classifier(self, std::move(p), std::nullopt);
-  self->request(orienter, p->remaining(), orient_atom::value, p->req.image)
-      .then(
-          [self, p](orient_result& res) {
-            if (res.failure) return fail(self, p, res.failure->code, res.failure->message);
-            if (res.rotation.degrees != 0) res.rotation.corrected = true;
-            run_classifier(self, p, res.rotation);
-          },
-          on_step_error(self, p));
+/// Field extraction: plain code on the text the pipeline has, run here (every node can).
+void extract(pending& p) {
+  const auto doc_type = p.doc.doc_type_for_fields();
+  std::string text;
+  for (const auto& page : *p.doc.text) text += page.text + "\f";
+  auto found = doc_type ? extract_fields(*doc_type, text) : std::nullopt;
+  p.doc.fields = found ? std::move(*found) : extracted_fields{};
 }
 
-void read_text(router_ptr self, pending_ptr p) {
-  self->request(p->r.ocr_pool, p->remaining(), ocr_atom::value, p->req.image, p->req.auto_rotate)
+/// Runs the pipeline from step `i` on: skips steps whose findings are in, runs the next one where it is
+/// served, and answers when the last step is done.
+void walk(router_ptr self, pending_ptr p, std::size_t i) {
+  const pipeline& steps = *p->steps;
+  while (i < steps.size() && p->doc.has(steps[i], p->req.auto_rotate)) ++i;
+  if (i == steps.size()) {
+    reply rep;
+    rep.ok = true;
+    rep.result = result_of(p->op, p->doc);
+    return finish(self, p, rep);
+  }
+  const step_kind step = steps[i];
+  if (step == step_kind::extract) {
+    extract(*p);
+    return walk(self, std::move(p), i + 1);
+  }
+  const auto& local = self->state.setup.local_steps;
+  const auto found = local.find(step);
+  const step_server& server = found != local.end() ? found->second : self->state.setup.remote;
+  if (!server)
+    return fail(self, p, error_code::unavailable,
+                "node '" + self->state.setup.node_name + "' cannot run step '" + std::string(step_name(step)) + "'");
+  self->request(server, p->remaining(), step_atom::value, step_request_for(*p, step))
       .then(
-          [self, p](ocr_result& res) {
-            reply rep;
-            rep.time.compute_ms = res.compute_ms;
-            if (res.failure) {
-              rep.failure = std::move(res.failure);
-            } else if (p->r.what == route::kind::ocr) {
-              rep.ok = true;
-              rep.result = ocr_pages_result({res.page});
-            } else {
-              auto fields = extract_fields(*p->req.doc_type, res.page.text);
-              value_map found, valid;
-              for (const auto& [name, v] : fields->fields) found.emplace_back(name, v);
-              for (const auto& [name, ok] : fields->valid) valid.emplace_back(name, ok);
-              rep.ok = true;
-              rep.result = value_map{{"doc_type", *p->req.doc_type}, {"fields", std::move(found)},
-                                     {"valid", std::move(valid)}};
-            }
-            finish(self, p, rep);
+          [self, p, i](step_reply& found) {
+            if (found.failure) return fail(self, p, found.failure->code, std::move(found.failure->message));
+            p->doc.absorb(found);
+            walk(self, p, i + 1);
           },
-          on_step_error(self, p));
+          on_step_error(self, p, step));
+}
+
+/// Splits a PDF or TIFF into pages (off the router's thread), then walks the pipeline.
+void start(router_ptr self, pending_ptr p) {
+  const auto& st = self->state;
+  auto begin = [self](const pending_ptr& p, std::vector<shared_bytes> pages, int total) {
+    p->doc.pages = std::move(pages);
+    p->doc.total_pages = total;
+    p->doc.rotations.assign(p->doc.pages.size(), std::nullopt);
+    if (p->req.rotation)
+      for (auto& r : p->doc.rotations) r = page_rotation{static_cast<int>(*p->req.rotation), 1.0, false};
+    walk(self, p, 0);
+  };
+  if (!is_multi_page_format(p->req.image)) return begin(p, {p->req.image}, 1);
+  const int max_pages = static_cast<int>(std::min<std::int64_t>(p->req.max_pages, st.setup.max_pages));
+  self->request(caf::actor_cast<preprocess_actor>(st.setup.splitter), p->remaining(), split_atom::value,
+                p->req.image, max_pages, st.setup.documents)
+      .then(
+          [self, p, begin](split_result& split) {
+            if (split.failure) return fail(self, p, split.failure->code, std::move(split.failure->message));
+            begin(p, std::move(split.pages), split.total_pages);
+          },
+          [self, p](caf::error& e) {
+            if (e == caf::sec::request_timeout)
+              fail(self, p, error_code::deadline_exceeded, "the deadline passed while the document was split");
+            else
+              fail(self, p, error_code::internal, "document splitting failed: " + self->system().render(e));
+          });
 }
 
 void handle(router_ptr self, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
@@ -152,29 +181,32 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   if (!decoded) return refuse("", decoded.err().code, decoded.err().message);
   request& req = *decoded;
   if (req.id.empty()) req.id = st.setup.node_name + "-" + std::to_string(st.next_id++);
-  auto found = st.setup.routes.find(op);
-  if (found == st.setup.routes.end()) return refuse(req.id, error_code::not_found, "no model serves op '" + op + "'");
+  auto found = st.setup.pipelines.find(op);
+  if (found == st.setup.pipelines.end()) return refuse(req.id, error_code::not_found, "no model serves op '" + op + "'");
   if (st.draining) return refuse(req.id, error_code::unavailable, "node '" + st.setup.node_name + "' is draining");
   if (req.image_path)
     return refuse(req.id, error_code::bad_request, "'image_path' is not enabled on this node: send 'image' bytes");
-  const route& r = found->second;
-  if (r.what == route::kind::extract) {
-    if (!req.doc_type) return refuse(req.id, error_code::bad_request, "'extract' needs the field 'doc_type'");
+  if (op == "extract" && !req.doc_type) return refuse(req.id, error_code::bad_request, "'extract' needs the field 'doc_type'");
+  if (req.doc_type) {
     const auto& known = extractable_doc_types();
     if (std::find(known.begin(), known.end(), *req.doc_type) == known.end())
       return refuse(req.id, error_code::not_found, "unknown doc_type '" + *req.doc_type + "'");
   }
-  auto& op_in_flight = st.in_flight_by_op[op];
-  if (r.what != route::kind::classify && op_in_flight >= r.capacity)
-    return refuse(req.id, error_code::overloaded,
-                  "op '" + op + "' has " + std::to_string(op_in_flight) + " requests in flight (capacity " +
-                      std::to_string(r.capacity) + ")");
+  if (req.max_pages > st.setup.max_pages)
+    return refuse(req.id, error_code::too_large, "'max_pages' is " + std::to_string(req.max_pages) +
+                                                     ", over this node's limit of " + std::to_string(st.setup.max_pages));
   ++st.stats.in_flight;
-  ++op_in_flight;
   const auto budget = req.deadline_ms ? std::chrono::milliseconds(*req.deadline_ms) : st.setup.default_deadline;
-  auto p = std::make_shared<const pending>(pending{op, std::move(req), reply_subject, enc, accepted, budget, r});
-  if (r.what == route::kind::classify) classify(self, std::move(p));
-  else read_text(self, std::move(p));
+  auto p = std::make_shared<pending>();
+  p->op = op;
+  p->steps = &found->second;
+  p->reply_subject = reply_subject;
+  p->enc = enc;
+  p->accepted = accepted;
+  p->budget = budget;
+  if (req.doc_type) p->doc.doc_type_asked = *req.doc_type;
+  p->req = std::move(req);
+  start(self, std::move(p));
 }
 
 caf::behavior router_behavior(router_ptr self, router_setup setup) {

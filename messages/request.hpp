@@ -22,6 +22,12 @@ struct request {
   std::optional<std::int64_t> deadline_ms;  ///< relative; the node default applies when absent
   std::int64_t priority = 0;                ///< higher is served first within a model's queue
   std::optional<std::string> reply_to;      ///< durable mode: where the reply goes
+  /// Extension: the page is known to be turned this many degrees clockwise (0/90/180/270); the node turns it
+  /// upright and skips orientation detection. Nodes set it when they forward a step to another node.
+  std::optional<std::int64_t> rotation;
+  /// Extension: how many times nodes already forwarded this request; past 2 it is not forwarded again (no
+  /// routing loops between nodes that each lack a step's model).
+  int hops = 0;
 };
 
 /// Bounds the decoder enforces before it allocates anything proportional to a claim in the payload.

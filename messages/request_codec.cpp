@@ -103,6 +103,12 @@ outcome<request> decode_request(const shared_bytes& payload, const decode_limits
   if (n) req.priority = *n;
   // A day bounds the deadline so that now + deadline never overflows a clock.
   if (auto e = read_int(m, "deadline_ms", 1, 24 * 3600 * 1000, req.deadline_ms)) return *e;
+  if (auto e = read_int(m, "rotation", 0, 270, req.rotation)) return *e;
+  if (req.rotation && *req.rotation % 90 != 0)
+    return error{error_code::bad_request, "field 'rotation' must be 0, 90, 180 or 270 (degrees clockwise)"};
+  n.reset();
+  if (auto e = read_int(m, "hops", 0, 8, n)) return *e;
+  if (n) req.hops = static_cast<int>(*n);
 
   if (req.image.empty() == !req.image_path.has_value())
     return error{error_code::bad_request, "exactly one of 'image' and 'image_path' is required"};
@@ -120,6 +126,8 @@ std::string encode_request(const request& req, encoding enc) {
   if (req.deadline_ms) m.emplace_back("deadline_ms", *req.deadline_ms);
   if (req.priority != 0) m.emplace_back("priority", req.priority);
   if (req.reply_to) m.emplace_back("reply_to", *req.reply_to);
+  if (req.rotation) m.emplace_back("rotation", *req.rotation);
+  if (req.hops != 0) m.emplace_back("hops", static_cast<std::int64_t>(req.hops));
   return encode_value(value{std::move(m)}, enc);
 }
 

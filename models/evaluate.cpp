@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -72,8 +74,8 @@ std::vector<document> load_truth(const std::string& dir) {
 }
 
 int run(int argc, char** argv) {
-  std::string dir, classifier_path, labels_path;
-  model_config classifier;
+  std::string dir, classifier_path, labels_path, orienter_path, orienter_labels_path;
+  model_config classifier, orienter;
   std::size_t limit = SIZE_MAX;
   int workers = 2;
   bool read_fields = false, show_misses = false;
@@ -90,12 +92,16 @@ int run(int argc, char** argv) {
     else if (k == "--model") classifier_path = v;
     else if (k == "--labels") labels_path = v;
     else if (k == "--size") classifier.input.width = classifier.input.height = std::stoi(v);
+    else if (k == "--orientation-model") orienter_path = v;
+    else if (k == "--orientation-labels") orienter_labels_path = v;
+    else if (k == "--orientation-size") orienter.input.width = orienter.input.height = std::stoi(v);
     else if (k == "--limit") limit = std::stoul(v);
     else if (k == "--workers") workers = std::stoi(v);
     else return std::cerr << "unknown option " << k << "\n", 2;
   }
   if (dir.empty()) {
-    std::cerr << "usage: infermesh-evaluate --docs DIR [--model model.pt --labels labels.txt --size N] [--fields] "
+    std::cerr << "usage: infermesh-evaluate --docs DIR [--model model.pt --labels labels.txt --size N] "
+                 "[--orientation-model model.pt --orientation-labels labels.txt --orientation-size N] [--fields] "
                  "[--show-misses] [--limit N] "
                  "[--workers N]\n";
     return 2;
@@ -104,17 +110,31 @@ int run(int argc, char** argv) {
   if (docs.size() > limit) docs.resize(limit);
   if (docs.empty()) return std::cerr << "no documents in " << dir << "/truth.jsonl\n", 2;
 
-  std::unique_ptr<model> net;
-  if (!classifier_path.empty()) {
-    classifier.path = classifier_path;
-    std::istringstream labels(read_all(labels_path));
+  auto load = [](model_config& config, const std::string& path, const std::string& labels_file) -> std::unique_ptr<model> {
+    if (path.empty()) return nullptr;
+    config.path = path;
+    std::istringstream labels(read_all(labels_file));
     for (std::string l; std::getline(labels, l);)
-      if (!l.empty()) classifier.labels.push_back(l);
-    classifier.input.fast_jpeg_decode = true;
-    auto loaded = load_model(classifier);
-    if (!loaded) return std::cerr << loaded.err().message << "\n", 1;
-    net = std::move(*loaded);
-  }
+      if (!l.empty()) config.labels.push_back(l);
+    config.input.fast_jpeg_decode = true;
+    auto loaded = load_model(config);
+    if (!loaded) {
+      std::cerr << loaded.err().message << "\n";
+      std::exit(1);
+    }
+    return std::move(*loaded);
+  };
+  std::unique_ptr<model> net = load(classifier, classifier_path, labels_path);
+  std::unique_ptr<model> orientation_net = load(orienter, orienter_path, orienter_labels_path);
+  /// The orientation model's answer for one page (the node's `orient` step), or Tesseract's when there is none.
+  auto orient_with_model = [&](const shared_bytes& bytes) -> std::optional<page_rotation> {
+    auto tensor = preprocess_image(bytes, orienter.input, 0);
+    if (!tensor) return std::nullopt;
+    tensor_batch batch{1, {3, orienter.input.height, orienter.input.width}, std::move(*tensor)};
+    auto scores = orientation_net->run(batch);
+    if (!scores) return std::nullopt;
+    return rotation_from_scores(orienter.labels, scores->data);
+  };
 
   std::mutex mutex;
   std::map<std::string, tally> fields;
@@ -130,10 +150,15 @@ int run(int argc, char** argv) {
         const auto& d = docs[i];
         const auto bytes = shared_bytes::copy_of(read_all(d.file));
         ocr_page page;
+        std::optional<page_rotation> known;
+        if (orientation_net && !(known = orient_with_model(bytes))) continue;
         if (read_fields) {
-          auto read = (*engine)->read(bytes, true);
+          auto read = (*engine)->read(bytes, known ? known->degrees : -1, true);
           if (!read) continue;
           page = std::move(*read);
+          if (known) page.rotation = *known;
+        } else if (known) {
+          page.rotation = *known;
         } else {
           auto rotation = (*engine)->orientation(bytes);
           if (!rotation) continue;

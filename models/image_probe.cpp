@@ -1,5 +1,6 @@
 #include "models/image_probe.hpp"
 
+#include <cctype>
 #include <cstring>
 
 namespace infermesh {
@@ -41,13 +42,37 @@ outcome<image_header> probe_jpeg(const shared_bytes& b) {
   return error{error_code::unsupported_media, "JPEG has no frame header (truncated or corrupt)"};
 }
 
+/// Binary grey PNM (`P5`), the page format of document_pages: "P5" width height maxval, separated by
+/// whitespace (and `#` comments), then one byte per pixel.
+outcome<image_header> probe_pgm(const shared_bytes& b) {
+  std::size_t i = 2;
+  std::uint64_t fields[3] = {0, 0, 0};
+  for (auto& field : fields) {
+    while (i < b.size() && (std::isspace(b.data()[i]) || b.data()[i] == '#')) {
+      if (b.data()[i] == '#')
+        while (i < b.size() && b.data()[i] != '\n') ++i;
+      else
+        ++i;
+    }
+    const std::size_t start = i;
+    while (i < b.size() && std::isdigit(b.data()[i]) && i - start < 9) field = field * 10 + (b.data()[i++] - '0');
+    if (i == start) return error{error_code::unsupported_media, "PGM header is truncated or corrupt"};
+  }
+  if (fields[2] != 255) return error{error_code::unsupported_media, "PGM must have 8-bit samples (maxval 255)"};
+  if (b.size() < i + 1 + fields[0] * fields[1])
+    return error{error_code::unsupported_media, "PGM is truncated: fewer pixels than its header claims"};
+  return image_header{image_header::format::pgm, static_cast<std::uint32_t>(fields[0]),
+                      static_cast<std::uint32_t>(fields[1])};
+}
+
 }  // namespace
 
 outcome<image_header> probe_image(const shared_bytes& b) {
   static constexpr std::uint8_t png_signature[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  outcome<image_header> header = error{error_code::unsupported_media, "image is not a PNG or JPEG file"};
+  outcome<image_header> header = error{error_code::unsupported_media, "image is not a PNG, JPEG, TIFF or PDF file"};
   if (b.size() >= 8 && std::memcmp(b.data(), png_signature, 8) == 0) header = probe_png(b);
   else if (b.size() >= 3 && b.data()[0] == 0xFF && b.data()[1] == 0xD8 && b.data()[2] == 0xFF) header = probe_jpeg(b);
+  else if (b.size() >= 3 && b.data()[0] == 'P' && b.data()[1] == '5' && std::isspace(b.data()[2])) header = probe_pgm(b);
   if (header && (header->width == 0 || header->height == 0))
     return error{error_code::unsupported_media, "image header claims a size of 0 pixels"};
   return header;

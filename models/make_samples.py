@@ -19,3 +19,16 @@ for name, doc_type, rotation, seed in [("invoice-upright", "invoice", 0, 11), ("
 with open(out + "/truth.json", "w") as f:
     json.dump(truth, f, indent=1)
 print(json.dumps(truth, indent=1))
+
+# A two-page PDF (as a scanner makes them: one image per page, 200 dpi): an invoice, then its cover letter
+# turned upside down. `infermesh request process models/samples/invoice-and-letter.pdf` reads both.
+pages, pdf_truth = [], []
+for doc_type, rotation, seed in [("invoice", 0, 21), ("letter", 180, 22)]:
+    rng = random.Random(seed)
+    img, fields = sd.render(rng, doc_type, [f for f in fonts if "LiberationSerif-Regular" in f][0], rotation, clean=True)
+    pages.append(img.convert("RGB"))
+    pdf_truth.append({"doc_type": doc_type, "fields": fields, "rotation": rotation})
+pages[0].save(out + "/invoice-and-letter.pdf", save_all=True, append_images=pages[1:], resolution=200.0)
+truth.append({"file": "invoice-and-letter.pdf", "pages": pdf_truth})
+with open(out + "/truth.json", "w") as f:
+    json.dump(truth, f, indent=1)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "messages/outcome.hpp"
@@ -31,6 +32,10 @@ class model {
   /// One forward pass over the whole batch. Errors are `internal` with the back-end's message.
   virtual outcome<batch_scores> run(const tensor_batch& batch) = 0;
 };
+
+/// The rotation an orientation model's probabilities say (its labels are the clockwise degrees 0, 90, 180,
+/// 270); confidence is the winning probability. Other labels are never chosen.
+page_rotation rotation_from_scores(const std::vector<std::string>& labels, const std::vector<float>& scores);
 
 /// Loads the back-end named by `config.backend`, checks its device, and warms it up. Errors name the problem
 /// (missing file, CUDA on a CPU-only build, output size that does not match the labels).

@@ -40,7 +40,7 @@ struct model_config {
   enum class backend_kind { torchscript, synthetic, tesseract };
   std::string name;
   std::string version = "1";
-  std::string op;                  ///< the op it serves (classify, ...)
+  std::vector<std::string> serves; ///< the pipeline steps it serves: classify | orient (batched models), ocr [+ orient]
   backend_kind backend = backend_kind::torchscript;
   std::string path;                ///< TorchScript file (absolute after config loading)
   std::string device = "cpu";      ///< "cpu" or "cuda:N"

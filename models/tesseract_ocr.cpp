@@ -127,13 +127,14 @@ outcome<page_rotation> tesseract_ocr::orientation(const shared_bytes& image) {
   return impl_->detect(*page);
 }
 
-outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, bool auto_rotate) {
+outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, int known_rotation, bool auto_rotate) {
   auto decoded = tesseract_ocr_decode(image, impl_->config.max_pixels);
   if (!decoded) return decoded.err();
   cv::Mat page = std::move(*decoded);
   ocr_page out;
-  if (auto_rotate) {
-    out.rotation = impl_->detect(page);
+  const bool known = known_rotation == 0 || known_rotation == 90 || known_rotation == 180 || known_rotation == 270;
+  if (known || auto_rotate) {
+    out.rotation = known ? page_rotation{known_rotation, 1.0, false} : impl_->detect(page);
     if (out.rotation.degrees != 0) {
       page = rotate_upright(page, out.rotation.degrees);
       out.rotation.corrected = true;

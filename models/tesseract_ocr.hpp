@@ -38,8 +38,9 @@ class tesseract_ocr {
   static outcome<std::unique_ptr<tesseract_ocr>> create(const ocr_config& config);
   ~tesseract_ocr();
 
-  /// Decodes `image` (PNG/JPEG), detects and corrects its orientation when `auto_rotate`, and reads it.
-  outcome<ocr_page> read(const shared_bytes& image, bool auto_rotate);
+  /// Decodes `image` (PNG/JPEG/PGM) and reads it upright: turned back by `known_rotation` (clockwise degrees)
+  /// when that is 0, 90, 180 or 270, else by the orientation it detects when `auto_rotate`, else as it is.
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate);
 
   /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier).
   outcome<page_rotation> orientation(const shared_bytes& image);

@@ -107,25 +107,31 @@ def main():
         with torch.no_grad():
             acc = (net(xt).argmax(1) == yt).float().mean().item()
         print("epoch %d loss %.4f held-out (unseen fonts) accuracy %.4f" % (epoch, loss.item(), acc), flush=True)
-    os.makedirs(a.out, exist_ok=True)
+    card = {"labels": LABELS, "input": [3, SIZE, SIZE], "seed": a.seed, "train_pages": len(x),
+            "train_fonts": len(sd.list_fonts("train")), "heldout_fonts": len(sd.list_fonts("heldout")),
+            "epochs": a.epochs, "heldout_accuracy_upright": round(acc, 4)}
+    export(net, a.out, SIZE, LABELS, card, started)
+
+
+def export(net, out, size, labels, card, started):
+    """Writes out/model.pt (traced TorchScript), out/labels.txt and out/card.json (`card` plus size, parameter
+    count, CPU latency at batch 1 and training time), and prints the card."""
+    os.makedirs(out, exist_ok=True)
     net.eval()
-    example = torch.zeros(1, 3, SIZE, SIZE)
+    example = torch.zeros(1, 3, size, size)
     scripted = torch.jit.trace(net, example)
-    path = os.path.join(a.out, "model.pt")
+    path = os.path.join(out, "model.pt")
     scripted.save(path)
-    with open(os.path.join(a.out, "labels.txt"), "w") as f:
-        f.write("\n".join(LABELS) + "\n")
+    with open(os.path.join(out, "labels.txt"), "w") as f:
+        f.write("\n".join(labels) + "\n")
     with torch.no_grad():
         t0 = time.time()
         for _ in range(20):
             scripted(example)
         latency_ms = (time.time() - t0) / 20 * 1000
-    card = {"labels": LABELS, "input": [3, SIZE, SIZE], "seed": a.seed, "train_pages": len(x),
-            "train_fonts": len(sd.list_fonts("train")), "heldout_fonts": len(sd.list_fonts("heldout")),
-            "epochs": a.epochs, "heldout_accuracy_upright": round(acc, 4),
-            "parameters": sum(p.numel() for p in net.parameters()), "size_bytes": os.path.getsize(path),
-            "cpu_latency_ms_batch1_2threads": round(latency_ms, 2), "train_seconds": round(time.time() - started)}
-    with open(os.path.join(a.out, "card.json"), "w") as f:
+    card = dict(card, parameters=sum(p.numel() for p in net.parameters()), size_bytes=os.path.getsize(path),
+                cpu_latency_ms_batch1_2threads=round(latency_ms, 2), train_seconds=round(time.time() - started))
+    with open(os.path.join(out, "card.json"), "w") as f:
         json.dump(card, f, indent=2)
     print(json.dumps(card, indent=2))
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -153,23 +154,29 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
 }
 
 hosted_model parse_model(const YAML::Node& n, const std::string& path, const std::string& base_dir) {
-  allow_keys(n, path, {"name", "version", "op", "backend", "path", "device", "threads", "labels", "labels_file",
+  allow_keys(n, path, {"name", "version", "serves", "backend", "path", "device", "threads", "labels", "labels_file",
                        "input", "batching", "synthetic", "tessdata", "language", "workers", "max_pixels"});
   hosted_model h;
   model_config& m = h.model;
   m.name = text(n, path, "name", "", true);
   m.version = text(n, path, "version", "1");
-  m.op = text(n, path, "op", "", true);
-  if (m.op != "classify" && m.op != "ocr")
-    throw config_error{join(path, "op"), "'" + m.op + "' is not an op a model can serve yet (supported: classify, ocr)"};
-  const auto backend = text(n, path, "backend", m.op == "ocr" ? "tesseract" : "torchscript");
+  if (!n["serves"]) throw config_error{join(path, "serves"), "is required: the step(s) it serves (classify, orient, ocr)"};
+  m.serves = n["serves"].IsScalar() ? std::vector<std::string>{n["serves"].as<std::string>()}
+                                    : string_list(n["serves"], join(path, "serves"));
+  for (const auto& step : m.serves)
+    if (!parse_step(step) || step == "extract")
+      throw config_error{join(path, "serves"), "'" + step + "' is not a step a model serves (classify, orient, ocr)"};
+  const bool reads = std::find(m.serves.begin(), m.serves.end(), "ocr") != m.serves.end();
+  const auto backend = text(n, path, "backend", reads ? "tesseract" : "torchscript");
   if (backend == "torchscript") m.backend = model_config::backend_kind::torchscript;
   else if (backend == "synthetic") m.backend = model_config::backend_kind::synthetic;
   else if (backend == "tesseract") m.backend = model_config::backend_kind::tesseract;
   else throw config_error{join(path, "backend"), "must be 'torchscript', 'synthetic' or 'tesseract', got '" + backend + "'"};
-  if ((m.op == "ocr") != (m.backend == model_config::backend_kind::tesseract))
-    throw config_error{join(path, "backend"), "op '" + m.op + "' cannot be served by backend '" + backend +
-                                                  "' (ocr: tesseract; classify: torchscript or synthetic)"};
+  if (m.backend == model_config::backend_kind::tesseract && !reads)
+    throw config_error{join(path, "serves"), "a tesseract model serves 'ocr' (and optionally 'orient', by OSD)"};
+  if (m.backend != model_config::backend_kind::tesseract && (reads || m.serves.size() != 1))
+    throw config_error{join(path, "serves"), "a " + backend + " model serves one step: 'classify' or 'orient' "
+                                             "(ocr: backend tesseract)"};
   if (m.backend == model_config::backend_kind::tesseract) {
     refuse_keys(n, path, backend, {"path", "device", "threads", "labels", "labels_file", "input", "synthetic"});
     if (n["batching"]) allow_keys(n["batching"], join(path, "batching"), {"queue_capacity"});
@@ -209,11 +216,12 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
 
 node_config parse(const YAML::Node& root, const std::string& base_dir) {
   if (!root.IsMap()) throw config_error{"(top level)", "must be a map with keys node, nats, models"};
-  allow_keys(root, "", {"node", "nats", "models"});
+  allow_keys(root, "", {"node", "nats", "models", "pipelines"});
   node_config c;
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
-                            "preprocess_workers", "stats_interval_ms"});
+                            "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
+                            "pdf_dpi"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
@@ -223,6 +231,9 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
         integer(node, "node", "max_image_bytes", static_cast<long long>(c.max_payload_bytes), 1, 64 << 20));
     c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", 2, 1, 256));
     c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", 10000, 0, 86'400'000));
+    c.max_pages = static_cast<int>(integer(node, "node", "max_pages", 100, 1, 10000));
+    c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", 1000, 1, 1'000'000));
+    c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", 300, 36, 1200));
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
@@ -238,23 +249,92 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto models = root["models"];
   if (!models || !models.IsSequence() || models.size() == 0)
     throw config_error{"models", "is required: a non-empty list of the models this node hosts"};
-  std::set<std::string> ops, names;
+  std::set<std::string> steps, names;
   for (std::size_t i = 0; i < models.size(); ++i) {
     const auto path = "models[" + std::to_string(i) + "]";
     auto h = parse_model(models[i], path, base_dir);
     if (!names.insert(h.model.name).second) throw config_error{path + ".name", "'" + h.model.name + "' is used twice"};
-    if (!ops.insert(h.model.op).second)
-      throw config_error{path + ".op", "another model on this node already serves '" + h.model.op + "'"};
+    for (const auto& step : h.model.serves)
+      if (!steps.insert(step).second)
+        throw config_error{path + ".serves", "another model on this node already serves '" + step + "'"};
     c.models.push_back(std::move(h));
   }
+  const auto pipelines = root["pipelines"];
+  allow_keys(pipelines, "pipelines", {"classify", "ocr", "extract", "process"});
+  if (pipelines)
+    for (const auto& kv : pipelines) {
+      const auto op = kv.first.as<std::string>();
+      const auto path = "pipelines." + op;
+      pipeline steps_of_op;
+      for (const auto& name : string_list(kv.second, path)) {
+        auto step = parse_step(name);
+        if (!step) throw config_error{path, "unknown step '" + name + "' (steps: orient, classify, ocr, extract)"};
+        steps_of_op.push_back(*step);
+      }
+      if (auto problem = pipeline_problem(op, steps_of_op); !problem.empty()) throw config_error{path, problem};
+      c.pipelines[op] = std::move(steps_of_op);
+    }
   return c;
+}
+
+
+std::string text_of_name(const YAML::Node& root) {
+  const auto n = root["node"];
+  return n.IsMap() && n["name"] && n["name"].IsScalar() ? n["name"].as<std::string>() : "";
+}
+
+/// A cluster file (`nodes:` list, shared `nats` and `pipelines`) seen as the config of the node `name`.
+YAML::Node select_node(const YAML::Node& root, const std::string& name) {
+  allow_keys(root, "", {"nats", "pipelines", "nodes"});
+  const auto nodes = root["nodes"];
+  if (!nodes.IsSequence() || nodes.size() == 0) throw config_error{"nodes", "must be a non-empty list of nodes"};
+  std::string names;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto path = "nodes[" + std::to_string(i) + "]";
+    allow_keys(nodes[i], path, {"node", "models", "pipelines"});
+    const auto node_name = text(nodes[i]["node"], path + ".node", "name", "", true);
+    names += (names.empty() ? "" : ", ") + node_name;
+    if (node_name != name) continue;
+    YAML::Node merged(YAML::NodeType::Map);
+    merged["node"] = nodes[i]["node"];
+    merged["models"] = nodes[i]["models"];
+    if (root["nats"]) merged["nats"] = root["nats"];
+    if (nodes[i]["pipelines"]) merged["pipelines"] = nodes[i]["pipelines"];
+    else if (root["pipelines"]) merged["pipelines"] = root["pipelines"];
+    return merged;
+  }
+  throw config_error{"nodes", name.empty() ? "this is a cluster file: choose a node with --node (one of: " + names + ")"
+                                           : "has no node named '" + name + "' (nodes: " + names + ")"};
 }
 
 }  // namespace
 
-outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source) {
+outcome<std::vector<std::string>> cluster_node_names(const std::string& yaml, const std::string& source) {
   try {
-    auto c = parse(YAML::Load(text), base_dir);
+    const auto root = YAML::Load(yaml);
+    if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
+      return error{error_code::bad_request, source + ": nodes: is required in a cluster file (a list of nodes)"};
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < root["nodes"].size(); ++i)
+      names.push_back(text(root["nodes"][i]["node"], "nodes[" + std::to_string(i) + "].node", "name", "", true));
+    return names;
+  } catch (const config_error& e) {
+    return error{error_code::bad_request, source + ": " + e.key + ": " + e.message};
+  } catch (const YAML::Exception& e) {
+    return error{error_code::bad_request, source + ": invalid YAML: " + e.what()};
+  }
+}
+
+namespace {
+
+outcome<node_config> parse_node_config(const std::string& yaml, const std::string& base_dir, const std::string& source,
+                                       const std::string& node_name) {
+  try {
+    auto root = YAML::Load(yaml);
+    if (root.IsMap() && root["nodes"]) root = select_node(root, node_name);
+    else if (!node_name.empty() && !(root.IsMap() && root["node"] && text_of_name(root) == node_name))
+      throw config_error{"node.name", "is not '" + node_name + "' (--node picks a node of a cluster file)"};
+    auto c = parse(root, base_dir);
     c.source = source;
     if (c.node_name.empty()) {
       char host[256] = {0};
@@ -269,13 +349,20 @@ outcome<node_config> parse_config(const std::string& text, const std::string& ba
   }
 }
 
-outcome<node_config> load_config_file(const std::string& path) {
+}  // namespace
+
+outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source,
+                                  const std::string& node_name) {
+  return parse_node_config(text, base_dir, source, node_name);
+}
+
+outcome<node_config> load_config_file(const std::string& path, const std::string& node_name) {
   std::ifstream in(path);
   if (!in) return error{error_code::not_found, "cannot read config file '" + path + "'"};
   std::stringstream text;
   text << in.rdbuf();
   const auto base = fs::absolute(path).parent_path().string();
-  return parse_config(text.str(), base, path);
+  return parse_config(text.str(), base, path, node_name);
 }
 
 }  // namespace infermesh

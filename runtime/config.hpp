@@ -4,10 +4,13 @@
 /// unknown keys are errors, so a typo never silently falls back to a default.
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "actors/batching_policy.hpp"
+#include "actors/pipeline.hpp"
+#include "models/document_pages.hpp"
 #include "messages/outcome.hpp"
 #include "models/model_config.hpp"
 #include "runtime/nats_transport.hpp"
@@ -31,13 +34,21 @@ struct node_config {
   std::size_t preprocess_workers = 2;
   std::chrono::milliseconds stats_interval{10000};  ///< 0: log stats only at shutdown
   std::vector<hosted_model> models;
+  std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)
+  int max_pages = 100;                          ///< the largest `max_pages` a request may ask for
+  document_limits documents;                    ///< PDF/TIFF: page count, render dpi, pixels per page
 };
 
-/// Parses YAML `text`; relative model and label paths resolve against `base_dir`.
-outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source);
+/// Parses YAML `text`; relative model and label paths resolve against `base_dir`. A cluster file (a `nodes:`
+/// list sharing `nats` and `pipelines`) needs `node_name`, the node to run.
+outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source,
+                                  const std::string& node_name = "");
 
-/// Reads and parses a config file.
-outcome<node_config> load_config_file(const std::string& path);
+/// Reads and parses a config file (see parse_config for `node_name`).
+outcome<node_config> load_config_file(const std::string& path, const std::string& node_name = "");
+
+/// The node names of a cluster file, in order.
+outcome<std::vector<std::string>> cluster_node_names(const std::string& text, const std::string& source);
 
 /// cluster-config/single-node.yaml as compiled into the binary; its paths resolve against the source tree.
 outcome<node_config> load_embedded_default_config();

@@ -1,6 +1,7 @@
 // `infermesh`: the node process and the command-line client.
 //
-//   infermesh node [--config FILE] [--nats URL]... [--name NAME]
+//   infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]
+//   infermesh cluster --config FILE [--nats URL]...
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
@@ -12,8 +13,10 @@
 #include <iostream>
 #include <iterator>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "messages/codec.hpp"
+#include "runtime/cluster.hpp"
 #include "runtime/load_client.hpp"
 #include "runtime/log.hpp"
 #include "runtime/node.hpp"
@@ -28,13 +31,16 @@ constexpr int exit_usage = 2;
 
 const char* usage_text =
     "usage:\n"
-    "  infermesh node [--config FILE] [--nats URL]... [--name NAME]\n"
+    "  infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]\n"
     "      Serve the models of FILE (default: the embedded cluster-config/single-node.yaml) until SIGINT/SIGTERM.\n"
-    "      --nats replaces the config's server list; --name its node name.\n"
+    "      --node picks a node of a cluster file; --nats replaces the config's server list; --name its node name.\n"
+    "  infermesh cluster --config FILE [--nats URL]...\n"
+    "      Run every node of a cluster file (e.g. cluster-config/two-node.yaml) as its own process here.\n"
     "  infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]\n"
-    "                    [--priority N] [--id ID] [--nats URL]...\n"
-    "      Send FILE (PNG/JPEG) to op OP (classify, ocr, extract) and print the reply as JSON. extract needs\n"
-    "      --doc-type (invoice, receipt, id_card, letter, form). --json sends a JSON request\n"
+    "                    [--priority N] [--id ID] [--max-pages N] [--nats URL]...\n"
+    "      Send FILE (PNG/JPEG/TIFF/PDF) to op OP (classify, ocr, extract, process) and print the reply as JSON.\n"
+    "      extract needs --doc-type (invoice, receipt, id_card, letter, form). --max-pages N reads at most N\n"
+    "      pages of a PDF/TIFF (default 10). --json sends a JSON request\n"
     "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
     "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
     "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--doc-type T] [--no-auto-rotate]\n"
@@ -119,11 +125,14 @@ std::optional<std::string> read_whole_file(const std::string& path) {
 
 int run_node(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"config", "nats", "name"}, {}, problem);
+  auto a = parse_args(argc, argv, 2, {"config", "nats", "name", "node"}, {}, problem);
   if (!a) return usage(problem);
   if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'");
   auto files = all_of(*a, "config");
-  auto config = files.empty() ? load_embedded_default_config() : load_config_file(files.back());
+  auto nodes = all_of(*a, "node");
+  if (files.empty() && !nodes.empty()) return usage("--node needs --config (a cluster file)");
+  auto config = files.empty() ? load_embedded_default_config()
+                              : load_config_file(files.back(), nodes.empty() ? "" : nodes.back());
   if (!config) {
     log(log_level::error, config.err().message);
     return exit_usage;
@@ -155,9 +164,20 @@ int run_node(int argc, char** argv) {
   return status;
 }
 
+int run_cluster_command(int argc, char** argv) {
+  std::string problem;
+  auto a = parse_args(argc, argv, 2, {"config", "nats"}, {}, problem);
+  if (!a) return usage(problem);
+  auto files = all_of(*a, "config");
+  if (files.empty()) return usage("cluster needs --config FILE (a cluster file with a `nodes:` list)");
+  char self[4096] = {0};
+  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
+  return run_cluster(self, files.back(), all_of(*a, "nats"));
+}
+
 int run_request(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type"},
+  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type", "max-pages"},
                       {"json", "no-auto-rotate"}, problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("request needs OP and FILE");
@@ -166,6 +186,7 @@ int run_request(int argc, char** argv) {
   auto timeout = number_option(*a, "timeout-ms", problem);
   auto deadline = number_option(*a, "deadline-ms", problem);
   auto priority = number_option(*a, "priority", problem);
+  auto max_pages = number_option(*a, "max-pages", problem);
   if (!problem.empty()) return usage(problem);
 
   auto bytes = read_whole_file(file);
@@ -176,6 +197,7 @@ int run_request(int argc, char** argv) {
   req.image = shared_bytes::copy_of(*bytes);
   req.deadline_ms = deadline;
   if (priority) req.priority = *priority;
+  if (max_pages) req.max_pages = *max_pages;
   if (auto types = all_of(*a, "doc-type"); !types.empty()) req.doc_type = types.back();
   req.auto_rotate = !has_flag(*a, "no-auto-rotate");
   const bool json = has_flag(*a, "json");
@@ -242,6 +264,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage("missing command");
   const std::string command = argv[1];
   if (command == "node") return run_node(argc, argv);
+  if (command == "cluster") return run_cluster_command(argc, argv);
   if (command == "request") return run_request(argc, argv);
   if (command == "load") return run_load_command(argc, argv);
   if (command == "--help" || command == "help" || command == "-h") {

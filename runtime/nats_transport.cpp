@@ -70,7 +70,8 @@ struct nats_transport::impl {
     const char* reply = natsMsg_GetReply(msg);
     incoming_message in{natsMsg_GetSubject(msg), reply != nullptr ? reply : "",
                         shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(msg)),
-                                     static_cast<std::size_t>(natsMsg_GetDataLength(msg)))};
+                                     static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                        natsMsg_IsNoResponders(msg)};
     (*static_cast<handler*>(closure))(std::move(in));
   }
 };
@@ -124,11 +125,12 @@ outcome<int> nats_transport::subscribe(const std::string& subject, const std::st
   return static_cast<int>(impl_->subscriptions.size() - 1);
 }
 
-void nats_transport::drain_subscriptions(std::chrono::milliseconds timeout) {
+void nats_transport::drain_subscriptions(const std::vector<int>& ids, std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
-  for (auto& [sub, h] : impl_->subscriptions) natsSubscription_Drain(sub);
-  for (auto& [sub, h] : impl_->subscriptions) {
-    natsStatus s = natsSubscription_WaitForDrainCompletion(sub, timeout.count());
+  for (int id : ids) natsSubscription_Drain(impl_->subscriptions.at(static_cast<std::size_t>(id)).first);
+  for (int id : ids) {
+    natsStatus s = natsSubscription_WaitForDrainCompletion(impl_->subscriptions.at(static_cast<std::size_t>(id)).first,
+                                                           timeout.count());
     if (s != NATS_OK) log(log_level::warn, "nats: drain of a subscription did not complete: ", status_text(s));
   }
 }
@@ -163,6 +165,14 @@ std::optional<error> nats_transport::flush(std::chrono::milliseconds timeout) {
 
 std::size_t nats_transport::max_payload() const {
   return static_cast<std::size_t>(natsConnection_GetMaxPayload(impl_->connection));
+}
+
+std::string nats_transport::new_inbox() const {
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return "_INBOX.infermesh";
+  std::string out(inbox);
+  natsInbox_Destroy(inbox);
+  return out;
 }
 
 void nats_transport::close_library() { nats_CloseAndWait(2000); }

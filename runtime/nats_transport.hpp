@@ -34,6 +34,7 @@ struct incoming_message {
   std::string subject;
   std::string reply;
   shared_bytes payload;
+  bool no_responders = false;  ///< the server's "no one subscribes to the subject you asked" status
 };
 
 class nats_transport {
@@ -48,9 +49,9 @@ class nats_transport {
 
   /// Subscribes `subject` in queue group `group` (empty: plain subscription); returns a subscription id.
   outcome<int> subscribe(const std::string& subject, const std::string& group, handler on_message);
-  /// Stops delivery of new messages on every subscription and waits (up to `timeout`) until the messages
+  /// Stops delivery of new messages on the subscriptions `ids` and waits (up to `timeout`) until the messages
   /// already received have been handed to their handlers.
-  void drain_subscriptions(std::chrono::milliseconds timeout);
+  void drain_subscriptions(const std::vector<int>& ids, std::chrono::milliseconds timeout);
 
   /// Publishes `payload` to `subject` (with `reply` as its reply subject when not empty); errors are
   /// `too_large` (over the server's max_payload) or `unavailable`.
@@ -63,6 +64,8 @@ class nats_transport {
 
   /// The server's maximum payload in bytes.
   std::size_t max_payload() const;
+  /// A subject no other connection uses, for replies to this one (`_INBOX.<unique>`).
+  std::string new_inbox() const;
   /// The URL currently connected to, without credentials.
   std::string connected_server() const;
 

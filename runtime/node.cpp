@@ -6,8 +6,10 @@
 
 #include "actors/batcher.hpp"
 #include "actors/model_actor.hpp"
+#include "actors/model_step.hpp"
 #include "actors/ocr_pool.hpp"
 #include "actors/preprocessor.hpp"
+#include "actors/remote_step.hpp"
 #include "actors/router.hpp"
 #include "runtime/log.hpp"
 #include "runtime/stats_reporter.hpp"
@@ -33,7 +35,9 @@ struct node::impl {
   caf::actor_system system{scheduler_config(caf_config)};
   std::unique_ptr<nats_transport> transport;
   caf::actor preprocessors;
-  std::vector<caf::actor> ocr_pools;
+  std::vector<caf::actor> steps;  // step servers: model steps and OCR pools
+  caf::actor remote;
+  std::vector<int> op_subscriptions;
   std::vector<model_actor> models;
   std::vector<std::pair<std::string, batcher_actor>> batchers;  // model name -> batcher
   caf::actor router;
@@ -48,8 +52,8 @@ struct node::impl {
 
   void stop_actors() {
     stopped = true;
-    auto all = std::vector<caf::actor>{router, reporter, preprocessors};
-    all.insert(all.end(), ocr_pools.begin(), ocr_pools.end());
+    auto all = std::vector<caf::actor>{router, reporter, remote, preprocessors};
+    all.insert(all.end(), steps.begin(), steps.end());
     for (auto& m : models) all.push_back(caf::actor_cast<caf::actor>(m));
     for (auto& [name, b] : batchers) all.push_back(caf::actor_cast<caf::actor>(b));
     for (auto& a : all)
@@ -70,6 +74,23 @@ struct node::impl {
 node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 node::~node() = default;
 
+namespace {
+
+/// The ops this node subscribes to: those whose pipeline has a step, other than `orient`, that a model here
+/// serves. (A node hosting only the classifier takes classify and process, not ocr: it would only forward it.)
+std::vector<std::string> ops_to_serve(const node_config& c, const std::map<step_kind, step_server>& local) {
+  std::vector<std::string> ops;
+  for (const auto& [op, steps] : c.pipelines)
+    for (auto step : steps)
+      if (step != step_kind::orient && step != step_kind::extract && local.count(step)) {
+        ops.push_back(op);
+        break;
+      }
+  return ops;
+}
+
+}  // namespace
+
 outcome<std::unique_ptr<node>> node::start(node_config config) {
   auto p = std::make_unique<impl>(std::move(config));
   const node_config& c = p->config;
@@ -80,6 +101,10 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.node_name = c.node_name;
   setup.limits = {c.max_payload_bytes, c.max_image_bytes};
   setup.default_deadline = c.default_deadline;
+  setup.pipelines = c.pipelines;
+  setup.splitter = p->preprocessors;
+  setup.documents = c.documents;
+  setup.max_pages = c.max_pages;
   for (const auto& hosted : c.models) {
     const auto& m = hosted.model;
     const auto started = std::chrono::steady_clock::now();
@@ -92,13 +117,9 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       }
       log(log_level::info, "model '", m.name, "' v", m.version, ": ", m.workers, " Tesseract engine(s), language '",
           m.ocr.language, "'");
-      auto pool = spawn_ocr_pool(p->system, std::move(engines));
-      p->ocr_pools.push_back(pool);
-      // One Tesseract pool serves ocr, extract (OCR + field extraction) and classify's orientation step.
-      setup.routes["ocr"] = route::reader(route::kind::ocr, pool, hosted.batching.queue_capacity, m.name, m.version);
-      setup.routes["extract"] =
-          route::reader(route::kind::extract, pool, hosted.batching.queue_capacity, m.name, m.version);
-      setup.orienter = pool;
+      auto pool = spawn_ocr_pool(p->system, {m.name, m.version, hosted.batching.queue_capacity}, std::move(engines));
+      p->steps.push_back(pool);
+      for (const auto& step : m.serves) setup.local_steps[*parse_step(step)] = pool;
       continue;
     }
     auto loaded = load_model(m);
@@ -110,7 +131,10 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     p->models.push_back(actor);
     auto batcher = spawn_batcher(p->system, {m.name, hosted.batching, m.input, actor, p->preprocessors});
     p->batchers.emplace_back(m.name, batcher);
-    setup.routes[m.op] = route::classifier(batcher, m.name, m.version, m.labels);
+    const step_kind step = *parse_step(m.serves.front());
+    auto server = spawn_model_step(p->system, {step, batcher, m.name, m.version, m.labels});
+    p->steps.push_back(server);
+    setup.local_steps[step] = server;
   }
 
   auto transport = nats_transport::connect(p->config.nats);
@@ -121,15 +145,40 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     if (subject.empty()) return;  // a publish without a reply inbox: nobody to answer
     if (auto e = t->publish(subject, payload)) log(log_level::warn, "reply not sent: ", e->message);
   };
+
+  // Steps this node does not host go over NATS; replies come back on one inbox subscription.
+  remote_step_setup remote;
+  remote.node_name = c.node_name;
+  remote.subject_prefix = subject_of("");
+  remote.inbox = t->new_inbox();
+  remote.publish = [t](const std::string& subject, std::string_view payload,
+                       const std::string& reply) -> std::optional<std::string> {
+    if (auto e = t->publish(subject, payload, reply)) return e->message;
+    return std::nullopt;
+  };
+  const auto inbox_prefix = remote.inbox + ".";
+  p->remote = spawn_remote_step(p->system, std::move(remote));
+  setup.remote = p->remote;
+  auto remote_actor = p->remote;
+  auto inbox = p->transport->subscribe(inbox_prefix + "*", "", [remote_actor, inbox_prefix](incoming_message&& in) {
+    const auto ticket = std::strtoull(in.subject.c_str() + inbox_prefix.size(), nullptr, 10);
+    caf::anon_send(remote_actor, reply_atom::value, static_cast<std::uint64_t>(ticket), std::move(in.payload),
+                   in.no_responders);
+  });
+  if (!inbox) return inbox.err();
+
+  std::string placement;
+  for (const auto& [op, steps] : c.pipelines) {
+    placement += (placement.empty() ? "" : "; ") + op + ":";
+    for (auto step : steps)
+      placement += std::string(" ") + std::string(step_name(step)) +
+                   (step == step_kind::extract || setup.local_steps.count(step) ? "" : "(remote)");
+  }
+  const auto served = ops_to_serve(c, setup.local_steps);
   p->router = spawn_router(p->system, std::move(setup));
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
 
   std::string ops;
-  std::vector<std::string> served;
-  for (const auto& hosted : c.models) {
-    served.push_back(hosted.model.op);
-    if (hosted.model.op == "ocr") served.push_back("extract");
-  }
   for (const auto& op : served) {
     auto router = p->router;
     auto sub = p->transport->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
@@ -137,13 +186,16 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       caf::anon_send(router, incoming_atom::value, op, std::move(in.payload), std::move(in.reply));
     });
     if (!sub) return sub.err();
+    p->op_subscriptions.push_back(*sub);
     ops += (ops.empty() ? "" : ", ") + op;
   }
   if (auto e = p->transport->flush(std::chrono::seconds(5))) return *e;
   if (p->transport->max_payload() < c.max_payload_bytes)
     log(log_level::warn, "nats server max_payload is ", p->transport->max_payload(),
         " bytes, below node.max_payload_bytes ", c.max_payload_bytes, ": larger requests cannot reach this node");
-  log(log_level::info, "node '", c.node_name, "' ready: serving ", ops, " via ", p->transport->connected_server());
+  log(log_level::info, "pipelines: ", placement);
+  log(log_level::info, "node '", c.node_name, "' ready: serving ", ops.empty() ? "nothing" : ops, " via ",
+      p->transport->connected_server());
   return std::unique_ptr<node>(new node(std::move(p)));
 }
 
@@ -151,7 +203,7 @@ void node::drain_and_stop() {
   auto& p = *impl_;
   if (p.stopped) return;
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
-  p.transport->drain_subscriptions(p.config.drain_timeout);
+  p.transport->drain_subscriptions(p.op_subscriptions, p.config.drain_timeout);  // replies from other nodes still come
   caf::anon_send(p.router, drain_atom::value);
   const auto until = std::chrono::steady_clock::now() + p.config.drain_timeout;
   router_stats s = p.ask_router();

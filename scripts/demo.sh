@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs dependencies, builds, starts a local nats-server and one
 # infermesh node (cluster-config/single-node.yaml, embedded in the binary), classifies the bundled sample
-# invoice, reads a rotated ID card (ocr) and extracts its fields, then stops both. With --load, also runs 64
+# invoice, reads a rotated ID card (ocr) and extracts its fields, processes a two-page PDF (orient, classify,
+# OCR, extract in one round trip), then stops both. With --load, also runs 64
 # concurrent classify clients for 10 s and prints what they saw.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -13,26 +14,12 @@ load=false
 build release infermesh
 bin="$repo/build/release/infermesh"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(free_port)
-url="nats://127.0.0.1:$port"
-printf 'listen: 127.0.0.1:%s\nmax_payload: 8MB\n' "$port" > "$work/nats.conf"
-"$nats_server" -c "$work/nats.conf" > "$work/nats.log" 2>&1 &
-pids+=($!)
-wait_for_line "$work/nats.log" "Server is ready" 10
+start_nats
 
 # The node runs the embedded default; only its server list is pointed at this demo's nats-server.
 "$bin" node --nats "$url" > "$work/node.log" 2>&1 &
 node_pid=$!
-pids=("$node_pid" "${pids[@]}")
+pids+=("$node_pid")
 wait_for_line "$work/node.log" "ready: serving" 60
 cat "$work/node.log"
 
@@ -47,6 +34,10 @@ echo "\$ infermesh request ocr models/samples/id-card-rotated-90.jpg"
 echo
 echo "\$ infermesh request extract models/samples/id-card-rotated-90.jpg --doc-type id_card"
 "$bin" request extract "$repo/models/samples/id-card-rotated-90.jpg" --doc-type id_card --nats "$url"
+
+echo
+echo "\$ infermesh request process models/samples/invoice-and-letter.pdf"
+"$bin" request process "$repo/models/samples/invoice-and-letter.pdf" --nats "$url"
 
 if $load; then
   # Without orientation detection (a Tesseract pass per page), this measures the batched classifier path.

@@ -12,6 +12,7 @@ packages=(
   libmsgpack-cxx-dev nlohmann-json3-dev    # wire format: msgpack and JSON
   libyaml-cpp-dev                          # config
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd  # OCR and orientation
+  libpoppler-cpp-dev libtiff-dev           # multi-page input: PDF and TIFF
   python3-pil fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core  # synthetic documents
   python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores
 )

@@ -25,3 +25,25 @@ build() {
   if [ $# -gt 0 ]; then cmake --build --preset "$preset" -j "$(nproc)" --target "$@"
   else cmake --build --preset "$preset" -j "$(nproc)"; fi
 }
+
+# start_nats: starts a nats-server on a free 127.0.0.1 port in a new temp folder $work; sets $url and adds its
+# PID to $pids. The EXIT trap stops every PID in $pids (newest first) and removes $work.
+start_nats() {
+  work=$(mktemp -d)
+  pids=()
+  trap stop_all EXIT
+  local port
+  port=$(free_port)
+  url="nats://127.0.0.1:$port"
+  printf 'listen: 127.0.0.1:%s\nmax_payload: 8MB\n' "$port" > "$work/nats.conf"
+  "$nats_server" -c "$work/nats.conf" > "$work/nats.log" 2>&1 &
+  pids+=($!)
+  wait_for_line "$work/nats.log" "Server is ready" 10
+}
+
+# stop_all: SIGTERM to every PID in $pids, newest first, waiting for each; then removes $work.
+stop_all() {
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; wait "${pids[i]}" 2>/dev/null || true; done
+  rm -rf "$work"
+}

@@ -4,6 +4,7 @@
 
 #include "actors/batcher.hpp"
 #include "actors/model_actor.hpp"
+#include "actors/model_step.hpp"
 #include "actors/preprocessor.hpp"
 #include "actors/router.hpp"
 #include "messages/codec.hpp"
@@ -54,11 +55,13 @@ struct router_fixture {
     auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool});
     router_setup setup;
     setup.node_name = "router-test";
-    setup.routes["classify"] = route::classifier(batcher, "synthetic", "7", mc.labels);
+    auto step = spawn_model_step(sys, {step_kind::classify, batcher, "synthetic", "7", mc.labels});
+    setup.pipelines = {{"classify", {step_kind::classify}}, {"process", default_pipelines().at("process")}};
+    setup.local_steps[step_kind::classify] = step;
     setup.limits = {1u << 20, 1u << 20};
     setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
     router = spawn_router(sys, std::move(setup));
-    actors = {router, caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model), pool};
+    actors = {router, step, caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model), pool};
   }
   ~router_fixture() {
     for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -111,6 +114,27 @@ BOOST_AUTO_TEST_CASE(answers_an_op_it_has_no_model_for_with_not_found) {
   BOOST_TEST(!rep.ok);
   BOOST_TEST(to_string(rep.failure->code) == "not_found");
   BOOST_TEST(rep.failure->message.find("'ocr'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(answers_unavailable_when_a_step_is_neither_local_nor_reachable) {
+  incoming("process", request_for("receipt.jpg", encoding::msgpack, "p"));
+  auto rep = out.nth(1);
+  BOOST_TEST(to_string(rep.failure->code) == "unavailable");
+  BOOST_TEST(rep.failure->message.find("'orient'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(skips_orientation_when_the_request_says_how_the_page_is_turned) {
+  request r;
+  r.image = shared_bytes::copy_of(test::read_file(test::sample_image("receipt.jpg")));
+  r.rotation = 90;
+  r.id = "turned";
+  incoming("classify", encode_request(r, encoding::msgpack));
+  auto rep = out.nth(1);
+  BOOST_REQUIRE(rep.ok);
+  const auto* rotation = rep.result.find("rotation");
+  BOOST_REQUIRE(rotation != nullptr);
+  BOOST_TEST(*rotation->find("degrees")->get_if<std::int64_t>() == 90);
+  BOOST_TEST(*rotation->find("corrected")->get_if<bool>());
 }
 
 BOOST_AUTO_TEST_CASE(refuses_image_path_which_is_off_by_default) {

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_config_error_stops_start_up_with_a_message_naming_the_key
 BOOST_AUTO_TEST_CASE(a_cuda_device_on_this_cpu_only_build_stops_start_up_clearly) {
   test::nats_server nats;
   auto config = test::sample_classifier_config();
-  config.replace(config.find("    op: classify"), 0, "    device: cuda:0\n");
+  config.replace(config.find("    serves: classify"), 0, "    device: cuda:0\n");
   auto [status, output] = refused_start(config, nats.url());
   BOOST_TEST(status != 0);
   BOOST_TEST(output.find("cuda:0") != std::string::npos, output);

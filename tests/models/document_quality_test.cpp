@@ -14,7 +14,7 @@ using namespace infermesh;
 
 namespace {
 
-constexpr int rotated_pages = 40;  // 8 per type, ~3/4 of them turned: classifier and orientation
+constexpr int rotated_pages = 200;  // 40 per type, ~3/4 of them turned: classifier and orientation (no OCR: fast)
 constexpr int clean_pages = 50;    // 10 per type: field extraction
 constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0;  // the thresholds
 
@@ -26,6 +26,12 @@ void render(const std::string& dir, int count, int seed, bool rotate) {
   argv.push_back(rotate ? "--rotate" : "--clean");
   test::child_process python("render", argv);
   BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
+}
+
+/// The node's orientation step: the orientation model of the embedded default config.
+std::vector<std::string> orientation_model() {
+  return {"--orientation-model", source + "/models/orientation-classifier/model.pt", "--orientation-labels",
+          source + "/models/orientation-classifier/labels.txt", "--orientation-size", "224"};
 }
 
 /// Runs infermesh-evaluate and returns measure -> percent from its table.
@@ -51,8 +57,10 @@ BOOST_AUTO_TEST_SUITE(document_quality)
 BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and_rotated_pages) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render(dir, rotated_pages, 777, true);
-  auto table = evaluate({"--docs", dir, "--model", source + "/models/document-classifier/model.pt", "--labels",
-                         source + "/models/document-classifier/labels.txt", "--size", "160"});
+  std::vector<std::string> args{"--docs", dir, "--model", source + "/models/document-classifier/model.pt",
+                                "--labels", source + "/models/document-classifier/labels.txt", "--size", "160"};
+  for (auto& a : orientation_model()) args.push_back(a);
+  auto table = evaluate(args);
   std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= classifier_bar);
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
@@ -61,7 +69,9 @@ BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and
 BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render(dir, clean_pages, 778, false);
-  auto table = evaluate({"--docs", dir, "--fields"});
+  std::vector<std::string> args{"--docs", dir, "--fields"};
+  for (auto& a : orientation_model()) args.push_back(a);
+  auto table = evaluate(args);
   std::filesystem::remove_all(dir);
   int fields = 0;
   for (const auto& [measure, percent] : table)

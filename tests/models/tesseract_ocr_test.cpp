@@ -22,7 +22,7 @@ struct engine_fixture {
     engine = std::move(*e);
   }
   ocr_page read(const std::string& file, bool auto_rotate = true) {
-    auto page = engine->read(document(file), auto_rotate);
+    auto page = engine->read(document(file), -1, auto_rotate);
     BOOST_REQUIRE_MESSAGE(page, (page ? "" : page.err().message));
     return *page;
   }
@@ -67,10 +67,10 @@ BOOST_AUTO_TEST_CASE(leaves_the_page_as_it_is_without_auto_rotate) {
 BOOST_AUTO_TEST_CASE(answers_a_blank_page_with_no_text_and_garbage_with_coded_errors) {
   std::vector<std::uint8_t> png;
   cv::imencode(".png", cv::Mat(400, 300, CV_8UC1, cv::Scalar(255)), png);
-  auto blank = engine->read(shared_bytes::from_vector(std::move(png)), true);
+  auto blank = engine->read(shared_bytes::from_vector(std::move(png)), -1, true);
   BOOST_REQUIRE(blank);
   BOOST_TEST(blank->text.find_first_not_of(" \n") == std::string::npos);
-  auto garbage = engine->read(shared_bytes::copy_of("not an image at all"), true);
+  auto garbage = engine->read(shared_bytes::copy_of("not an image at all"), -1, true);
   BOOST_REQUIRE(!garbage);
   BOOST_TEST(to_string(garbage.err().code) == "unsupported_media");
 }
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(refuses_pages_over_the_pixel_limit_before_decoding) {
   small.max_pixels = 1000;
   auto e = tesseract_ocr::create(small);
   BOOST_REQUIRE(e);
-  auto page = (*e)->read(document("receipt-upright.jpg"), true);
+  auto page = (*e)->read(document("receipt-upright.jpg"), -1, true);
   BOOST_REQUIRE(!page);
   BOOST_TEST(to_string(page.err().code) == "too_large");
 }

@@ -12,7 +12,7 @@ const std::string valid = R"(
 node: {name: n1}
 models:
   - name: m
-    op: classify
+    serves: classify
     path: ../models/sample-classifier/model.pt
     labels_file: ../models/sample-classifier/labels.txt
 )";
@@ -34,11 +34,13 @@ BOOST_AUTO_TEST_SUITE(config)
 BOOST_AUTO_TEST_CASE(the_embedded_default_is_valid_and_serves_classify_on_cpu) {
   auto c = load_embedded_default_config();
   BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
-  BOOST_TEST(c->models.size() == 2u);
-  BOOST_TEST(c->models[1].model.op == "ocr");
-  BOOST_TEST(c->models[0].model.op == "classify");
+  BOOST_TEST(c->models.size() == 3u);
+  BOOST_TEST(c->models[0].model.serves.front() == "orient");
+  BOOST_TEST(c->models[2].model.serves.front() == "ocr");
+  BOOST_TEST(c->models[1].model.serves.front() == "classify");
   BOOST_TEST(c->models[0].model.device == "cpu");
-  BOOST_TEST(c->models[0].model.labels.size() == 5u);
+  BOOST_TEST(c->models[0].model.labels.size() == 4u);  // 0, 90, 180, 270
+  BOOST_TEST(c->models[1].model.labels.size() == 5u);
   BOOST_TEST(c->nats.servers.at(0) == "nats://127.0.0.1:4222");
 }
 
@@ -82,41 +84,64 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_key) {
 
 BOOST_AUTO_TEST_CASE(missing_required_keys_and_files_are_named) {
   expect_error_naming("node: {name: x}\n", "models");
-  expect_error_naming("models:\n  - name: m\n    path: x.pt\n    labels: [a]\n", "models[0].op");
-  expect_error_naming("models:\n  - name: m\n    op: classify\n    path: missing.pt\n    labels: [a]\n",
+  expect_error_naming("models:\n  - name: m\n    path: x.pt\n    labels: [a]\n", "models[0].serves");
+  expect_error_naming("models:\n  - name: m\n    serves: classify\n    path: missing.pt\n    labels: [a]\n",
                       "models[0].path");
-  expect_error_naming("models:\n  - name: m\n    op: classify\n    backend: synthetic\n", "models[0].labels");
+  expect_error_naming("models:\n  - name: m\n    serves: classify\n    backend: synthetic\n", "models[0].labels");
   expect_error_naming(
-      "models:\n  - name: m\n    op: classify\n    backend: synthetic\n    labels_file: nowhere.txt\n",
+      "models:\n  - name: m\n    serves: classify\n    backend: synthetic\n    labels_file: nowhere.txt\n",
       "models[0].labels_file");
 }
 
 BOOST_AUTO_TEST_CASE(two_models_for_one_op_or_with_one_name_are_refused) {
-  const std::string two = valid + "  - name: m2\n    op: classify\n    backend: synthetic\n    labels: [a]\n";
-  expect_error_naming(two, "models[1].op");
+  const std::string two = valid + "  - name: m2\n    serves: classify\n    backend: synthetic\n    labels: [a]\n";
+  expect_error_naming(two, "models[1].serves");
 }
 
 BOOST_AUTO_TEST_CASE(an_op_no_model_can_serve_yet_is_refused) {
-  expect_error_naming("models:\n  - name: m\n    op: extract\n    backend: synthetic\n    labels: [a]\n",
-                      "models[0].op");
+  expect_error_naming("models:\n  - name: m\n    serves: extract\n    backend: synthetic\n    labels: [a]\n",
+                      "models[0].serves");
 }
 
-BOOST_AUTO_TEST_CASE(an_op_and_a_backend_that_do_not_fit_are_refused) {
-  expect_error_naming("models:\n  - name: m\n    op: ocr\n    backend: synthetic\n    labels: [a]\n",
-                      "models[0].backend");
-  expect_error_naming("models:\n  - name: m\n    op: classify\n    backend: tesseract\n", "models[0].backend");
+BOOST_AUTO_TEST_CASE(a_step_and_a_backend_that_do_not_fit_are_refused) {
+  expect_error_naming("models:\n  - name: m\n    serves: ocr\n    backend: synthetic\n    labels: [a]\n",
+                      "models[0].serves");
+  expect_error_naming("models:\n  - name: m\n    serves: classify\n    backend: tesseract\n", "models[0].serves");
+  expect_error_naming("models:\n  - name: m\n    serves: [classify, orient]\n    backend: synthetic\n    labels: [a]\n",
+                      "models[0].serves");
+}
+
+BOOST_AUTO_TEST_CASE(pipelines_default_to_the_protocol_and_can_be_declared) {
+  auto c = parse_config(valid, base, "t.yaml");
+  BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
+  BOOST_TEST(c->pipelines.at("process").size() == 4u);
+  auto declared = parse_config(valid + "pipelines:\n  classify: [classify]\n", base, "t.yaml");
+  BOOST_REQUIRE_MESSAGE(declared, (declared ? "" : declared.err().message));
+  BOOST_TEST((declared->pipelines.at("classify") == pipeline{step_kind::classify}));
+  BOOST_TEST(declared->pipelines.at("ocr").size() == 2u);  // the others keep their defaults
+}
+
+BOOST_AUTO_TEST_CASE(pipelines_that_cannot_work_are_refused_naming_the_op) {
+  expect_error_naming(valid + "pipelines:\n  translate: [ocr]\n", "pipelines.translate");
+  expect_error_naming(valid + "pipelines:\n  ocr: [ocr, teleport]\n", "pipelines.ocr");
+  expect_error_naming(valid + "pipelines:\n  extract: [orient, extract, ocr]\n", "pipelines.extract");
+  expect_error_naming(valid + "pipelines:\n  classify: [classify, orient]\n", "pipelines.classify");
+  expect_error_naming(valid + "pipelines:\n  process: [orient, ocr, extract]\n", "pipelines.process");
+  std::string zero_pages = valid;
+  zero_pages.replace(zero_pages.find("node: {name: n1}"), 16, "node: {name: n1, max_pages: 0}");
+  expect_error_naming(zero_pages, "node.max_pages");
 }
 
 BOOST_AUTO_TEST_CASE(keys_a_backend_does_not_read_are_errors_naming_the_key) {
-  expect_error_naming("models:\n  - name: r\n    op: ocr\n    input: {width: 10}\n", "models[0].input");
-  expect_error_naming("models:\n  - name: r\n    op: ocr\n    batching: {max_batch_size: 4}\n",
+  expect_error_naming("models:\n  - name: r\n    serves: ocr\n    input: {width: 10}\n", "models[0].input");
+  expect_error_naming("models:\n  - name: r\n    serves: ocr\n    batching: {max_batch_size: 4}\n",
                       "models[0].batching.max_batch_size");
   expect_error_naming(with("    workers: 4\n"), "models[0].workers");
   expect_error_naming(with("    synthetic: {latency_us: 5}\n"), "models[0].synthetic");
 }
 
 BOOST_AUTO_TEST_CASE(an_ocr_model_needs_no_labels_and_takes_its_engine_settings) {
-  auto c = parse_config("models:\n  - name: reader\n    op: ocr\n    workers: 3\n    language: eng\n", base, "t.yaml");
+  auto c = parse_config("models:\n  - name: reader\n    serves: ocr\n    workers: 3\n    language: eng\n", base, "t.yaml");
   BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
   BOOST_TEST((c->models[0].model.backend == model_config::backend_kind::tesseract));
   BOOST_TEST(c->models[0].model.workers == 3);

@@ -30,7 +30,7 @@ std::string sample_classifier_config(const std::string& batching_yaml, const std
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"
          "  - name: doc-layout-sample\n"
-         "    op: classify\n"
+         "    serves: classify\n"
          "    path: " + model_dir() + "/model.pt\n"
          "    labels_file: " + model_dir() + "/labels.txt\n"
          "    input: {width: 128, height: 128, color: rgb, resize: linear,\n"
@@ -41,7 +41,7 @@ std::string sample_classifier_config(const std::string& batching_yaml, const std
 
 std::string ocr_model_yaml() {
   return "  - name: tesseract-eng\n"
-         "    op: ocr\n"
+         "    serves: ocr\n"
          "    workers: 2\n";
 }
 
@@ -49,7 +49,7 @@ std::string synthetic_config(int latency_us, const std::string& batching_yaml, c
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"
          "  - name: synthetic\n"
-         "    op: classify\n"
+         "    serves: classify\n"
          "    backend: synthetic\n"
          "    labels: [dark, mid, bright]\n"
          "    input: {width: 32, height: 32}\n"
@@ -67,12 +67,14 @@ node_process::node_process(const std::string& config_yaml, const std::string& na
 node_process::node_process(const config_file& file, const std::string& nats_url, const std::string& name) {
   dir_ = make_temp_dir("infermesh-node");
   config_ = file.path;
-  start(config_, nats_url, name);
+  start(config_, nats_url, name, file.node);
 }
 
-void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name) {
-  process_ = std::make_unique<child_process>(
-      name, std::vector<std::string>{INFERMESH_BINARY, "node", "--config", config, "--nats", nats_url, "--name", name});
+void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name,
+                         const std::string& cluster_node) {
+  std::vector<std::string> argv{INFERMESH_BINARY, "node", "--config", config, "--nats", nats_url, "--name", name};
+  if (!cluster_node.empty()) argv.insert(argv.end(), {"--node", cluster_node});
+  process_ = std::make_unique<child_process>(name, argv);
   if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))
     throw std::runtime_error("node did not become ready:\n" + process_->output());
 }

@@ -23,6 +23,7 @@ std::string synthetic_config(int latency_us, const std::string& batching_yaml, c
 /// A config file that already exists (a shipped one, e.g. cluster-config/single-node.yaml).
 struct config_file {
   std::string path;
+  std::string node = "";  ///< the node to run, for a cluster file (a `nodes:` list)
 };
 
 class node_process {
@@ -39,7 +40,8 @@ class node_process {
   std::optional<int> terminate(std::chrono::milliseconds timeout);
 
  private:
-  void start(const std::string& config, const std::string& nats_url, const std::string& name);
+  void start(const std::string& config, const std::string& nats_url, const std::string& name,
+             const std::string& cluster_node = "");
 
   std::string dir_;
   std::string config_;

@@ -1,0 +1,28 @@
+#pragma once
+/// The step actor of a batched model (TorchScript or synthetic): serves `classify` (the first page, turned
+/// upright by its known rotation) or `orient` (every page; the label with the highest probability is the
+/// page's clockwise rotation: labels "0", "90", "180", "270"). Each page is one job in the model's batcher, so
+/// pages and requests of every pipeline batch together.
+/// (step_atom, step_request) -> step_reply
+
+#include <string>
+#include <vector>
+
+#include "actors/protocol.hpp"
+
+namespace infermesh {
+
+struct model_step_setup {
+  step_kind step = step_kind::classify;  ///< classify or orient
+  batcher_actor batcher;
+  std::string model_name;
+  std::string model_version;
+  std::vector<std::string> labels;
+};
+
+caf::actor spawn_model_step(caf::actor_system& sys, model_step_setup setup);
+
+/// The classification of `scores` under `labels` (the most probable label wins).
+classification classify_scores(const std::vector<std::string>& labels, const std::vector<float>& scores);
+
+}  // namespace infermesh

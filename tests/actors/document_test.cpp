@@ -1,0 +1,126 @@
+#include <boost/test/unit_test.hpp>
+
+#include "actors/document.hpp"
+#include "actors/remote_step.hpp"
+
+using namespace infermesh;
+
+namespace {
+
+document two_pages() {
+  document d;
+  d.pages = {shared_bytes::copy_of("page 1"), shared_bytes::copy_of("page 2")};
+  d.total_pages = 2;
+  d.rotations.assign(2, std::nullopt);
+  return d;
+}
+
+step_reply classified(const std::string& doc_type, int degrees) {
+  step_reply r;
+  r.classified = classification{doc_type, 0.9, {{doc_type, 0.9}, {"other", 0.1}}};
+  r.rotations = {page_rotation{degrees, 0.8, false}};
+  r.models = {{"classifier", "1"}};
+  return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(document_state)
+
+BOOST_AUTO_TEST_CASE(orientation_is_done_when_every_page_is_known_or_when_not_asked) {
+  auto d = two_pages();
+  BOOST_TEST(!d.has(step_kind::orient, true));
+  BOOST_TEST(d.has(step_kind::orient, false));
+  d.rotations = {page_rotation{90, 1, false}, page_rotation{0, 1, false}};
+  BOOST_TEST(d.has(step_kind::orient, true));
+}
+
+BOOST_AUTO_TEST_CASE(a_remote_classify_asked_for_the_orientation_also_settles_the_classification) {
+  auto d = two_pages();
+  auto found = classified("invoice", 270);
+  d.absorb(found);
+  BOOST_TEST(d.rotations[0]->degrees == 270);
+  BOOST_TEST(!d.rotations[1]);  // the other pages are left to the OCR step
+  BOOST_TEST(d.has(step_kind::classify, true));
+  BOOST_TEST(d.models.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(findings_already_in_are_not_overwritten_and_models_are_listed_once) {
+  auto d = two_pages();
+  auto first = classified("invoice", 90), second = classified("letter", 180);
+  d.absorb(first);
+  d.absorb(second);
+  BOOST_TEST(d.classified->doc_type == "invoice");
+  BOOST_TEST(d.rotations[0]->degrees == 90);
+  BOOST_TEST(d.models.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_process_result_joins_the_pages_text_and_reports_the_first_pages_rotation) {
+  auto d = two_pages();
+  auto found = classified("invoice", 180);
+  d.absorb(found);
+  d.text = std::vector<ocr_page>{{"first", 0.9, {}}, {"second", 0.8, {}}};
+  d.fields = extracted_fields{{{"total", "12.00"}}, {{"total", true}}};
+  auto r = result_of("process", d);
+  BOOST_TEST(*r.find("doc_type")->get_if<std::string>() == "invoice");
+  BOOST_TEST(*r.find("text")->get_if<std::string>() == "first\fsecond");
+  BOOST_TEST(*r.find("rotation")->find("degrees")->get_if<std::int64_t>() == 180);
+  BOOST_TEST(*r.find("rotation")->find("corrected")->get_if<bool>());
+  BOOST_TEST(*r.find("fields")->find("total")->get_if<std::string>() == "12.00");
+  BOOST_TEST(*r.find("total_pages")->get_if<std::int64_t>() == 2);
+  auto ocr = result_of("ocr", d);
+  BOOST_TEST(ocr.find("pages")->get_if<value_array>()->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(extraction_uses_the_requests_doc_type_before_the_classifiers) {
+  auto d = two_pages();
+  auto found = classified("invoice", 0);
+  d.absorb(found);
+  BOOST_TEST(*d.doc_type_for_fields() == "invoice");
+  d.doc_type_asked = "receipt";
+  BOOST_TEST(*d.doc_type_for_fields() == "receipt");
+}
+
+BOOST_AUTO_TEST_CASE(a_remote_reply_becomes_the_steps_findings_and_an_error_keeps_its_code) {
+  reply ok;
+  ok.ok = true;
+  ok.node = "node-b";
+  ok.result = value_map{{"total_pages", 3},
+                        {"pages", value_array{value_map{{"page", 1}, {"text", "hello"}, {"confidence", 0.5},
+                                                        {"rotation", value_map{{"degrees", 90}, {"corrected", true}}}}}}};
+  ok.models = {{"tesseract-eng", "5.3"}};
+  auto found = findings_from_reply(ok);
+  BOOST_REQUIRE(found.text);
+  BOOST_TEST(found.text->at(0).text == "hello");
+  BOOST_TEST(found.text->at(0).rotation.degrees == 90);
+  BOOST_TEST(found.total_pages == 3);
+  BOOST_TEST(found.models.at(0).first == "tesseract-eng");
+  auto failed = findings_from_reply(reply::failed("x", "ocr", error_code::overloaded, "queue full"));
+  BOOST_REQUIRE(failed.failure);
+  BOOST_TEST((failed.failure->code == error_code::overloaded));
+}
+
+BOOST_AUTO_TEST_CASE(a_forwarded_step_carries_id_deadline_priority_and_the_known_rotation) {
+  step_request req;
+  req.step = step_kind::ocr;
+  req.id = "abc";
+  req.input = shared_bytes::copy_of("bytes");
+  req.pages = {req.input};
+  req.rotations = {page_rotation{270, 0.9, false}};
+  req.priority = 5;
+  auto out = forwarded_request(req, std::chrono::milliseconds(1234));
+  BOOST_TEST(out.id == "abc");
+  BOOST_TEST(*out.deadline_ms == 1234);
+  BOOST_TEST(out.priority == 5);
+  BOOST_TEST(*out.rotation == 270);
+  BOOST_TEST(!out.auto_rotate);
+  BOOST_TEST(out.hops == 1);
+  req.step = step_kind::orient;
+  req.rotations = {std::nullopt};
+  auto orient = forwarded_request(req, std::chrono::milliseconds(10));
+  BOOST_TEST(orient.auto_rotate);
+  BOOST_TEST(!orient.rotation);
+  BOOST_TEST(orient.max_pages == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
