@@ -53,6 +53,15 @@ page_rotation reported(const std::optional<page_rotation>& r) {
   return out;
 }
 
+/// How page `i` was turned when it was read: as the OCR engine read it (reading may overrule the orientation
+/// step on a half turn), with the orientation step's confidence when they agree.
+page_rotation page_rotation_of(const document& doc, std::size_t i) {
+  page_rotation read = (*doc.text)[i].rotation;
+  if (i < doc.rotations.size() && doc.rotations[i] && doc.rotations[i]->degrees == read.degrees)
+    read = reported(doc.rotations[i]);
+  return read;
+}
+
 value classification_value(const document& doc) {
   value_map scores;
   const auto& c = *doc.classified;
@@ -71,9 +80,7 @@ value pages_value(const document& doc) {
     pages.push_back(value_map{{"page", static_cast<std::int64_t>(i + 1)},
                               {"text", p.text},
                               {"confidence", p.confidence},
-                              {"rotation", rotation_value(i < doc.rotations.size() && doc.rotations[i]
-                                                              ? reported(doc.rotations[i])
-                                                              : p.rotation)}});
+                              {"rotation", rotation_value(page_rotation_of(doc, i))}});
   }
   return value_map{{"total_pages", static_cast<std::int64_t>(doc.total_pages)}, {"pages", std::move(pages)}};
 }
@@ -111,7 +118,9 @@ value result_of(const std::string& op, const document& doc) {
                 {"fields", std::move(fields)},
                 {"valid", std::move(valid)},
                 {"text", all_text(doc)},
-                {"rotation", rotation_value(reported(doc.rotations.empty() ? std::nullopt : doc.rotations[0]))},
+                {"rotation", rotation_value(doc.text && !doc.text->empty()
+                                                ? page_rotation_of(doc, 0)
+                                                : reported(doc.rotations.empty() ? std::nullopt : doc.rotations[0]))},
                 {"total_pages", static_cast<std::int64_t>(doc.total_pages)}};
   return out;
 }

@@ -16,16 +16,11 @@ request forwarded_request(const step_request& req, std::chrono::milliseconds rem
   out.deadline_ms = std::max<std::int64_t>(1, remaining.count());
   out.hops = req.hops + 1;
   // What the other node should do before the step: orient when asked to (`orient` is asked as `classify`,
-  // which orients first), else turn a single page by the rotation already known here.
-  const bool known = req.rotations.size() == 1 && req.rotations[0].has_value();
-  if (req.step == step_kind::orient) {
-    out.max_pages = 1;
-  } else if (known) {
-    out.rotation = req.rotations[0]->degrees;
-    out.auto_rotate = false;
-  } else {
-    out.auto_rotate = req.auto_rotate;
-  }
+  // which orients first), else turn a single page by the rotation already known here (with `auto_rotate` as
+  // the client sent it, so the OCR there may still settle a half turn by reading).
+  out.auto_rotate = req.auto_rotate;
+  if (req.step == step_kind::orient) out.max_pages = 1;
+  else if (req.rotations.size() == 1 && req.rotations[0]) out.rotation = req.rotations[0]->degrees;
   if (req.step == step_kind::classify) out.max_pages = 1;
   return out;
 }
@@ -34,10 +29,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// A request is forwarded at most this often: node-a -> node-b (the OCR of a multi-page document) -> node-a
-/// (its first page's orientation) is the longest useful chain; a longer one is a loop between nodes that each
-/// lack a step.
-constexpr int max_forwards = 2;
+/// A request is forwarded at most once: a node that receives a forwarded request runs what it hosts (the
+/// router skips an `orient` step it cannot run locally), so nodes that each lack a step cannot loop.
+constexpr int max_forwards = 1;
 
 struct waiting {
   caf::typed_response_promise<step_reply> promise;

@@ -122,13 +122,20 @@ void walk(router_ptr self, pending_ptr p, std::size_t i) {
   }
   const auto& local = self->state.setup.local_steps;
   const auto found = local.find(step);
+  if (step == step_kind::orient && found == local.end() && p->req.hops > 0)
+    return walk(self, std::move(p), i + 1);  // forwarded here: not again; the OCR engine orients pages itself
   const step_server& server = found != local.end() ? found->second : self->state.setup.remote;
   if (!server)
     return fail(self, p, error_code::unavailable,
                 "node '" + self->state.setup.node_name + "' cannot run step '" + std::string(step_name(step)) + "'");
+  const bool remote = found == local.end();
   self->request(server, p->remaining(), step_atom::value, step_request_for(*p, step))
       .then(
-          [self, p, i](step_reply& found) {
+          [self, p, i, step, remote](step_reply& found) {
+            // Orientation from another node is best effort: when no node can give it, the OCR engine orients
+            // each page itself and the classifier sees the page as sent (its result then has no `rotation`).
+            if (found.failure && step == step_kind::orient && remote && found.failure->code == error_code::unavailable)
+              return walk(self, p, i + 1);
             if (found.failure) return fail(self, p, found.failure->code, std::move(found.failure->message));
             p->doc.absorb(found);
             walk(self, p, i + 1);

@@ -25,8 +25,8 @@ struct request {
   /// Extension: the page is known to be turned this many degrees clockwise (0/90/180/270); the node turns it
   /// upright and skips orientation detection. Nodes set it when they forward a step to another node.
   std::optional<std::int64_t> rotation;
-  /// Extension: how many times nodes already forwarded this request; past 2 it is not forwarded again (no
-  /// routing loops between nodes that each lack a step's model).
+  /// Extension: how many times a node already forwarded this request; a forwarded request is not forwarded
+  /// again (no routing loops between nodes that each lack a step's model).
   int hops = 0;
 };
 

@@ -133,16 +133,21 @@ outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, int known_rotat
   cv::Mat page = std::move(*decoded);
   ocr_page out;
   const bool known = known_rotation == 0 || known_rotation == 90 || known_rotation == 180 || known_rotation == 270;
-  if (known || auto_rotate) {
-    out.rotation = known ? page_rotation{known_rotation, 1.0, false} : impl_->detect(page);
-    if (out.rotation.degrees != 0) {
-      page = rotate_upright(page, out.rotation.degrees);
-      out.rotation.corrected = true;
-    }
+  if (!known && !auto_rotate) {
+    std::tie(out.confidence, out.text) = impl_->recognise(page);
+    return out;
   }
-  auto [confidence, text] = impl_->recognise(page);
-  out.confidence = confidence;
-  out.text = std::move(text);
+  out.rotation = known ? page_rotation{known_rotation, 1.0, false} : impl_->detect(page);
+  std::tie(out.confidence, out.text) = impl_->recognise(rotate_upright(page, out.rotation.degrees));
+  // Reading is the final judge of a half turn: text that reads badly is tried upside down too (when the
+  // orientation may be questioned), and the better read wins.
+  if (auto_rotate && out.confidence < impl_->config.min_read_confidence) {
+    const int flipped = (out.rotation.degrees + 180) % 360;
+    auto [confidence, text] = impl_->recognise(rotate_upright(page, flipped));
+    if (confidence > out.confidence + 0.1)
+      out.rotation = {flipped, confidence, false}, out.confidence = confidence, out.text = std::move(text);
+  }
+  out.rotation.corrected = out.rotation.degrees != 0;
   return out;
 }
 

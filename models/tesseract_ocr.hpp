@@ -16,6 +16,7 @@ struct ocr_config {
   std::string language = "eng";
   std::uint64_t max_pixels = 40'000'000;  ///< images whose header claims more are refused before decoding
   float min_osd_confidence = 5.0f;        ///< below it, the orientation is settled by comparing OCR confidence
+  double min_read_confidence = 0.6;       ///< a page read worse than this is also read upside down; the better wins
 };
 
 /// How a page was turned: `degrees` clockwise from upright (0, 90, 180, 270) as detected, and whether the
@@ -40,6 +41,8 @@ class tesseract_ocr {
 
   /// Decodes `image` (PNG/JPEG/PGM) and reads it upright: turned back by `known_rotation` (clockwise degrees)
   /// when that is 0, 90, 180 or 270, else by the orientation it detects when `auto_rotate`, else as it is.
+  /// With `auto_rotate`, a page that reads badly (confidence < min_read_confidence) is also read turned by a
+  /// half turn, and the better reading (and its rotation) wins: reading settles what orientation doubts.
   outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate);
 
   /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier).

@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(the_process_result_joins_the_pages_text_and_reports_the_fir
   auto d = two_pages();
   auto found = classified("invoice", 180);
   d.absorb(found);
-  d.text = std::vector<ocr_page>{{"first", 0.9, {}}, {"second", 0.8, {}}};
+  d.text = std::vector<ocr_page>{{"first", 0.9, {180, 1.0, true}}, {"second", 0.8, {}}};
   d.fields = extracted_fields{{{"total", "12.00"}}, {{"total", true}}};
   auto r = result_of("process", d);
   BOOST_TEST(*r.find("doc_type")->get_if<std::string>() == "invoice");
@@ -70,6 +70,18 @@ BOOST_AUTO_TEST_CASE(the_process_result_joins_the_pages_text_and_reports_the_fir
   BOOST_TEST(*r.find("total_pages")->get_if<std::int64_t>() == 2);
   auto ocr = result_of("ocr", d);
   BOOST_TEST(ocr.find("pages")->get_if<value_array>()->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(reading_overrules_the_orientation_step_on_a_half_turn_and_says_so) {
+  auto d = two_pages();
+  d.rotations = {page_rotation{0, 0.97, false}, page_rotation{90, 0.99, false}};
+  d.text = std::vector<ocr_page>{{"read upside down", 0.9, {180, 0.9, true}}, {"agreed", 0.9, {90, 1.0, true}}};
+  const auto& pages = *result_of("ocr", d).find("pages")->get_if<value_array>();
+  BOOST_TEST(*pages[0].find("rotation")->find("degrees")->get_if<std::int64_t>() == 180);
+  BOOST_TEST(*pages[1].find("rotation")->find("degrees")->get_if<std::int64_t>() == 90);
+  double confidence = 0;
+  pages[1].find("rotation")->find("confidence")->as_double(confidence);
+  BOOST_TEST(confidence == 0.99);  // the orientation step's, when reading agrees
 }
 
 BOOST_AUTO_TEST_CASE(extraction_uses_the_requests_doc_type_before_the_classifiers) {
@@ -113,7 +125,7 @@ BOOST_AUTO_TEST_CASE(a_forwarded_step_carries_id_deadline_priority_and_the_known
   BOOST_TEST(*out.deadline_ms == 1234);
   BOOST_TEST(out.priority == 5);
   BOOST_TEST(*out.rotation == 270);
-  BOOST_TEST(!out.auto_rotate);
+  BOOST_TEST(out.auto_rotate);  // the OCR there may still settle a half turn by reading
   BOOST_TEST(out.hops == 1);
   req.step = step_kind::orient;
   req.rotations = {std::nullopt};

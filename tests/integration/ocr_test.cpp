@@ -11,7 +11,7 @@ namespace {
 
 struct ocr_fixture {
   test::nats_server nats;
-  test::node_process node{test::sample_classifier_config() + test::ocr_model_yaml(), nats.url()};
+  test::node_process node{test::sample_classifier_config("", "", "", "") + test::ocr_model_yaml(), nats.url()};
   test::client client{nats.url()};
 };
 

@@ -26,7 +26,7 @@ std::string read_file(const std::string& path) {
 }
 
 std::string sample_classifier_config(const std::string& batching_yaml, const std::string& node_yaml,
-                                     const std::string& input_yaml) {
+                                     const std::string& input_yaml, const std::string& pipelines_yaml) {
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"
          "  - name: doc-layout-sample\n"
@@ -36,12 +36,12 @@ std::string sample_classifier_config(const std::string& batching_yaml, const std
          "    input: {width: 128, height: 128, color: rgb, resize: linear,\n"
          "            mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]" +
          (input_yaml.empty() ? "" : ", " + input_yaml) + "}\n"
-         "    batching: {" + batching_yaml + "}\n";
+         "    batching: {" + batching_yaml + "}\n" + pipelines_yaml;
 }
 
 std::string ocr_model_yaml() {
   return "  - name: tesseract-eng\n"
-         "    serves: ocr\n"
+         "    serves: [ocr, orient]\n"
          "    workers: 2\n";
 }
 
@@ -54,7 +54,8 @@ std::string synthetic_config(int latency_us, const std::string& batching_yaml, c
          "    labels: [dark, mid, bright]\n"
          "    input: {width: 32, height: 32}\n"
          "    synthetic: {latency_us: " + std::to_string(latency_us) + "}\n"
-         "    batching: {" + batching_yaml + "}\n";
+         "    batching: {" + batching_yaml + "}\n"
+         "pipelines: {classify: [classify]}\n";
 }
 
 node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name) {

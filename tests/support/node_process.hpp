@@ -9,12 +9,17 @@
 
 namespace infermesh::test {
 
-/// The sample classifier as cluster-config/single-node.yaml serves it (absolute paths), with extra keys for
-/// its `batching` and `input` maps (flow style, e.g. "max_batch_size: 4") and lines for `node`.
-std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "",
-                                     const std::string& input_yaml = "");
+/// A classifier-only node's pipelines: no orientation step (it has no orientation model).
+inline const std::string classify_only = "pipelines: {classify: [classify]}\n";
 
-/// A models-list entry (to append to a config) serving `ocr` with Tesseract: name "tesseract-eng", 2 workers.
+/// The sample classifier as cluster-config/single-node.yaml serves it (absolute paths), with extra keys for
+/// its `batching` and `input` maps (flow style, e.g. "max_batch_size: 4"), lines for `node`, and `pipelines`.
+std::string sample_classifier_config(const std::string& batching_yaml = "", const std::string& node_yaml = "",
+                                     const std::string& input_yaml = "",
+                                     const std::string& pipelines_yaml = classify_only);
+
+/// A models-list entry (to append to a config) serving `ocr` and `orient` (OSD) with Tesseract: name
+/// "tesseract-eng", 2 workers.
 std::string ocr_model_yaml();
 
 /// A config serving classify with a synthetic model of `latency_us` per batch.
