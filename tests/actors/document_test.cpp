@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(reading_overrules_the_orientation_step_on_a_half_turn_and_s
   auto d = two_pages();
   d.rotations = {page_rotation{0, 0.97, false}, page_rotation{90, 0.99, false}};
   d.text = std::vector<ocr_page>{{"read upside down", 0.9, {180, 0.9, true}}, {"agreed", 0.9, {90, 1.0, true}}};
-  const auto& pages = *result_of("ocr", d).find("pages")->get_if<value_array>();
+  const auto result = result_of("ocr", d);
+  const auto& pages = *result.find("pages")->get_if<value_array>();
   BOOST_TEST(*pages[0].find("rotation")->find("degrees")->get_if<std::int64_t>() == 180);
   BOOST_TEST(*pages[1].find("rotation")->find("degrees")->get_if<std::int64_t>() == 90);
   double confidence = 0;
