@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(an_empty_image_is_bad_request_and_non_images_are_unsupporte
   expect(client.send_raw("classify", encode_value(value_map{{"image", shared_bytes()}}, encoding::msgpack)),
          "bad_request", "empty");
   expect(client.send_raw("classify", R"({"image": ""})"), "bad_request", "empty");
-  expect(client.send("classify", with_image("%PDF-1.4 definitely not an image")), "unsupported_media", "PNG or JPEG");
+  expect(client.send("classify", with_image("%PDF-1.4 definitely not a document")), "unsupported_media", "PDF");
+  expect(client.send("classify", with_image("GIF89a not supported")), "unsupported_media", "PNG, JPEG, TIFF or PDF");
   const auto png = test::read_file(test::sample_image("receipt.png"));
   expect(client.send("classify", with_image(png.substr(0, png.size() / 3))), "unsupported_media", "decoded");
   expect(client.send("classify", with_image(png.substr(0, 16))), "unsupported_media", "PNG");
