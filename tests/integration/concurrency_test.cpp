@@ -17,7 +17,8 @@ namespace {
 constexpr int concurrent_requests = 64;  // the bar
 const std::vector<std::string> sample_types = {"invoice", "receipt", "id_card", "letter", "form"};
 
-std::string code_of(const reply& r) { return r.ok ? "ok" : std::string(to_string(r.failure->code)); }
+using test::code_of;
+using test::message_of;
 
 }  // namespace
 
@@ -45,7 +46,7 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_requests_each_get_exactly_one_correct
   std::set<std::string> seen;
   int largest_batch = 0;
   for (const auto& rep : collector.replies()) {
-    BOOST_TEST(rep.ok, rep.id << ": " << (rep.failure ? rep.failure->message : ""));
+    BOOST_TEST(rep.ok, rep.id << ": " << message_of(rep));
     BOOST_TEST(seen.insert(rep.id).second, "duplicate reply for " << rep.id);
     BOOST_REQUIRE(expected.count(rep.id) == 1u);
     BOOST_TEST(*rep.result.find("doc_type")->get_if<std::string>() == expected[rep.id]);

@@ -33,7 +33,8 @@ request page(const std::string& file, const std::string& id = "") {
   return req;
 }
 
-std::string code_of(const reply& r) { return r.ok ? "ok" : std::string(to_string(r.failure->code)); }
+using test::code_of;
+using test::message_of;
 
 std::string text_field(const reply& r, const char* key) {
   const value* v = r.result.find(key);
@@ -54,7 +55,7 @@ BOOST_AUTO_TEST_CASE(process_answers_type_fields_and_text_from_either_entry_poin
   std::set<std::string> entry_points;
   for (int i = 0; i < 12 && entry_points.size() < 2; ++i) {  // NATS spreads the queue group's requests
     auto rep = client.send("process", page("id-card-rotated-90.jpg", "p" + std::to_string(i)));
-    BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << ": " << (rep.ok ? "" : rep.failure->message));
+    BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << ": " << message_of(rep));
     entry_points.insert(rep.node);
     BOOST_TEST(text_field(rep, "doc_type") == "id_card");
     BOOST_TEST(rep.result.find("fields")->find("id_number") != nullptr);
@@ -72,7 +73,7 @@ BOOST_AUTO_TEST_CASE(a_two_page_pdf_is_processed_across_nodes_from_both_entry_po
   std::set<std::string> entry_points;
   for (int i = 0; i < 8 && entry_points.size() < 2; ++i) {
     auto rep = client.send("process", page("invoice-and-letter.pdf", "pdf" + std::to_string(i)));
-    BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << ": " << (rep.ok ? "" : rep.failure->message));
+    BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << ": " << message_of(rep));
     entry_points.insert(rep.node);
     BOOST_TEST(text_field(rep, "doc_type") == "invoice");
     BOOST_TEST(*rep.result.find("total_pages")->get_if<std::int64_t>() == 2);
@@ -111,7 +112,7 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_process_requests_each_get_one_correct
   int largest_batch = 0;
   for (const auto& rep : collector.replies()) {
     ++seen[rep.id];
-    BOOST_TEST(rep.ok, rep.id << ": " << code_of(rep) << " " << (rep.ok ? "" : rep.failure->message));
+    BOOST_TEST(rep.ok, rep.id << ": " << code_of(rep) << " " << message_of(rep));
     if (rep.ok) BOOST_TEST(text_field(rep, "doc_type") == expected[rep.id], rep.id);
     largest_batch = std::max(largest_batch, rep.time.batch_size);
   }
@@ -129,7 +130,7 @@ BOOST_AUTO_TEST_CASE(process_answers_unavailable_within_its_deadline_once_the_oc
   const auto started = std::chrono::steady_clock::now();
   auto rep = client.send("process", req, encoding::msgpack, 10s);
   const auto took = std::chrono::steady_clock::now() - started;
-  BOOST_TEST(code_of(rep) == "unavailable", rep.failure->message);
+  BOOST_TEST(code_of(rep) == "unavailable", message_of(rep));
   BOOST_TEST(rep.node == "node-a");
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 5000);
   BOOST_TEST(code_of(client.send("classify", page("receipt-upright.jpg"))) == "ok");  // node-a still serves

@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(pages_with_nothing_to_read_get_no_invented_fields_and_nothi
   for (const char* op : {"classify", "ocr"}) {
     auto rep = client.send(op, req);
     BOOST_REQUIRE(rep.failure.has_value());
-    BOOST_TEST(to_string(rep.failure->code) == "too_large", op);
+    BOOST_TEST(test::code_of(rep) == "too_large", op);
   }
   BOOST_TEST(client.send("ocr", page_request("receipt-upright.jpg")).ok);
 }

@@ -27,7 +27,8 @@ request pdf_request(const std::string& pdf, std::int64_t max_pages = 10) {
   return req;
 }
 
-std::string code_of(const reply& r) { return r.ok ? "ok" : std::string(to_string(r.failure->code)); }
+using test::code_of;
+using test::message_of;
 
 const std::vector<std::vector<std::string>> three_pages = {
     {"QUARTERLY REPORT", "The harbour cranes moved 4512 containers.", "Prepared by the operations team."},
@@ -40,7 +41,7 @@ BOOST_FIXTURE_TEST_SUITE(multi_page, shipped_node)
 
 BOOST_AUTO_TEST_CASE(ocr_of_a_pdf_gives_the_right_text_for_each_page_up_to_max_pages) {
   auto rep = client.send("ocr", pdf_request(test::make_pdf(three_pages), 2));
-  BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << " " << (rep.ok ? "" : rep.failure->message));
+  BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << " " << message_of(rep));
   BOOST_TEST(*rep.result.find("total_pages")->get_if<std::int64_t>() == 3);
   const auto& pages = *rep.result.find("pages")->get_if<value_array>();
   BOOST_REQUIRE(pages.size() == 2u);
@@ -59,7 +60,7 @@ BOOST_AUTO_TEST_CASE(process_of_the_bundled_scanned_pdf_reads_the_upside_down_se
   req.image = shared_bytes::copy_of(test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/invoice-and-letter.pdf"));
   req.deadline_ms = 120000;
   auto rep = client.send("process", req);
-  BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << " " << (rep.ok ? "" : rep.failure->message));
+  BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << " " << message_of(rep));
   BOOST_TEST(*rep.result.find("doc_type")->get_if<std::string>() == "invoice");
   BOOST_TEST(*rep.result.find("total_pages")->get_if<std::int64_t>() == 2);
   BOOST_TEST(*rep.result.find("fields")->find("invoice_number")->get_if<std::string>() == "FT 2025-67169");

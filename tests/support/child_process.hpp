@@ -1,5 +1,5 @@
 #pragma once
-/// A child process for tests: started with posix_spawn, its stdout and stderr captured line by line (kept in
+/// A child process for tests: started with fork/exec (and killed by the kernel if the test binary dies first), its stdout and stderr captured line by line (kept in
 /// memory and copied to a log file under the build tree), stopped by PID. The destructor always kills and
 /// reaps it, so no test leaves a process behind.
 

@@ -64,4 +64,11 @@ std::vector<reply> reply_collector::replies() {
   return out;
 }
 
+std::string code_of(const reply& r) {
+  if (r.ok) return "ok";
+  return r.failure ? std::string(to_string(r.failure->code)) : "(no error)";
+}
+
+std::string message_of(const reply& r) { return r.failure ? r.failure->message : ""; }
+
 }  // namespace infermesh::test

@@ -26,6 +26,10 @@ class client {
   std::unique_ptr<nats_transport> transport_;
 };
 
+/// "ok", or the reply's error code; and the error message ("" for ok): safe on any reply.
+std::string code_of(const reply& r);
+std::string message_of(const reply& r);
+
 /// A request carrying the bytes of `path`.
 request image_request(const std::string& path, const std::string& id = "");
 
