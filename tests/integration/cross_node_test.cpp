@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "messages/codec.hpp"
@@ -119,7 +120,15 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_process_requests_each_get_one_correct
   BOOST_TEST(seen.size() == static_cast<std::size_t>(n));
   for (const auto& [id, count] : seen) BOOST_TEST(count == 1, id << " answered " << count << " times");
   BOOST_TEST(largest_batch > 1, "the classifier and orientation batchers batched across pipelines");
-  BOOST_TEST_MESSAGE("64 concurrent process requests: largest model batch " << largest_batch);
+  // The classifier's own counters (logged at shutdown): it batched requests of both entry points' pipelines.
+  BOOST_REQUIRE(a.terminate(30s).value_or(-1) == 0);
+  static const std::regex stats(R"(stats model 'doc-classifier': (\d+) requests in (\d+) batches.*max batch (\d+))");
+  std::smatch m;
+  const auto log = a.process().output();
+  BOOST_REQUIRE(std::regex_search(log, m, stats));
+  BOOST_TEST(std::stoi(m[3]) > 1, "classifier max batch " << m[3]);
+  BOOST_TEST_MESSAGE("64 concurrent process requests: classifier " << m[1] << " requests in " << m[2]
+                                                                  << " batches, max batch " << m[3]);
 }
 
 BOOST_AUTO_TEST_CASE(process_answers_unavailable_within_its_deadline_once_the_ocr_node_is_gone) {
