@@ -1,6 +1,7 @@
 #include "actors/batcher.hpp"
 
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 
 namespace infermesh {
@@ -14,8 +15,11 @@ double ms_between(steady_time from, steady_time to) {
 
 struct waiting {
   caf::typed_response_promise<item_result> promise;
-  std::vector<float> tensor;
+  std::vector<float> tensor;  ///< kept until the request is answered: a failed batch comes back to the queue
   steady_time accepted{};
+  std::int64_t priority = 0;
+  steady_time deadline = steady_time::max();
+  int attempts = 0;           ///< model deaths this request lived through
 };
 
 struct batcher_state {
@@ -28,6 +32,10 @@ struct batcher_state {
   std::optional<steady_time> timer_at;  // the earliest wake-up already scheduled
   std::uint64_t timer_generation = 0;   // stale wake-ups are ignored (CAF timers can't be cancelled)
   batcher_stats stats;
+  bool model_up = true;                  // false from a model's death until its replacement has loaded
+  std::deque<steady_time> restarts;      // within the supervision period
+  std::optional<steady_time> died_at;
+  std::uint64_t restart_generation = 0;  // stale back-off timers are ignored
   static inline const char* name = "batcher";
 };
 
@@ -36,6 +44,25 @@ using self_ptr = batcher_actor::stateful_pointer<batcher_state>;
 void answer(waiting& w, item_result r) { w.promise.deliver(std::move(r)); }
 
 void poll(self_ptr self);
+
+/// Puts the requests of a failed batch back into the queue: alone when the batch had several (so a poison input
+/// fails by itself), unless they are past their attempts.
+void requeue(self_ptr self, std::vector<waiting>& members, bool model_died, const std::string& why) {
+  auto& st = self->state;
+  const bool alone = members.size() > 1;
+  for (auto& w : members) {
+    if (model_died) ++w.attempts;
+    if (!alone && (!model_died || w.attempts >= st.setup.supervision.max_attempts)) {
+      ++st.stats.failed;
+      answer(w, item_result::failed(error_code::internal, why));
+      continue;
+    }
+    ++st.stats.requeued;
+    const auto ticket = st.next_ticket++;
+    st.policy.requeue({ticket, w.priority, clock::now(), w.deadline, alone});
+    st.ready.emplace(ticket, std::move(w));
+  }
+}
 
 void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
   auto& st = self->state;
@@ -48,7 +75,6 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
   for (std::size_t i = 0; i < tickets.size(); ++i) {
     auto node = st.ready.extract(tickets[i]);
     std::memcpy(batch.data.data() + i * item, node.mapped().tensor.data(), item * sizeof(float));
-    node.mapped().tensor = {};
     members->push_back(std::move(node.mapped()));
   }
   ++st.stats.batches;
@@ -56,35 +82,88 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
   st.stats.max_batch = std::max<std::uint64_t>(st.stats.max_batch, tickets.size());
   const auto started = clock::now();
   const int size = static_cast<int>(tickets.size());
+  const auto model = st.setup.model.address();
   self->request(st.setup.model, caf::infinite, run_atom::value, std::move(batch))
       .then(
           [=](batch_run_result& r) {
             self->state.model_idle = true;
+            if (r.failure) {
+              requeue(self, *members, false, r.failure->message);
+              return poll(self);
+            }
             for (std::size_t i = 0; i < members->size(); ++i) {
               auto& w = (*members)[i];
-              item_result out{r.failure, {}, ms_between(w.accepted, started), r.compute_ms, size};
-              if (!r.failure) {
-                const auto* row = r.scores.data.data() + i * r.scores.classes;
-                out.scores.assign(row, row + r.scores.classes);
-              } else {
-                ++self->state.stats.failed;
-              }
+              item_result out{std::nullopt, {}, ms_between(w.accepted, started), r.compute_ms, size};
+              const auto* row = r.scores.data.data() + i * r.scores.classes;
+              out.scores.assign(row, row + r.scores.classes);
               answer(w, std::move(out));
             }
             poll(self);
           },
           [=](caf::error& e) {
             self->state.model_idle = true;
-            const std::string why = "model '" + self->state.setup.model_name +
-                                    "' failed: " + self->system().render(e);
-            for (auto& w : *members) {
-              auto failed = item_result::failed(error_code::internal, why);
-              failed.batch_size = size;
-              answer(w, std::move(failed));
-            }
-            self->state.stats.failed += members->size();
+            if (self->state.setup.model.address() == model) self->state.model_up = false;  // its down message follows
+            requeue(self, *members, true,
+                    "model '" + self->state.setup.model_name + "' died " +
+                        std::to_string(self->state.setup.supervision.max_attempts) +
+                        " times while running this request (last: " + self->system().render(e) + ")");
             poll(self);
           });
+}
+
+/// The model is unhealthy: nothing queued can be served here soon.
+void refuse_queue(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [ticket, w] : st.ready)
+    answer(w, item_result::failed(error_code::unavailable,
+                                  "model '" + st.setup.model_name + "' is unhealthy (restarted too often)"));
+  st.ready.clear();
+  st.policy = batching_policy(st.setup.batching);
+}
+
+void spawn_replacement(self_ptr self) {
+  auto& st = self->state;
+  st.setup.model = st.setup.respawn();
+  self->monitor(st.setup.model);
+  self->request(st.setup.model, std::chrono::minutes(2), ping_atom::value)
+      .then(
+          [=](bool) {
+            auto& s = self->state;
+            s.model_up = true;
+            ++s.stats.restarts;
+            if (s.died_at) s.stats.max_recovery_ms = std::max(s.stats.max_recovery_ms, ms_between(*s.died_at, clock::now()));
+            s.died_at.reset();
+            if (!s.stats.healthy) {
+              s.stats.healthy = true;
+              if (s.setup.on_health) s.setup.on_health(true);
+            }
+            poll(self);
+          },
+          [](caf::error&) {});  // it died while loading: the down handler counts it and tries again
+}
+
+/// The model actor died: count it, then restart after the back-off, or declare the model unhealthy.
+void on_model_down(self_ptr self, const caf::down_msg& down) {
+  auto& st = self->state;
+  if (down.source != st.setup.model.address()) return;
+  st.model_up = false;
+  const auto now = clock::now();
+  if (!st.died_at) st.died_at = now;
+  if (!st.setup.respawn) return;
+  while (!st.restarts.empty() && now - st.restarts.front() > st.setup.supervision.period) st.restarts.pop_front();
+  st.restarts.push_back(now);
+  auto delay = st.setup.supervision.backoff;
+  for (std::size_t i = 1; i < st.restarts.size() && delay < st.setup.supervision.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, st.setup.supervision.max_backoff);
+  if (static_cast<int>(st.restarts.size()) > st.setup.supervision.max_restarts) {
+    if (st.stats.healthy) {
+      st.stats.healthy = false;
+      refuse_queue(self);
+      if (st.setup.on_health) st.setup.on_health(false);
+    }
+    delay = st.setup.supervision.period;  // one try per period until a replacement loads
+  }
+  self->delayed_send(self, delay, restart_atom::value, ++st.restart_generation);
 }
 
 void schedule_wake(self_ptr self, steady_time at) {
@@ -97,7 +176,7 @@ void schedule_wake(self_ptr self, steady_time at) {
 
 void poll(self_ptr self) {
   auto& st = self->state;
-  auto d = st.policy.poll(clock::now(), st.model_idle);
+  auto d = st.policy.poll(clock::now(), st.model_idle && st.model_up);
   for (auto ticket : d.expired) {
     auto node = st.ready.extract(ticket);
     ++st.stats.expired;
@@ -111,9 +190,14 @@ void poll(self_ptr self) {
 batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup) {
   self->state.policy = batching_policy(setup.batching);
   self->state.setup = std::move(setup);
+  self->monitor(self->state.setup.model);
+  self->set_down_handler([=](caf::down_msg& down) { on_model_down(self, down); });
   return {
       [=](infer_atom, infer_job& job) -> caf::result<item_result> {
         auto& st = self->state;
+        if (!st.stats.healthy)
+          return item_result::failed(error_code::unavailable,
+                                     "model '" + st.setup.model_name + "' is unhealthy (restarted too often)");
         if (!st.policy.try_reserve()) {
           ++st.stats.overloaded;
           return item_result::failed(error_code::overloaded,
@@ -133,7 +217,8 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
                     ++s.stats.failed;
                     promise.deliver(item_result::failed(p.failure->code, std::move(p.failure->message)));
                   } else {
-                    s.ready.emplace(ticket, waiting{promise, std::move(p.tensor), job.accepted});
+                    s.ready.emplace(ticket, waiting{promise, std::move(p.tensor), job.accepted, job.priority,
+                                                    job.deadline, 0});
                     s.policy.push({ticket, job.priority, clock::now(), job.deadline});
                   }
                   poll(self);
@@ -153,6 +238,14 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
         poll(self);
       },
       [=](stats_atom) { return self->state.stats; },
+      [=](fault_atom, const std::string& action, std::int64_t value) {
+        auto& st = self->state;
+        if (action == "crash") self->send_exit(st.setup.model, caf::exit_reason::kill);
+        else self->send(st.setup.model, fault_atom::value, action, value);
+      },
+      [=](restart_atom, std::uint64_t generation) {
+        if (generation == self->state.restart_generation) spawn_replacement(self);
+      },
   };
 }
 

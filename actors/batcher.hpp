@@ -4,7 +4,18 @@
 /// policy forms on the model actor (one at a time), and answers every admitted request exactly once:
 /// scores, `deadline_exceeded` (dropped before compute), or the preprocessing/model error.
 /// On success the batcher owns the request until it answers it.
+///
+/// Supervision: the batcher is its model actor's supervisor (the model restarts alone; the batcher, which
+/// holds the queue, lives on). When the model actor dies, the batch it held goes back into the queue, a
+/// replacement is spawned after a back-off (doubling from `backoff` to `max_backoff`) and serves the queue as
+/// soon as it has loaded the model. A batch that fails (or whose model died) comes back split: each of its
+/// requests runs alone, so one poison input fails alone (`internal`) and the rest succeed; a request whose
+/// model died under it `max_attempts` times is answered `internal`. More than `max_restarts` restarts within
+/// `period` make the model unhealthy: queued requests are answered `unavailable`, `on_health(false)` tells the
+/// node (which stops taking the ops that need this model), and one restart is tried per `period` until one
+/// succeeds (`on_health(true)`).
 
+#include <functional>
 #include <string>
 
 #include "actors/batching_policy.hpp"
@@ -12,12 +23,26 @@
 
 namespace infermesh {
 
+/// Restart intensity and back-off of a model actor (config: `models[i].supervision`).
+struct supervision_config {
+  int max_restarts = 5;                          ///< within `period`; one more makes the model unhealthy
+  std::chrono::milliseconds period{10000};
+  std::chrono::milliseconds backoff{10};         ///< before the first restart; doubles per restart in `period`
+  std::chrono::milliseconds max_backoff{1000};
+  int max_attempts = 3;                          ///< model deaths one request may live through
+};
+
 struct batcher_setup {
   std::string model_name;   ///< for error messages
   batching_config batching;
   input_spec input;
   model_actor model;
   caf::actor preprocessors;  ///< see spawn_preprocessor_pool
+  supervision_config supervision;
+  /// Spawns a replacement model actor (which loads the model on its own thread). Empty: no restarts.
+  std::function<model_actor()> respawn;
+  /// Called on the batcher's thread when the model becomes unhealthy (false) or healthy again (true).
+  std::function<void(bool healthy)> on_health;
 };
 
 batcher_actor spawn_batcher(caf::actor_system& sys, batcher_setup setup);

@@ -16,6 +16,10 @@ void batching_policy::cancel_reservation() {
 
 void batching_policy::push(const entry& e) {
   cancel_reservation();
+  requeue(e);
+}
+
+void batching_policy::requeue(const entry& e) {
   const auto seq = next_seq_++;
   by_arrival_.emplace(seq, e);
   by_priority_.emplace(-e.priority, seq);
@@ -43,10 +47,16 @@ batching_policy::decision batching_policy::poll(time_point now, bool model_idle)
   if (model_idle && fire) {
     const auto n = std::min(config_.max_batch_size, by_arrival_.size());
     d.batch.reserve(n);
+    // In serving order; a request that must run alone is a batch of its own (it ends the batch, or, when it is
+    // first, is the whole batch).
     while (d.batch.size() < n) {
       const auto seq = std::get<1>(*by_priority_.begin());
-      d.batch.push_back(by_arrival_.at(seq).ticket);
+      const entry& e = by_arrival_.at(seq);
+      if (e.alone && !d.batch.empty()) break;
+      d.batch.push_back(e.ticket);
+      const bool alone = e.alone;
       erase(seq);
+      if (alone) break;
     }
   }
   if (!by_arrival_.empty()) {

@@ -7,6 +7,7 @@
 ///   `try_reserve` fails at once when full, and the caller answers `overloaded`;
 /// - order: higher priority first, FIFO (arrival order) within a priority;
 /// - a request whose deadline has passed is dropped before compute (returned as `expired`);
+/// - a request marked `alone` runs in a batch of one (after a failed batch, to isolate a poison input);
 /// - while the model is idle a batch fires when it is full (`max_batch_size`), when the oldest queued
 ///   request has waited `max_queue_delay`, or at once when nothing else is coming (no reservations);
 /// - while the model is busy, requests accumulate: the next batch fires as soon as it is idle again.
@@ -40,6 +41,7 @@ class batching_policy {
     std::int64_t priority = 0;
     time_point enqueued{};
     time_point deadline = time_point::max();
+    bool alone = false;  ///< run in a batch of one (a request of a batch that failed: isolate a poison input)
   };
 
   /// What to do now: run `batch` (tickets, in serving order), answer `expired`, and poll again at `wake_at`.
@@ -57,6 +59,9 @@ class batching_policy {
   void cancel_reservation();
   /// A reserved request is ready to run: it joins the queue (and uses up its reservation).
   void push(const entry& e);
+  /// A request that was already admitted goes back into the queue (its batch failed or its model died), without
+  /// a reservation: the queue may exceed its capacity by at most the batch that came back.
+  void requeue(const entry& e);
   /// Decides, at `now`, what to run. Call after every push, cancellation, batch completion and timer.
   decision poll(time_point now, bool model_idle);
 

@@ -1,14 +1,20 @@
 #pragma once
 /// The model actor: the only owner of a loaded model. Spawn it detached: a forward pass blocks its thread,
-/// never a CAF scheduler thread.
+/// never a CAF scheduler thread. Its batcher supervises it (see batcher.hpp): a replacement loads the model
+/// again on its own thread (`loader`), so a restart never blocks the batcher.
 
+#include <functional>
 #include <memory>
 
 #include "actors/protocol.hpp"
 
 namespace infermesh {
 
-/// Spawns a detached model actor that owns `loaded` (shared only so the spawn can copy the handle).
-model_actor spawn_model_actor(caf::actor_system& sys, std::shared_ptr<model> loaded);
+/// Loads (and warms up) the model afresh; used by every replacement of a crashed model actor.
+using model_loader = std::function<outcome<std::unique_ptr<model>>()>;
+
+/// Spawns a detached model actor that owns `loaded` when given (the node loaded it at start-up to fail early),
+/// else loads it with `loader` on its own thread first; a load that fails stops the actor with that error.
+model_actor spawn_model_actor(caf::actor_system& sys, std::shared_ptr<model> loaded, model_loader loader = {});
 
 }  // namespace infermesh

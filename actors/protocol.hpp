@@ -129,6 +129,10 @@ struct batcher_stats {
   std::uint64_t overloaded = 0;  ///< refused: queue full
   std::uint64_t expired = 0;     ///< dropped before compute: deadline passed
   std::uint64_t failed = 0;      ///< preprocessing or forward failures
+  std::uint64_t requeued = 0;    ///< requests put back after their batch failed or their model died
+  std::uint64_t restarts = 0;    ///< model actor restarts
+  double max_recovery_ms = 0;    ///< longest time from a model's death to its replacement being ready
+  bool healthy = true;           ///< false past the restart intensity, until a later restart succeeds
 };
 
 /// Counters of the router, since it started.
@@ -170,6 +174,9 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using ocr_atom = caf::atom_constant<caf::atom("ocr")>;
 using orient_atom = caf::atom_constant<caf::atom("orient")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using fault_atom = caf::atom_constant<caf::atom("fault")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using split_atom = caf::atom_constant<caf::atom("split")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
@@ -179,7 +186,12 @@ using reply_atom = caf::atom_constant<caf::atom("reply")>;
 using step_server = caf::actor;
 
 /// A model actor: owns one loaded model (and its device); runs one forward per batch on its own thread.
-using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>>;
+/// (ping_atom) -> bool: answered once the model is loaded (a restarted actor loads it again first).
+/// (fault_atom, action, value): test and simulation faults: "slow" (value ms per batch), "fail" (the next value
+/// batches fail), "heal" (clear both).
+using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>,
+                                     caf::replies_to<ping_atom>::with<bool>,
+                                     caf::reacts_to<fault_atom, std::string, std::int64_t>>;
 
 /// A preprocessing worker: encoded image -> model input tensor. Many run in parallel, off the model's thread.
 /// (prep_atom, image, spec, upright_rotation) -> preprocessed
@@ -195,7 +207,11 @@ using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, int, 
                                    caf::replies_to<orient_atom, shared_bytes>::with<orient_result>>;
 
 /// A batcher: admits requests for one model, forms dynamic batches, answers each request once.
+/// (fault_atom, action, value): "crash" kills the model actor (its supervisor, this batcher, restarts it);
+/// other actions go to the model actor. (restart_atom): internal, the supervisor's back-off timer.
 using batcher_actor = caf::typed_actor<caf::replies_to<infer_atom, infer_job>::with<item_result>,
+                                       caf::reacts_to<fault_atom, std::string, std::int64_t>,
+                                       caf::reacts_to<restart_atom, std::uint64_t>,
                                        caf::reacts_to<wake_atom, std::uint64_t>,
                                        caf::replies_to<stats_atom>::with<batcher_stats>>;
 

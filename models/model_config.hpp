@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct input_spec {
 struct synthetic_spec {
   std::chrono::microseconds latency{1000};          ///< per batch
   std::chrono::microseconds per_item_latency{0};    ///< added per item of a batch
+  /// A "poison" input: a batch holding an input whose mean value (after normalisation) is above this fails,
+  /// as a real model may throw on one bad input. Off when absent.
+  std::optional<double> poison_mean_above;
 };
 
 struct model_config {

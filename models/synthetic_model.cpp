@@ -17,6 +17,9 @@ outcome<batch_scores> synthetic_model::run(const tensor_batch& batch) {
     double mean = 0;
     for (std::size_t k = 0; k < item; ++k) mean += batch.data[i * item + k];
     mean = item ? mean / static_cast<double>(item) : 0;
+    if (config_.synthetic.poison_mean_above && mean > *config_.synthetic.poison_mean_above)
+      return error{error_code::internal, "synthetic model '" + config_.name + "' cannot digest input " +
+                                             std::to_string(i) + " of its batch (poison)"};
     // A softmax over logits that depend on the input, so the top class follows the image's brightness.
     double total = 0;
     std::vector<double> e(classes);

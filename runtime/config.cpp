@@ -153,9 +153,24 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
   return b;
 }
 
+supervision_config parse_supervision(const YAML::Node& n, const std::string& path) {
+  allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts"});
+  supervision_config s;
+  if (!n) return s;
+  s.max_restarts = static_cast<int>(integer(n, path, "max_restarts", 5, 0, 1'000'000));
+  s.period = std::chrono::milliseconds(integer(n, path, "period_ms", 10000, 1, 86'400'000));
+  s.backoff = std::chrono::milliseconds(integer(n, path, "backoff_ms", 10, 0, 600'000));
+  s.max_backoff = std::chrono::milliseconds(integer(n, path, "max_backoff_ms", 1000, 0, 600'000));
+  s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", 3, 1, 100));
+  if (s.max_backoff < s.backoff)
+    throw config_error{join(path, "max_backoff_ms"), "must be at least backoff_ms (" + std::to_string(s.backoff.count()) + ")"};
+  return s;
+}
+
 hosted_model parse_model(const YAML::Node& n, const std::string& path, const std::string& base_dir) {
   allow_keys(n, path, {"name", "version", "serves", "backend", "path", "device", "threads", "labels", "labels_file",
-                       "input", "batching", "synthetic", "tessdata", "language", "workers", "max_pixels"});
+                       "input", "batching", "synthetic", "tessdata", "language", "workers", "max_pixels",
+                       "supervision"});
   hosted_model h;
   model_config& m = h.model;
   m.name = text(n, path, "name", "", true);
@@ -178,7 +193,8 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
     throw config_error{join(path, "serves"), "a " + backend + " model serves one step: 'classify' or 'orient' "
                                              "(ocr: backend tesseract)"};
   if (m.backend == model_config::backend_kind::tesseract) {
-    refuse_keys(n, path, backend, {"path", "device", "threads", "labels", "labels_file", "input", "synthetic"});
+    refuse_keys(n, path, backend,
+                {"path", "device", "threads", "labels", "labels_file", "input", "synthetic", "supervision"});
     if (n["batching"]) allow_keys(n["batching"], join(path, "batching"), {"queue_capacity"});
     m.ocr.tessdata = text(n, path, "tessdata", m.ocr.tessdata);
     m.ocr.language = text(n, path, "language", m.ocr.language);
@@ -204,12 +220,19 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
   else throw config_error{join(path, "labels"), "is required (or labels_file)"};
   m.input = parse_input(n["input"], join(path, "input"));
   h.batching = parse_batching(n["batching"], join(path, "batching"));
+  h.supervision = parse_supervision(n["supervision"], join(path, "supervision"));
   const auto syn = n["synthetic"];
-  allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us"});
+  allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us", "poison_mean_above"});
   if (syn) {
     m.synthetic.latency = std::chrono::microseconds(integer(syn, join(path, "synthetic"), "latency_us", 1000, 0, 60'000'000));
     m.synthetic.per_item_latency =
         std::chrono::microseconds(integer(syn, join(path, "synthetic"), "per_item_latency_us", 0, 0, 60'000'000));
+    if (const auto poison = syn["poison_mean_above"]; poison) {
+      double v = 0;
+      if (!poison.IsScalar() || !YAML::convert<double>::decode(poison, v))
+        throw config_error{join(path, "synthetic.poison_mean_above"), "must be a number"};
+      m.synthetic.poison_mean_above = v;
+    }
   }
   return h;
 }
@@ -221,7 +244,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi"});
+                            "pdf_dpi", "faults"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
@@ -232,6 +255,11 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", 2, 1, 256));
     c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", 10000, 0, 86'400'000));
     c.max_pages = static_cast<int>(integer(node, "node", "max_pages", 100, 1, 10000));
+    if (const auto f = node["faults"]; f) {
+      bool on = false;
+      if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.faults", "must be true or false"};
+      c.faults = on;
+    }
     c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", 1000, 1, 1'000'000));
     c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", 300, 36, 1200));
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/batcher.hpp"
 #include "actors/batching_policy.hpp"
 #include "actors/pipeline.hpp"
 #include "models/document_pages.hpp"
@@ -21,6 +22,7 @@ namespace infermesh {
 struct hosted_model {
   model_config model;
   batching_config batching;
+  supervision_config supervision;  ///< batched models: restart intensity and back-off of the model actor
 };
 
 struct node_config {
@@ -32,6 +34,7 @@ struct node_config {
   std::chrono::milliseconds default_deadline{10000};
   std::chrono::milliseconds drain_timeout{15000};  ///< SIGTERM: longest wait for in-flight requests
   std::size_t preprocess_workers = 2;
+  bool faults = false;                          ///< the fault-injection control subject (tests, simulations)
   std::chrono::milliseconds stats_interval{10000};  ///< 0: log stats only at shutdown
   std::vector<hosted_model> models;
   std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)

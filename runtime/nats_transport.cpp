@@ -125,6 +125,13 @@ outcome<int> nats_transport::subscribe(const std::string& subject, const std::st
   return static_cast<int>(impl_->subscriptions.size() - 1);
 }
 
+void nats_transport::unsubscribe(int id) {
+  std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
+  auto* sub = impl_->subscriptions.at(static_cast<std::size_t>(id)).first;
+  if (natsStatus s = natsSubscription_Drain(sub); s != NATS_OK)
+    log(log_level::warn, "nats: unsubscribe failed: ", status_text(s));
+}
+
 void nats_transport::drain_subscriptions(const std::vector<int>& ids, std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
   for (int id : ids) natsSubscription_Drain(impl_->subscriptions.at(static_cast<std::size_t>(id)).first);

@@ -49,6 +49,8 @@ class nats_transport {
 
   /// Subscribes `subject` in queue group `group` (empty: plain subscription); returns a subscription id.
   outcome<int> subscribe(const std::string& subject, const std::string& group, handler on_message);
+  /// Ends subscription `id` without waiting: no new messages; those already received still reach the handler.
+  void unsubscribe(int id);
   /// Stops delivery of new messages on the subscriptions `ids` and waits (up to `timeout`) until the messages
   /// already received have been handed to their handlers.
   void drain_subscriptions(const std::vector<int>& ids, std::chrono::milliseconds timeout);

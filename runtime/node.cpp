@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
+#include <set>
 #include <thread>
 
 #include "actors/batcher.hpp"
@@ -11,6 +13,8 @@
 #include "actors/preprocessor.hpp"
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
+#include "messages/codec.hpp"
+#include "runtime/health_gate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/stats_reporter.hpp"
 
@@ -37,7 +41,8 @@ struct node::impl {
   caf::actor preprocessors;
   std::vector<caf::actor> steps;  // step servers: model steps and OCR pools
   caf::actor remote;
-  std::vector<int> op_subscriptions;
+  std::unique_ptr<health_gate> gate;
+  std::shared_ptr<std::atomic<health_gate*>> gate_slot = std::make_shared<std::atomic<health_gate*>>(nullptr);
   std::vector<model_actor> models;
   std::vector<std::pair<std::string, batcher_actor>> batchers;  // model name -> batcher
   caf::actor router;
@@ -52,6 +57,7 @@ struct node::impl {
 
   void stop_actors() {
     stopped = true;
+    gate_slot->store(nullptr);
     auto all = std::vector<caf::actor>{router, reporter, remote, preprocessors};
     all.insert(all.end(), steps.begin(), steps.end());
     for (auto& m : models) all.push_back(caf::actor_cast<caf::actor>(m));
@@ -76,17 +82,52 @@ node::~node() = default;
 
 namespace {
 
-/// The ops this node subscribes to: those whose pipeline has a step, other than `orient`, that a model here
-/// serves. (A node hosting only the classifier takes classify and process, not ocr: it would only forward it.)
-std::vector<std::string> ops_to_serve(const node_config& c, const std::map<step_kind, step_server>& local) {
-  std::vector<std::string> ops;
-  for (const auto& [op, steps] : c.pipelines)
-    for (auto step : steps)
-      if (step != step_kind::orient && step != step_kind::extract && local.count(step)) {
-        ops.push_back(op);
-        break;
-      }
+/// The ops this node subscribes to, each with the local models its pipeline uses: those whose pipeline has a
+/// step, other than `orient`, that a model here serves. (A node hosting only the classifier takes classify
+/// and process, not ocr: it would only forward it.)
+std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
+                                                          const std::map<step_kind, std::string>& local_models) {
+  std::map<std::string, std::set<std::string>> ops;
+  for (const auto& [op, steps] : c.pipelines) {
+    bool takes = false;
+    std::set<std::string> models;
+    for (auto step : steps) {
+      auto found = local_models.find(step);
+      if (found == local_models.end()) continue;
+      models.insert(found->second);
+      takes = takes || step != step_kind::orient;
+    }
+    if (takes) ops[op] = std::move(models);
+  }
   return ops;
+}
+
+/// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|slow|fail|heal,
+/// "value": N} goes to that model's batcher; the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
+void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, batcher_actor>>& batchers,
+                  nats_transport& transport) {
+  auto answer = [&](bool ok, const std::string& problem) {
+    if (in.reply.empty()) return;
+    value_map out{{"ok", ok}};
+    if (!ok) out.emplace_back("error", problem);
+    transport.publish(in.reply, encode_value(value{std::move(out)}, encoding::json));
+  };
+  auto v = decode_value(in.payload, encoding::json, decode_limits{});
+  if (!v || !v->find("model") || !v->find("action")) return answer(false, "expected {model, action, value}");
+  const auto* model = v->find("model")->get_if<std::string>();
+  const auto* action = v->find("action")->get_if<std::string>();
+  if (!model || !action) return answer(false, "model and action must be strings");
+  std::int64_t value = 0;
+  if (const auto* n = v->find("value"); n && n->get_if<std::int64_t>()) value = *n->get_if<std::int64_t>();
+  if (*action != "crash" && *action != "slow" && *action != "fail" && *action != "heal")
+    return answer(false, "unknown action '" + *action + "' (crash, slow, fail, heal)");
+  for (const auto& [name, batcher] : batchers)
+    if (name == *model) {
+      caf::anon_send(batcher, fault_atom::value, *action, value);
+      log(log_level::warn, "fault injected: ", *action, " ", value, " on model '", name, "'");
+      return answer(true, "");
+    }
+  answer(false, "no batched model named '" + *model + "' on this node");
 }
 
 }  // namespace
@@ -105,6 +146,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.splitter = p->preprocessors;
   setup.documents = c.documents;
   setup.max_pages = c.max_pages;
+  std::map<step_kind, std::string> local_models;  // step -> the local model serving it
   for (const auto& hosted : c.models) {
     const auto& m = hosted.model;
     const auto started = std::chrono::steady_clock::now();
@@ -119,7 +161,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
           m.ocr.language, "'");
       auto pool = spawn_ocr_pool(p->system, {m.name, m.version, hosted.batching.queue_capacity}, std::move(engines));
       p->steps.push_back(pool);
-      for (const auto& step : m.serves) setup.local_steps[*parse_step(step)] = pool;
+      for (const auto& step : m.serves) setup.local_steps[*parse_step(step)] = pool, local_models[*parse_step(step)] = m.name;
       continue;
     }
     auto loaded = load_model(m);
@@ -129,12 +171,19 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
         static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
     auto actor = spawn_model_actor(p->system, std::shared_ptr<model>(std::move(*loaded)));
     p->models.push_back(actor);
-    auto batcher = spawn_batcher(p->system, {m.name, hosted.batching, m.input, actor, p->preprocessors});
+    batcher_setup bs{m.name, hosted.batching, m.input, actor, p->preprocessors, hosted.supervision, {}, {}};
+    caf::actor_system* sys = &p->system;
+    bs.respawn = [sys, m] { return spawn_model_actor(*sys, nullptr, [m] { return load_model(m); }); };
+    bs.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {
+      if (auto* gate = slot->load()) gate->report(name, healthy);
+    };
+    auto batcher = spawn_batcher(p->system, std::move(bs));
     p->batchers.emplace_back(m.name, batcher);
     const step_kind step = *parse_step(m.serves.front());
     auto server = spawn_model_step(p->system, {step, batcher, m.name, m.version, m.labels});
     p->steps.push_back(server);
     setup.local_steps[step] = server;
+    local_models[step] = m.name;
   }
 
   auto transport = nats_transport::connect(p->config.nats);
@@ -174,21 +223,26 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       placement += std::string(" ") + std::string(step_name(step)) +
                    (step == step_kind::extract || setup.local_steps.count(step) ? "" : "(remote)");
   }
-  const auto served = ops_to_serve(c, setup.local_steps);
   p->router = spawn_router(p->system, std::move(setup));
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
 
-  std::string ops;
-  for (const auto& op : served) {
-    auto router = p->router;
-    auto sub = p->transport->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
+  if (c.faults) {
+    const auto subject = subject_of("control." + c.node_name);
+    auto batchers = p->batchers;
+    auto control = p->transport->subscribe(subject, "", [batchers, t](incoming_message&& in) { handle_fault(in, batchers, *t); });
+    if (!control) return control.err();
+    log(log_level::warn, "fault injection is on: control subject ", subject);
+  }
+  auto router = p->router;
+  p->gate = std::make_unique<health_gate>(*t, ops_to_serve(c, local_models), [t, router](const std::string& op) {
+    return t->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
       // nats.c delivery thread: hand off without blocking.
       caf::anon_send(router, incoming_atom::value, op, std::move(in.payload), std::move(in.reply));
     });
-    if (!sub) return sub.err();
-    p->op_subscriptions.push_back(*sub);
-    ops += (ops.empty() ? "" : ", ") + op;
-  }
+  });
+  p->gate_slot->store(p->gate.get());
+  if (auto e = p->gate->open()) return *e;
+  const std::string ops = p->gate->subscribed_ops();
   if (auto e = p->transport->flush(std::chrono::seconds(5))) return *e;
   if (p->transport->max_payload() < c.max_payload_bytes)
     log(log_level::warn, "nats server max_payload is ", p->transport->max_payload(),
@@ -203,7 +257,8 @@ void node::drain_and_stop() {
   auto& p = *impl_;
   if (p.stopped) return;
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
-  p.transport->drain_subscriptions(p.op_subscriptions, p.config.drain_timeout);  // replies from other nodes still come
+  // Only the op subscriptions: replies from other nodes (remote steps) still come in while draining.
+  p.transport->drain_subscriptions(p.gate->subscriptions(), p.config.drain_timeout);
   caf::anon_send(p.router, drain_atom::value);
   const auto until = std::chrono::steady_clock::now() + p.config.drain_timeout;
   router_stats s = p.ask_router();

@@ -11,7 +11,8 @@ void log_batcher(const std::string& name, const batcher_stats& s) {
   std::snprintf(mean_text, sizeof mean_text, "%.2f", mean);
   log(log_level::info, "stats model '", name, "': ", s.requests, " requests in ", s.batches, " batches, mean batch ",
       mean_text, ", max batch ", s.max_batch, ", ", s.overloaded, " overloaded, ", s.expired, " expired, ", s.failed,
-      " failed");
+      " failed, ", s.restarts, " restarts (longest recovery ", static_cast<int>(s.max_recovery_ms), " ms), ",
+      s.requeued, " requeued", s.healthy ? "" : ", UNHEALTHY");
 }
 
 void log_router(const router_stats& s) {

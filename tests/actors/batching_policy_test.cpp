@@ -125,4 +125,22 @@ BOOST_AUTO_TEST_CASE(an_empty_queue_needs_no_wake_up) {
   BOOST_TEST(!d.wake_at.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_request_that_must_run_alone_gets_a_batch_of_its_own) {
+  add(t0);
+  policy.requeue({100, 0, t0, time_point::max(), true});  // came back from a failed batch: isolate it
+  add(t0);
+  add(t0);
+  BOOST_TEST(policy.poll(t0, true).batch == tickets({0}), "stops before the one that runs alone");
+  BOOST_TEST(policy.poll(t0, true).batch == tickets({100}));
+  BOOST_TEST(policy.poll(t0, true).batch == tickets({1, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(requeued_requests_need_no_reservation_and_keep_their_priority) {
+  for (int i = 0; i < static_cast<int>(capacity); ++i) add(t0);
+  BOOST_TEST(!policy.try_reserve());
+  policy.requeue({200, 9, t0, time_point::max(), false});  // the queue is full, but this one was admitted before
+  BOOST_TEST(policy.queued() == capacity + 1);
+  BOOST_TEST(policy.poll(t0, true).batch.front() == 200u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,6 +43,7 @@ reply_collector::reply_collector(nats_transport& transport, const std::string& s
   auto sub = transport.subscribe(subject, "", [box = inbox_](incoming_message&& m) {
     std::lock_guard<std::mutex> g(box->mutex);
     box->payloads.emplace_back(m.payload.view());
+    box->arrived.push_back(std::chrono::steady_clock::now());
     box->changed.notify_all();
   });
   if (!sub) throw std::runtime_error(sub.err().message);
@@ -62,6 +63,11 @@ std::vector<reply> reply_collector::replies() {
     out.push_back(r ? *r : reply::failed("", "", error_code::internal, "undecodable reply"));
   }
   return out;
+}
+
+std::vector<std::chrono::steady_clock::time_point> reply_collector::arrival_times() {
+  std::lock_guard<std::mutex> g(inbox_->mutex);
+  return inbox_->arrived;
 }
 
 std::string code_of(const reply& r) {

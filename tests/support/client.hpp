@@ -45,12 +45,15 @@ class reply_collector {
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout);
   /// Decoded replies received so far.
   std::vector<reply> replies();
+  /// When each of them arrived (same order).
+  std::vector<std::chrono::steady_clock::time_point> arrival_times();
 
  private:
   struct inbox {  // shared with the subscription's handler, which may outlive this collector
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<std::string> payloads;
+    std::vector<std::chrono::steady_clock::time_point> arrived;
   };
   std::shared_ptr<inbox> inbox_ = std::make_shared<inbox>();
 };
