@@ -142,6 +142,7 @@ struct router_stats {
   std::uint64_t replied_error = 0;
   std::uint64_t in_flight = 0;
   std::uint64_t no_reply_subject = 0;  ///< published without a reply subject: dropped unanswered
+  std::uint64_t repeats = 0;           ///< a known id again (a client's retry): answered from the reply cache
 };
 
 }  // namespace infermesh

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/document.hpp"
+#include "actors/reply_cache.hpp"
 #include "messages/codec.hpp"
 
 namespace infermesh {
@@ -12,6 +13,7 @@ using clock = std::chrono::steady_clock;
 
 struct router_state {
   router_setup setup;
+  std::optional<reply_cache> cache;
   router_stats stats;
   bool draining = false;
   std::uint64_t next_id = 0;
@@ -31,6 +33,7 @@ struct pending {
   encoding enc = encoding::msgpack;
   steady_time accepted{};
   std::chrono::milliseconds budget{};
+  bool client_id = false;  ///< the id came from the client: its answer goes to the reply cache
   document doc;
 
   steady_time deadline() const { return accepted + budget; }
@@ -59,6 +62,12 @@ void finish(router_ptr self, const pending_ptr& p, reply& rep) {
   rep.time = p->doc.time;
   rep.time.total_ms = total;
   send_reply(self, p->reply_subject, p->enc, rep, p->accepted);
+  if (!p->client_id) return;
+  const bool transient = rep.failure && (rep.failure->code == error_code::overloaded ||
+                                         rep.failure->code == error_code::unavailable ||
+                                         rep.failure->code == error_code::deadline_exceeded);
+  for (const auto& other : self->state.cache->complete(p->req.id, rep, clock::now(), !transient))
+    self->state.setup.publish(other.reply_subject, encode_reply(rep, other.enc));
 }
 
 void fail(router_ptr self, const pending_ptr& p, error_code code, std::string message) {
@@ -187,7 +196,8 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   auto decoded = decode_request(payload, st.setup.limits);
   if (!decoded) return refuse("", decoded.err().code, decoded.err().message);
   request& req = *decoded;
-  if (req.id.empty()) req.id = st.setup.node_name + "-" + std::to_string(st.next_id++);
+  const bool generated_id = req.id.empty();
+  if (generated_id) req.id = st.setup.node_name + "-" + std::to_string(st.next_id++);
   auto found = st.setup.pipelines.find(op);
   if (found == st.setup.pipelines.end()) return refuse(req.id, error_code::not_found, "no model serves op '" + op + "'");
   if (st.draining) return refuse(req.id, error_code::unavailable, "node '" + st.setup.node_name + "' is draining");
@@ -202,6 +212,15 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   if (req.max_pages > st.setup.max_pages)
     return refuse(req.id, error_code::too_large, "'max_pages' is " + std::to_string(req.max_pages) +
                                                      ", over this node's limit of " + std::to_string(st.setup.max_pages));
+  const bool client_id = !generated_id;
+  if (client_id) {  // a retry of a request this node has seen: never computed twice
+    reply known;
+    switch (st.cache->admit(req.id, {reply_subject, enc}, accepted, &known)) {
+      case reply_cache::seen::in_flight: ++st.stats.repeats; return;  // answered with the first
+      case reply_cache::seen::answered: ++st.stats.repeats; return st.setup.publish(reply_subject, encode_reply(known, enc));
+      case reply_cache::seen::new_id: break;
+    }
+  }
   ++st.stats.in_flight;
   const auto budget = req.deadline_ms ? std::chrono::milliseconds(*req.deadline_ms) : st.setup.default_deadline;
   auto p = std::make_shared<pending>();
@@ -211,12 +230,14 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   p->enc = enc;
   p->accepted = accepted;
   p->budget = budget;
+  p->client_id = client_id;
   if (req.doc_type) p->doc.doc_type_asked = *req.doc_type;
   p->req = std::move(req);
   start(self, std::move(p));
 }
 
 caf::behavior router_behavior(router_ptr self, router_setup setup) {
+  self->state.cache.emplace(setup.reply_cache_entries, setup.reply_cache_ttl);
   self->state.setup = std::move(setup);
   return {
       [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {

@@ -36,6 +36,9 @@ struct router_setup {
   decode_limits limits;
   std::chrono::milliseconds default_deadline{10000};
   publish_fn publish;
+  /// A client's retry (same `id`) within `reply_cache_ttl` is answered from memory, never computed twice here.
+  std::size_t reply_cache_entries = 10000;
+  std::chrono::milliseconds reply_cache_ttl{60000};
 };
 
 caf::actor spawn_router(caf::actor_system& sys, router_setup setup);

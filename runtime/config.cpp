@@ -244,7 +244,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi", "faults"});
+                            "pdf_dpi", "faults", "reply_cache_entries", "reply_cache_ttl_ms"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
@@ -255,6 +255,8 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", 2, 1, 256));
     c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", 10000, 0, 86'400'000));
     c.max_pages = static_cast<int>(integer(node, "node", "max_pages", 100, 1, 10000));
+    c.reply_cache_entries = static_cast<std::size_t>(integer(node, "node", "reply_cache_entries", 10000, 0, 10'000'000));
+    c.reply_cache_ttl = std::chrono::milliseconds(integer(node, "node", "reply_cache_ttl_ms", 60000, 0, 86'400'000));
     if (const auto f = node["faults"]; f) {
       bool on = false;
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.faults", "must be true or false"};

@@ -34,6 +34,8 @@ struct node_config {
   std::chrono::milliseconds default_deadline{10000};
   std::chrono::milliseconds drain_timeout{15000};  ///< SIGTERM: longest wait for in-flight requests
   std::size_t preprocess_workers = 2;
+  std::size_t reply_cache_entries = 10000;       ///< answers remembered by id (client retries)
+  std::chrono::milliseconds reply_cache_ttl{60000};
   bool faults = false;                          ///< the fault-injection control subject (tests, simulations)
   std::chrono::milliseconds stats_interval{10000};  ///< 0: log stats only at shutdown
   std::vector<hosted_model> models;

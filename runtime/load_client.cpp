@@ -29,7 +29,10 @@ load_report run_load(nats_transport& transport, const load_options& options, con
       for (std::uint64_t n = 0; std::chrono::steady_clock::now() < until; ++n) {
         r.id = "load-" + std::to_string(c) + "-" + std::to_string(n);
         const auto sent = std::chrono::steady_clock::now();
-        auto rep = send_request(transport, options.op, r, encoding::msgpack, options.timeout);
+        int tries = 1;
+        auto rep = send_with_retries(transport, options.op, r, encoding::msgpack,
+                                     {options.attempts, options.timeout, std::chrono::milliseconds(100)}, &tries);
+        if (tries > 1) ++mine.retried;
         const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - sent;
         ++mine.sent;
         const bool no_reply = !rep.ok && rep.failure && rep.node.empty();  // transport-level: never answered
@@ -49,6 +52,7 @@ load_report run_load(nats_transport& transport, const load_options& options, con
       report.answered += mine.answered;
       report.ok += mine.ok;
       report.lost += mine.lost;
+      report.retried += mine.retried;
       for (const auto& [k, v] : mine.errors) report.errors[k] += v;
       for (const auto& [k, v] : mine.batch_sizes) report.batch_sizes[k] += v;
       latencies.insert(latencies.end(), my_latencies.begin(), my_latencies.end());
@@ -71,7 +75,8 @@ std::string format_report(const load_report& r) {
   std::ostringstream out;
   out.setf(std::ios::fixed);
   out.precision(1);
-  out << "sent " << r.sent << "  answered " << r.answered << "  ok " << r.ok << "  lost " << r.lost << "  in "
+  out << "sent " << r.sent << "  answered " << r.answered << "  ok " << r.ok << "  lost " << r.lost << "  retried "
+      << r.retried << "  in "
       << r.seconds << " s (" << (r.seconds > 0 ? r.answered / r.seconds : 0) << " replies/s)\n";
   out << "latency ms: p50 " << r.p50_ms << "  p90 " << r.p90_ms << "  p99 " << r.p99_ms << "  max " << r.max_ms
       << "\n";

@@ -17,7 +17,8 @@ struct load_options {
   std::string image_path;
   int clients = 64;
   std::chrono::milliseconds duration{10000};
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout{30000};      ///< per try
+  int attempts = 1;                              ///< tries per request (core mode's client retry; same id)
   std::optional<std::string> doc_type;  ///< extract
   bool auto_rotate = true;
 };
@@ -27,6 +28,7 @@ struct load_report {
   std::uint64_t answered = 0;
   std::uint64_t ok = 0;
   std::uint64_t lost = 0;                          ///< no reply: timeout or transport failure
+  std::uint64_t retried = 0;                       ///< requests that needed more than one try
   std::map<std::string, std::uint64_t> errors;     ///< error code -> count
   std::map<int, std::uint64_t> batch_sizes;        ///< batch size -> replies
   double seconds = 0;

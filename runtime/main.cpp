@@ -37,14 +37,16 @@ const char* usage_text =
     "  infermesh cluster --config FILE [--nats URL]...\n"
     "      Run every node of a cluster file (e.g. cluster-config/two-node.yaml) as its own process here.\n"
     "  infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]\n"
-    "                    [--priority N] [--id ID] [--max-pages N] [--nats URL]...\n"
+    "                    [--priority N] [--id ID] [--max-pages N] [--attempts N] [--nats URL]...\n"
     "      Send FILE (PNG/JPEG/TIFF/PDF) to op OP (classify, ocr, extract, process) and print the reply as JSON.\n"
     "      extract needs --doc-type (invoice, receipt, id_card, letter, form). --max-pages N reads at most N\n"
     "      pages of a PDF/TIFF (default 10). --json sends a JSON request\n"
     "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
+    "      Tries up to --attempts times (default 3, same id; nodes never compute an id twice) when no node\n"
+    "      answers within --timeout-ms (default 30000) or one answers overloaded/unavailable.\n"
     "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
-    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--doc-type T] [--no-auto-rotate]\n"
-    "                 [--nats URL]...\n"
+    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--attempts N] [--doc-type T]\n"
+    "                 [--no-auto-rotate] [--nats URL]...\n"
     "      Closed-loop load (default 64 clients for 10 s): prints sent/answered/lost, latency percentiles and the\n"
     "      batch sizes the node reported. Exit status 1 if any request got no reply.\n";
 
@@ -177,7 +179,8 @@ int run_cluster_command(int argc, char** argv) {
 
 int run_request(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type", "max-pages"},
+  auto a = parse_args(argc, argv, 2,
+                      {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type", "max-pages", "attempts"},
                       {"json", "no-auto-rotate"}, problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("request needs OP and FILE");
@@ -187,6 +190,7 @@ int run_request(int argc, char** argv) {
   auto deadline = number_option(*a, "deadline-ms", problem);
   auto priority = number_option(*a, "priority", problem);
   auto max_pages = number_option(*a, "max-pages", problem);
+  auto attempts = number_option(*a, "attempts", problem);
   if (!problem.empty()) return usage(problem);
 
   auto bytes = read_whole_file(file);
@@ -208,8 +212,10 @@ int run_request(int argc, char** argv) {
     if (!transport) {
       std::cerr << "infermesh: " << transport.err().message << "\n";
     } else {
-      auto rep = send_request(**transport, op, req, json ? encoding::json : encoding::msgpack,
-                              std::chrono::milliseconds(timeout.value_or(30000)));
+      retry_policy retry;
+      retry.attempts = static_cast<int>(std::clamp(attempts.value_or(3), 1LL, 100LL));
+      retry.attempt_timeout = std::chrono::milliseconds(timeout.value_or(30000));
+      auto rep = send_with_retries(**transport, op, req, json ? encoding::json : encoding::msgpack, retry);
       // The reply as one line of JSON, whatever the request's encoding.
       std::cout << encode_reply(rep, encoding::json) << "\n";
       status = rep.ok ? exit_ok : exit_error_reply;
@@ -221,8 +227,8 @@ int run_request(int argc, char** argv) {
 
 int run_load_command(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats", "doc-type"}, {"no-auto-rotate"},
-                      problem);
+  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats", "doc-type", "attempts"},
+                      {"no-auto-rotate"}, problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("load needs OP and FILE");
   load_options options;
@@ -231,7 +237,9 @@ int run_load_command(int argc, char** argv) {
   auto clients = number_option(*a, "clients", problem);
   auto seconds = number_option(*a, "seconds", problem);
   auto timeout = number_option(*a, "timeout-ms", problem);
+  auto attempts = number_option(*a, "attempts", problem);
   if (!problem.empty()) return usage(problem);
+  if (attempts) options.attempts = static_cast<int>(std::clamp(*attempts, 1LL, 100LL));
   if (clients) options.clients = static_cast<int>(std::clamp(*clients, 1LL, 4096LL));
   if (seconds) options.duration = std::chrono::seconds(std::clamp(*seconds, 1LL, 86400LL));
   if (timeout) options.timeout = std::chrono::milliseconds(*timeout);

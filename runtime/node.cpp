@@ -146,6 +146,8 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.splitter = p->preprocessors;
   setup.documents = c.documents;
   setup.max_pages = c.max_pages;
+  setup.reply_cache_entries = c.reply_cache_entries;
+  setup.reply_cache_ttl = c.reply_cache_ttl;
   std::map<step_kind, std::string> local_models;  // step -> the local model serving it
   for (const auto& hosted : c.models) {
     const auto& m = hosted.model;

@@ -16,4 +16,21 @@ namespace infermesh {
 reply send_request(nats_transport& transport, const std::string& op, const request& req, encoding enc,
                    std::chrono::milliseconds timeout);
 
+/// Core delivery mode's client side: up to `attempts` tries with the same `id` (one is made up when the
+/// request has none), each waiting at most `attempt_timeout`, `backoff` apart. A try is repeated when nothing
+/// answered it (timeout, no node serves the op) or a node answered `overloaded` or `unavailable`; nodes answer
+/// a repeated id from their reply cache, so nothing is computed twice on one node.
+struct retry_policy {
+  int attempts = 3;
+  std::chrono::milliseconds attempt_timeout{10000};
+  std::chrono::milliseconds backoff{100};
+};
+
+/// `send_request` with retries; `tries` (when given) is set to the number of tries made.
+reply send_with_retries(nats_transport& transport, const std::string& op, request req, encoding enc,
+                        const retry_policy& policy, int* tries = nullptr);
+
+/// A fresh random request id (`req-<16 hex digits>`).
+std::string random_request_id();
+
 }  // namespace infermesh
