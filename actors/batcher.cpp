@@ -131,8 +131,10 @@ void spawn_replacement(self_ptr self) {
             auto& s = self->state;
             s.model_up = true;
             ++s.stats.restarts;
-            if (s.died_at) s.stats.max_recovery_ms = std::max(s.stats.max_recovery_ms, ms_between(*s.died_at, clock::now()));
+            const double recovery = s.died_at ? ms_between(*s.died_at, clock::now()) : 0.0;
+            s.stats.max_recovery_ms = std::max(s.stats.max_recovery_ms, recovery);
             s.died_at.reset();
+            if (s.setup.on_restarted) s.setup.on_restarted(recovery);
             if (!s.stats.healthy) {
               s.stats.healthy = true;
               if (s.setup.on_health) s.setup.on_health(true);

@@ -43,6 +43,8 @@ struct batcher_setup {
   std::function<model_actor()> respawn;
   /// Called on the batcher's thread when the model becomes unhealthy (false) or healthy again (true).
   std::function<void(bool healthy)> on_health;
+  /// Called on the batcher's thread when a replacement is ready, with the time since its predecessor died.
+  std::function<void(double recovery_ms)> on_restarted;
 };
 
 batcher_actor spawn_batcher(caf::actor_system& sys, batcher_setup setup);

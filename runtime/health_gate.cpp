@@ -32,6 +32,7 @@ void health_gate::update(const std::string& op) {
   auto found = active_.find(op);
   if (!ready && found != active_.end()) {
     transport_.unsubscribe(found->second);
+    transport_.flush(std::chrono::seconds(1));  // the server knows before anyone reads the log line
     active_.erase(found);
     log(log_level::warn, "stopped taking '", op, "': a model it needs is unhealthy (other nodes take it)");
   } else if (ready && found == active_.end()) {

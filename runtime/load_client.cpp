@@ -1,6 +1,7 @@
 #include "runtime/load_client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -18,6 +19,7 @@ load_report run_load(nats_transport& transport, const load_options& options, con
   std::mutex mutex;
   load_report report;
   std::vector<double> latencies;
+  std::atomic<std::uint64_t> answered_so_far{0};
   const auto start = std::chrono::steady_clock::now();
   const auto until = start + options.duration;
   std::vector<std::thread> clients;
@@ -26,7 +28,7 @@ load_report run_load(nats_transport& transport, const load_options& options, con
       load_report mine;
       std::vector<double> my_latencies;
       request r = req;
-      for (std::uint64_t n = 0; std::chrono::steady_clock::now() < until; ++n) {
+      for (std::uint64_t n = 0; std::chrono::steady_clock::now() < until && !(options.stop && *options.stop); ++n) {
         r.id = "load-" + std::to_string(c) + "-" + std::to_string(n);
         const auto sent = std::chrono::steady_clock::now();
         int tries = 1;
@@ -42,6 +44,7 @@ load_report run_load(nats_transport& transport, const load_options& options, con
           continue;
         }
         ++mine.answered;
+        if (options.on_answer) options.on_answer(++answered_so_far);
         my_latencies.push_back(took.count());
         if (rep.ok) ++mine.ok;
         else ++mine.errors[std::string(to_string(rep.failure->code))];

@@ -4,6 +4,8 @@
 /// (no reply within the timeout), latency percentiles, throughput, and the batch sizes the node reported.
 
 #include <chrono>
+#include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +23,10 @@ struct load_options {
   int attempts = 1;                              ///< tries per request (core mode's client retry; same id)
   std::optional<std::string> doc_type;  ///< extract
   bool auto_rotate = true;
+  /// Called (from client threads) after each answered request, with the number answered so far.
+  std::function<void(std::uint64_t answered)> on_answer;
+  /// When set to true, clients stop after their current request (the run ends before `duration`).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct load_report {

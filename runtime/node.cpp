@@ -173,7 +173,10 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
         static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
     auto actor = spawn_model_actor(p->system, std::shared_ptr<model>(std::move(*loaded)));
     p->models.push_back(actor);
-    batcher_setup bs{m.name, hosted.batching, m.input, actor, p->preprocessors, hosted.supervision, {}, {}};
+    batcher_setup bs{m.name, hosted.batching, m.input, actor, p->preprocessors, hosted.supervision, {}, {}, {}};
+    bs.on_restarted = [name = m.name](double ms) {
+      log(log_level::warn, "model '", name, "' restarted: ready ", static_cast<int>(ms), " ms after its crash");
+    };
     caf::actor_system* sys = &p->system;
     bs.respawn = [sys, m] { return spawn_model_actor(*sys, nullptr, [m] { return load_model(m); }); };
     bs.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {

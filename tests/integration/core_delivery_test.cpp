@@ -71,6 +71,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_under_load_loses_nothing_when_clients_retry) 
   test::node_process second(test::synthetic_config(2000, "max_batch_size: 8"), nats.url(), "second");
   const auto image = grey_png();
   load_report report;
+  test::progress answered;
   std::thread load([&] {
     nats_options options_of_client;
     options_of_client.servers = {nats.url()};
@@ -82,9 +83,10 @@ BOOST_AUTO_TEST_CASE(a_node_killed_under_load_loses_nothing_when_clients_retry) 
     options.duration = 4s;
     options.timeout = 1000ms;  // per try: a request the dead node held is tried again after this
     options.attempts = 5;
+    options.on_answer = [&](std::uint64_t n) { answered.set(n); };
     report = run_load(**transport, options, image);
   });
-  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(answered.wait_for(300, 10s), "load is flowing through both nodes");
   first.process().signal(SIGKILL);
   load.join();
   BOOST_TEST_MESSAGE("node kill -9 under load, core mode with client retry: sent "

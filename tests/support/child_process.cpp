@@ -79,15 +79,18 @@ void child_process::read_loop(int fd) {
 }
 
 bool child_process::wait_for_line(const std::string& text, std::chrono::milliseconds timeout) {
+  return wait_for_lines(text, 1, timeout);
+}
+
+bool child_process::wait_for_lines(const std::string& text, std::size_t count, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
-  std::size_t seen = 0;
-  bool found = false;
+  std::size_t seen = 0, found = 0;
   changed_.wait_for(lock, timeout, [&] {
     for (; seen < lines_.size(); ++seen)
-      if (lines_[seen].find(text) != std::string::npos) return found = true;
+      if (lines_[seen].find(text) != std::string::npos && ++found >= count) return true;
     return eof_;
   });
-  return found;
+  return found >= count;
 }
 
 void child_process::signal(int signal) {

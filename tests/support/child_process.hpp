@@ -25,6 +25,8 @@ class child_process {
 
   /// Waits until a line containing `text` was printed; false after `timeout` or when the process exited first.
   bool wait_for_line(const std::string& text, std::chrono::milliseconds timeout);
+  /// Waits until `count` lines containing `text` were printed; false after `timeout` or at exit.
+  bool wait_for_lines(const std::string& text, std::size_t count, std::chrono::milliseconds timeout);
   /// Sends `signal` (SIGTERM, SIGKILL, ...).
   void signal(int signal);
   /// Waits for the exit status (the exit code, or 128 + signal); nullopt after `timeout`.

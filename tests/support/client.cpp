@@ -70,6 +70,17 @@ std::vector<std::chrono::steady_clock::time_point> reply_collector::arrival_time
   return inbox_->arrived;
 }
 
+void progress::set(std::uint64_t value) {
+  std::lock_guard<std::mutex> g(mutex_);
+  value_ = std::max(value_, value);
+  changed_.notify_all();
+}
+
+bool progress::wait_for(std::uint64_t at_least, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return value_ >= at_least; });
+}
+
 std::string code_of(const reply& r) {
   if (r.ok) return "ok";
   return r.failure ? std::string(to_string(r.failure->code)) : "(no error)";

@@ -26,6 +26,19 @@ class client {
   std::unique_ptr<nats_transport> transport_;
 };
 
+/// A count that other threads raise and the test waits on (no sleeping): e.g. requests answered so far.
+class progress {
+ public:
+  void set(std::uint64_t value);
+  /// Waits until the count reaches `at_least`; false after `timeout`.
+  bool wait_for(std::uint64_t at_least, std::chrono::milliseconds timeout);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint64_t value_ = 0;
+};
+
 /// "ok", or the reply's error code; and the error message ("" for ok): safe on any reply.
 std::string code_of(const reply& r);
 std::string message_of(const reply& r);

@@ -42,4 +42,46 @@ void nats_server::kill() {
   process_.reset();  // SIGKILLs it if SIGTERM was not enough
 }
 
+nats_cluster::nats_cluster() {
+  dir_ = make_temp_dir("infermesh-nats-cluster");
+  int route_ports[size];
+  for (int i = 0; i < size; ++i) client_ports_[i] = free_loopback_port(), route_ports[i] = free_loopback_port();
+  std::string routes;
+  for (int i = 0; i < size; ++i)
+    routes += std::string(i ? ", " : "") + "nats-route://127.0.0.1:" + std::to_string(route_ports[i]);
+  for (int i = 0; i < size; ++i) {
+    const auto conf = dir_ + "/n" + std::to_string(i) + ".conf";
+    std::ofstream(conf) << "server_name: n" << i << "\nlisten: 127.0.0.1:" << client_ports_[i]
+                        << "\nmax_payload: 8MB\ncluster { name: infermesh-test, listen: 127.0.0.1:" << route_ports[i]
+                        << ", routes: [" << routes << "] }\n";
+    servers_[i] = std::make_unique<child_process>("nats-server-n" + std::to_string(i),
+                                                  std::vector<std::string>{NATS_SERVER_BINARY, "-c", conf});
+  }
+  for (auto& server : servers_)
+    if (!server->wait_for_line("Server is ready", std::chrono::seconds(10)))
+      throw std::runtime_error("a nats-server of the cluster did not start:\n" + server->output());
+  // Each server routes to the two others (the log line appears once per route, on either side).
+  for (auto& server : servers_)
+    if (!server->wait_for_lines("Route connection created", size - 1, std::chrono::seconds(10)))
+      throw std::runtime_error("the nats cluster did not form:\n" + server->output());
+}
+
+nats_cluster::~nats_cluster() {
+  for (int i = 0; i < size; ++i) kill(i);
+  std::filesystem::remove_all(dir_);
+}
+
+std::vector<std::string> nats_cluster::urls_from(int first) const {
+  std::vector<std::string> out;
+  for (int k = 0; k < size; ++k) out.push_back(url((first + k) % size));
+  return out;
+}
+
+void nats_cluster::kill(int i) {
+  if (!servers_[i]) return;
+  servers_[i]->signal(SIGKILL);
+  servers_[i]->wait_exit(std::chrono::seconds(10));
+  servers_[i].reset();
+}
+
 }  // namespace infermesh::test

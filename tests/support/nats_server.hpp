@@ -24,6 +24,25 @@ class nats_server {
   std::unique_ptr<child_process> process_;
 };
 
+/// Three nats-servers routed into one cluster on loopback (free ports), each with its own temp folder;
+/// stopped by PID when the fixture ends. `kill(i)` stops server i (SIGKILL) mid-test.
+class nats_cluster {
+ public:
+  static constexpr int size = 3;
+  nats_cluster();
+  ~nats_cluster();
+  /// Server i's client URL.
+  std::string url(int i) const { return "nats://127.0.0.1:" + std::to_string(client_ports_[i]); }
+  /// Every server's URL, starting with server `first` (the order a client tries them).
+  std::vector<std::string> urls_from(int first) const;
+  void kill(int i);
+
+ private:
+  int client_ports_[size] = {};
+  std::string dir_;
+  std::unique_ptr<child_process> servers_[size];
+};
+
 /// A fresh temporary folder (removed by the owner).
 std::string make_temp_dir(const std::string& prefix);
 

@@ -73,7 +73,12 @@ node_process::node_process(const config_file& file, const std::string& nats_url,
 
 void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name,
                          const std::string& cluster_node) {
-  std::vector<std::string> argv{INFERMESH_BINARY, "node", "--config", config, "--nats", nats_url, "--name", name};
+  std::vector<std::string> argv{INFERMESH_BINARY, "node", "--config", config, "--name", name};
+  for (std::size_t at = 0; at <= nats_url.size();) {  // "url1,url2,...": several servers, tried in order
+    const auto comma = std::min(nats_url.find(',', at), nats_url.size());
+    argv.insert(argv.end(), {"--nats", nats_url.substr(at, comma - at)});
+    at = comma + 1;
+  }
   if (!cluster_node.empty()) argv.insert(argv.end(), {"--node", cluster_node});
   process_ = std::make_unique<child_process>(name, argv);
   if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))

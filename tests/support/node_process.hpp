@@ -33,7 +33,8 @@ struct config_file {
 
 class node_process {
  public:
-  /// Writes `config_yaml`, starts the node against `nats_url`, and waits until it logs "ready".
+  /// Writes `config_yaml`, starts the node against `nats_url` (or several, comma-separated), and waits until it
+  /// logs "ready".
   node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t");
   /// Starts the node with an existing config file (its server list replaced by `nats_url`).
   node_process(const config_file& file, const std::string& nats_url, const std::string& name = "node-t");
