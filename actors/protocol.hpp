@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -120,6 +121,17 @@ struct split_result {
   int total_pages = 0;
 };
 
+/// Acknowledges a durable request to its work queue (after its reply is published), or hands it back (`nak`:
+/// redelivered, maybe to another node) when this node cannot take it now. Empty for core requests.
+struct acknowledger {
+  std::function<void()> ack;
+  std::function<void()> nak;
+  void operator()() const {
+    if (ack) ack();
+  }
+  bool durable() const { return static_cast<bool>(nak); }
+};
+
 /// Counters of one batcher, since it started.
 struct batcher_stats {
   std::uint64_t requests = 0;    ///< admitted
@@ -143,6 +155,7 @@ struct router_stats {
   std::uint64_t in_flight = 0;
   std::uint64_t no_reply_subject = 0;  ///< published without a reply subject: dropped unanswered
   std::uint64_t repeats = 0;           ///< a known id again (a client's retry): answered from the reply cache
+  std::uint64_t handed_back = 0;       ///< durable requests returned to the work queue (overloaded, unavailable)
 };
 
 }  // namespace infermesh
@@ -157,6 +170,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::tensor_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::split_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::acknowledger)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::document_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
@@ -181,6 +195,7 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using split_atom = caf::atom_constant<caf::atom("split")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
 
 /// Serves one or more steps, locally or remotely: (step_atom, step_request) -> step_reply. Dynamically typed,
 /// so a model's step actor, the OCR pool and the remote step actor stand behind one handle type.

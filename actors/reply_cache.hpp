@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@ class reply_cache {
   struct asker {
     std::string reply_subject;
     encoding enc = encoding::msgpack;
+    std::function<void()> ack = {};  ///< durable delivery: acknowledge once answered
   };
 
   reply_cache(std::size_t max_entries, std::chrono::milliseconds ttl) : max_entries_(max_entries), ttl_(ttl) {}

@@ -34,6 +34,7 @@ struct pending {
   steady_time accepted{};
   std::chrono::milliseconds budget{};
   bool client_id = false;  ///< the id came from the client: its answer goes to the reply cache
+  acknowledger ack;        ///< durable delivery: acknowledged after the reply is published
   document doc;
 
   steady_time deadline() const { return accepted + budget; }
@@ -55,6 +56,15 @@ void send_reply(router_ptr self, const std::string& subject, encoding enc, reply
 /// Answers an accepted request (exactly once: every path of a pipeline ends here or in `fail`).
 void finish(router_ptr self, const pending_ptr& p, reply& rep) {
   --self->state.stats.in_flight;
+  // A durable request this node cannot take now (a full queue, an unhealthy model) goes back to the work
+  // queue unanswered: another node (or this one, later) takes it. Its client is waiting for a real answer.
+  if (p->ack.durable() && rep.failure &&
+      (rep.failure->code == error_code::overloaded || rep.failure->code == error_code::unavailable)) {
+    ++self->state.stats.handed_back;
+    // Repeats of it waiting here are deliveries of the same queued message: handing it back covers them.
+    if (p->client_id) self->state.cache->complete(p->req.id, rep, clock::now(), false);
+    return p->ack.nak();
+  }
   rep.id = p->req.id;
   rep.op = p->op;
   rep.models = p->doc.models;
@@ -62,12 +72,15 @@ void finish(router_ptr self, const pending_ptr& p, reply& rep) {
   rep.time = p->doc.time;
   rep.time.total_ms = total;
   send_reply(self, p->reply_subject, p->enc, rep, p->accepted);
-  if (!p->client_id) return;
+  if (!p->client_id) return p->ack();
   const bool transient = rep.failure && (rep.failure->code == error_code::overloaded ||
                                          rep.failure->code == error_code::unavailable ||
                                          rep.failure->code == error_code::deadline_exceeded);
-  for (const auto& other : self->state.cache->complete(p->req.id, rep, clock::now(), !transient))
+  for (const auto& other : self->state.cache->complete(p->req.id, rep, clock::now(), !transient)) {
     self->state.setup.publish(other.reply_subject, encode_reply(rep, other.enc));
+    if (other.ack) other.ack();
+  }
+  p->ack();
 }
 
 void fail(router_ptr self, const pending_ptr& p, error_code code, std::string message) {
@@ -180,22 +193,31 @@ void start(router_ptr self, pending_ptr p) {
           });
 }
 
-void handle(router_ptr self, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
+/// One request, from a core subscription (`reply_subject` set) or the work queue (`durable`: the reply goes to
+/// the request's `reply_to`, and `ack` follows it).
+void handle(router_ptr self, const std::string& op, const shared_bytes& payload, std::string reply_subject,
+            bool durable = false, std::uint64_t delivered = 1, acknowledger ack = {}) {
   auto& st = self->state;
   const auto accepted = clock::now();
   ++st.stats.received;
-  if (reply_subject.empty()) {  // a plain publish: nobody to answer, so nothing to compute
-    ++st.stats.no_reply_subject;
-    return;
-  }
   const auto enc = detect_encoding(payload);
+  auto decoded = decode_request(payload, st.setup.limits);
+  if (durable && decoded && decoded->reply_to) reply_subject = *decoded->reply_to;
+  if (reply_subject.empty()) {  // nobody to answer (a plain publish, or a queued request without reply_to)
+    ++st.stats.no_reply_subject;
+    return ack();
+  }
   auto refuse = [&](std::string id, error_code code, std::string message) {
     auto rep = reply::failed(std::move(id), op, code, std::move(message));
     send_reply(self, reply_subject, enc, rep, accepted);
+    ack();
   };
-  auto decoded = decode_request(payload, st.setup.limits);
   if (!decoded) return refuse("", decoded.err().code, decoded.err().message);
   request& req = *decoded;
+  if (durable && delivered > st.setup.max_deliver)
+    return refuse(req.id, error_code::internal,
+                  "delivered " + std::to_string(delivered) + " times without an answer (max_deliver " +
+                      std::to_string(st.setup.max_deliver) + "): removed from the work queue");
   const bool generated_id = req.id.empty();
   if (generated_id) req.id = st.setup.node_name + "-" + std::to_string(st.next_id++);
   auto found = st.setup.pipelines.find(op);
@@ -215,9 +237,12 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   const bool client_id = !generated_id;
   if (client_id) {  // a retry of a request this node has seen: never computed twice
     reply known;
-    switch (st.cache->admit(req.id, {reply_subject, enc}, accepted, &known)) {
-      case reply_cache::seen::in_flight: ++st.stats.repeats; return;  // answered with the first
-      case reply_cache::seen::answered: ++st.stats.repeats; return st.setup.publish(reply_subject, encode_reply(known, enc));
+    switch (st.cache->admit(req.id, {reply_subject, enc, ack.ack}, accepted, &known)) {
+      case reply_cache::seen::in_flight: ++st.stats.repeats; return;  // answered (and acked) with the first
+      case reply_cache::seen::answered:
+        ++st.stats.repeats;
+        st.setup.publish(reply_subject, encode_reply(known, enc));
+        return ack();
       case reply_cache::seen::new_id: break;
     }
   }
@@ -231,6 +256,7 @@ void handle(router_ptr self, const std::string& op, const shared_bytes& payload,
   p->accepted = accepted;
   p->budget = budget;
   p->client_id = client_id;
+  p->ack = std::move(ack);
   if (req.doc_type) p->doc.doc_type_asked = *req.doc_type;
   p->req = std::move(req);
   start(self, std::move(p));
@@ -243,6 +269,8 @@ caf::behavior router_behavior(router_ptr self, router_setup setup) {
       [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
         handle(self, op, payload, reply_subject);
       },
+      [=](durable_atom, const std::string& op, const shared_bytes& payload, std::uint64_t delivered,
+          const acknowledger& ack) { handle(self, op, payload, "", true, delivered, ack); },
       [=](drain_atom) { self->state.draining = true; },
       [=](stats_atom) { return self->state.stats; },
   };

@@ -9,6 +9,9 @@
 ///
 /// Messages:
 ///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject)  -> publishes one reply
+///   (durable_atom, std::string op, shared_bytes payload, std::uint64_t delivered, acknowledger ack)
+///       a request from the work queue: the reply goes to its `reply_to`, then `ack`; past `max_deliver`
+///       deliveries it is answered `internal` and acknowledged (removed), never left in the stream
 ///   (drain_atom)                  -> stop accepting: later requests are answered `unavailable`
 ///   (stats_atom) -> router_stats  -> counters, `in_flight` included (graceful drain waits for 0)
 
@@ -39,6 +42,7 @@ struct router_setup {
   /// A client's retry (same `id`) within `reply_cache_ttl` is answered from memory, never computed twice here.
   std::size_t reply_cache_entries = 10000;
   std::chrono::milliseconds reply_cache_ttl{60000};
+  std::uint64_t max_deliver = 5;  ///< durable delivery: deliveries of one request before it is answered `internal`
 };
 
 caf::actor spawn_router(caf::actor_system& sys, router_setup setup);

@@ -239,7 +239,7 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
 
 node_config parse(const YAML::Node& root, const std::string& base_dir) {
   if (!root.IsMap()) throw config_error{"(top level)", "must be a map with keys node, nats, models"};
-  allow_keys(root, "", {"node", "nats", "models", "pipelines"});
+  allow_keys(root, "", {"node", "nats", "models", "pipelines", "delivery", "jetstream"});
   node_config c;
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
@@ -289,6 +289,24 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
         throw config_error{path + ".serves", "another model on this node already serves '" + step + "'"};
     c.models.push_back(std::move(h));
   }
+  const auto delivery = root["delivery"];
+  allow_keys(delivery, "delivery", {"classify", "ocr", "extract", "process"});
+  if (delivery)
+    for (const auto& kv : delivery) {
+      const auto op = kv.first.as<std::string>();
+      const auto mode = text(delivery, "delivery", op.c_str(), "core");
+      if (mode != "core" && mode != "durable")
+        throw config_error{"delivery." + op, "must be 'core' or 'durable', got '" + mode + "'"};
+      if (mode == "durable") c.durable_ops.insert(op);
+    }
+  const auto js = root["jetstream"];
+  allow_keys(js, "jetstream", {"stream", "replicas", "ack_wait_ms", "max_deliver"});
+  if (js) {
+    c.work_queue.stream = text(js, "jetstream", "stream", "INFERMESH");
+    c.work_queue.replicas = static_cast<int>(integer(js, "jetstream", "replicas", 1, 1, 5));
+    c.work_queue.ack_wait = std::chrono::milliseconds(integer(js, "jetstream", "ack_wait_ms", 5000, 100, 3'600'000));
+    c.max_deliver = static_cast<std::uint64_t>(integer(js, "jetstream", "max_deliver", 5, 1, 1000));
+  }
   const auto pipelines = root["pipelines"];
   allow_keys(pipelines, "pipelines", {"classify", "ocr", "extract", "process"});
   if (pipelines)
@@ -315,7 +333,7 @@ std::string text_of_name(const YAML::Node& root) {
 
 /// A cluster file (`nodes:` list, shared `nats` and `pipelines`) seen as the config of the node `name`.
 YAML::Node select_node(const YAML::Node& root, const std::string& name) {
-  allow_keys(root, "", {"nats", "pipelines", "nodes"});
+  allow_keys(root, "", {"nats", "pipelines", "nodes", "delivery", "jetstream"});
   const auto nodes = root["nodes"];
   if (!nodes.IsSequence() || nodes.size() == 0) throw config_error{"nodes", "must be a non-empty list of nodes"};
   std::string names;
@@ -329,6 +347,8 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
     merged["node"] = nodes[i]["node"];
     merged["models"] = nodes[i]["models"];
     if (root["nats"]) merged["nats"] = root["nats"];
+    if (root["delivery"]) merged["delivery"] = root["delivery"];
+    if (root["jetstream"]) merged["jetstream"] = root["jetstream"];
     if (nodes[i]["pipelines"]) merged["pipelines"] = nodes[i]["pipelines"];
     else if (root["pipelines"]) merged["pipelines"] = root["pipelines"];
     return merged;

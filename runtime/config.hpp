@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,10 @@ struct node_config {
   std::size_t preprocess_workers = 2;
   std::size_t reply_cache_entries = 10000;       ///< answers remembered by id (client retries)
   std::chrono::milliseconds reply_cache_ttl{60000};
-  bool faults = false;                          ///< the fault-injection control subject (tests, simulations)
+  bool faults = false;
+  std::set<std::string> durable_ops;            ///< ops also taken from the JetStream work queue (`delivery:`)
+  work_queue_options work_queue;                ///< `jetstream:` stream, replicas, ack wait
+  std::uint64_t max_deliver = 5;                ///< deliveries of a durable request before it is answered internal                          ///< the fault-injection control subject (tests, simulations)
   std::chrono::milliseconds stats_interval{10000};  ///< 0: log stats only at shutdown
   std::vector<hosted_model> models;
   std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)

@@ -37,13 +37,14 @@ const char* usage_text =
     "  infermesh cluster --config FILE [--nats URL]...\n"
     "      Run every node of a cluster file (e.g. cluster-config/two-node.yaml) as its own process here.\n"
     "  infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]\n"
-    "                    [--priority N] [--id ID] [--max-pages N] [--attempts N] [--nats URL]...\n"
+    "                    [--priority N] [--id ID] [--max-pages N] [--attempts N] [--durable] [--nats URL]...\n"
     "      Send FILE (PNG/JPEG/TIFF/PDF) to op OP (classify, ocr, extract, process) and print the reply as JSON.\n"
     "      extract needs --doc-type (invoice, receipt, id_card, letter, form). --max-pages N reads at most N\n"
     "      pages of a PDF/TIFF (default 10). --json sends a JSON request\n"
     "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
     "      Tries up to --attempts times (default 3, same id; nodes never compute an id twice) when no node\n"
     "      answers within --timeout-ms (default 30000) or one answers overloaded/unavailable.\n"
+    "      --durable sends it through the JetStream work queue (ops a node configures `delivery: durable`).\n"
     "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
     "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--attempts N] [--doc-type T]\n"
     "                 [--no-auto-rotate] [--nats URL]...\n"
@@ -181,7 +182,7 @@ int run_request(int argc, char** argv) {
   std::string problem;
   auto a = parse_args(argc, argv, 2,
                       {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type", "max-pages", "attempts"},
-                      {"json", "no-auto-rotate"}, problem);
+                      {"json", "no-auto-rotate", "durable"}, problem);
   if (!a) return usage(problem);
   if (a->positional.size() != 2) return usage("request needs OP and FILE");
   const auto& op = a->positional[0];
@@ -215,7 +216,9 @@ int run_request(int argc, char** argv) {
       retry_policy retry;
       retry.attempts = static_cast<int>(std::clamp(attempts.value_or(3), 1LL, 100LL));
       retry.attempt_timeout = std::chrono::milliseconds(timeout.value_or(30000));
-      auto rep = send_with_retries(**transport, op, req, json ? encoding::json : encoding::msgpack, retry);
+      const auto enc = json ? encoding::json : encoding::msgpack;
+      auto rep = has_flag(*a, "durable") ? send_durable(**transport, op, req, enc, retry.attempt_timeout)
+                                         : send_with_retries(**transport, op, req, enc, retry);
       // The reply as one line of JSON, whatever the request's encoding.
       std::cout << encode_reply(rep, encoding::json) << "\n";
       status = rep.ok ? exit_ok : exit_error_reply;

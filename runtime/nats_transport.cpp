@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "runtime/log.hpp"
 
@@ -54,8 +55,15 @@ struct nats_transport::impl {
   natsConnection* connection = nullptr;
   std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
+  jsCtx* js = nullptr;
+  std::atomic<bool> pulling{true};
+  std::vector<std::thread> pullers;
 
   ~impl() {
+    pulling = false;
+    for (auto& t : pullers)
+      if (t.joinable()) t.join();
+    if (js != nullptr) jsCtx_Destroy(js);
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
     closing = true;
     if (connection != nullptr) {
@@ -180,6 +188,130 @@ std::string nats_transport::new_inbox() const {
   std::string out(inbox);
   natsInbox_Destroy(inbox);
   return out;
+}
+
+static error js_error(natsStatus s, jsErrCode code, const std::string& what) {
+  auto e = to_error(s, what);
+  if (code != 0) e.message += " (JetStream error " + std::to_string(code) + ")";
+  return e;
+}
+
+static std::optional<error> ensure_js(nats_transport::impl& p) {
+  if (p.js != nullptr) return std::nullopt;
+  if (natsStatus s = natsConnection_JetStream(&p.js, p.connection, nullptr); s != NATS_OK)
+    return to_error(s, "nats: no JetStream context");
+  return std::nullopt;
+}
+
+std::optional<error> nats_transport::ensure_work_queue(const work_queue_options& o) {
+  if (auto e = ensure_js(*impl_)) return e;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  jsStreamInfo* info = nullptr;
+  if (js_GetStreamInfo(&info, impl_->js, o.stream.c_str(), nullptr, &code) == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return std::nullopt;
+  }
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = o.stream.c_str();
+  const char* subjects[] = {o.subjects.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Retention = js_WorkQueuePolicy;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = o.replicas;
+  code = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &code);
+  if (s == NATS_OK) jsStreamInfo_Destroy(info);
+  else if (code != 10058)  // created meanwhile by another node: fine
+    return js_error(s, code, "nats: cannot create stream '" + o.stream + "' (is JetStream on? nats-server -js)");
+  return std::nullopt;
+}
+
+std::optional<error> nats_transport::pull(const std::string& op, const work_queue_options& o, durable_handler on_message) {
+  if (auto e = ensure_js(*impl_)) return e;
+  const std::string durable = "infermesh-" + op;
+  const std::string subject = "infermesh.v1.jobs." + op;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  jsConsumerInfo* info = nullptr;
+  if (js_GetConsumerInfo(&info, impl_->js, o.stream.c_str(), durable.c_str(), nullptr, &code) == NATS_OK) {
+    jsConsumerInfo_Destroy(info);
+  } else {
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable.c_str();
+    cc.FilterSubject = subject.c_str();
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(o.ack_wait).count();
+    cc.MaxAckPending = 1024;
+    code = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddConsumer(&info, impl_->js, o.stream.c_str(), &cc, nullptr, &code);
+    if (s == NATS_OK) jsConsumerInfo_Destroy(info);
+    else if (code != 10148 && code != 10013)  // created meanwhile by another node
+      return js_error(s, code, "nats: cannot create consumer '" + durable + "'");
+  }
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = o.stream.c_str();
+  so.Consumer = durable.c_str();
+  natsSubscription* sub = nullptr;
+  code = static_cast<jsErrCode>(0);
+  if (natsStatus s = js_PullSubscribe(&sub, impl_->js, subject.c_str(), durable.c_str(), nullptr, &so, &code); s != NATS_OK)
+    return js_error(s, code, "nats: cannot pull from '" + durable + "'");
+  impl_->pullers.emplace_back([p = impl_.get(), sub, on_message = std::move(on_message)] {
+    while (p->pulling) {
+      natsMsgList list{nullptr, 0};
+      jsErrCode err = static_cast<jsErrCode>(0);
+      natsStatus s = natsSubscription_Fetch(&list, sub, 32, 250, &err);
+      if (s != NATS_OK) continue;  // NATS_TIMEOUT: nothing queued; reconnects: try again
+      for (int i = 0; i < list.Count; ++i) {
+        natsMsg* raw = list.Msgs[i];
+        list.Msgs[i] = nullptr;  // ownership moves to `owner`
+        std::shared_ptr<natsMsg> owner(raw, natsMsg_Destroy);
+        durable_message m;
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
+          m.delivered = meta->NumDelivered;
+          jsMsgMetaData_Destroy(meta);
+        }
+        m.payload = shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(raw)),
+                                 static_cast<std::size_t>(natsMsg_GetDataLength(raw)));
+        m.ack = [owner] { natsMsg_Ack(owner.get(), nullptr); };
+        m.nak = [owner] { natsMsg_NakWithDelay(owner.get(), 100, nullptr); };
+        on_message(std::move(m));
+      }
+      natsMsgList_Destroy(&list);
+    }
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  });
+  return std::nullopt;
+}
+
+void nats_transport::stop_pulling() {
+  impl_->pulling = false;
+  for (auto& t : impl_->pullers)
+    if (t.joinable()) t.join();
+}
+
+std::optional<error> nats_transport::publish_durable(const std::string& subject, std::string_view payload,
+                                                     const std::string& msg_id, std::chrono::milliseconds timeout) {
+  if (auto e = ensure_js(*impl_)) return e;
+  natsMsg* msg = nullptr;
+  if (natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
+      s != NATS_OK)
+    return to_error(s, "nats: cannot create a message");
+  std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
+  natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = timeout.count();
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_PublishMsg(&ack, impl_->js, msg, &po, &code);
+  if (ack != nullptr) jsPubAck_Destroy(ack);
+  if (s != NATS_OK) return js_error(s, code, "nats: the work queue did not accept the request");
+  return std::nullopt;
 }
 
 void nats_transport::close_library() { nats_CloseAndWait(2000); }

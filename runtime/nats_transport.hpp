@@ -6,6 +6,7 @@
 /// Subscription handlers run on nats.c delivery threads: they must not block (hand work to an actor).
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,9 +38,27 @@ struct incoming_message {
   bool no_responders = false;  ///< the server's "no one subscribes to the subject you asked" status
 };
 
+/// A request taken from a JetStream work queue (durable delivery): answered, then acknowledged with `ack`, or
+/// redelivered to another node after the consumer's ack wait. `delivered` counts deliveries (1 = first).
+struct durable_message {
+  shared_bytes payload;
+  std::uint64_t delivered = 1;
+  std::function<void()> ack;
+  std::function<void()> nak;  ///< "not now": redelivered (to any node) after a short delay
+};
+
+/// The work queue of durable delivery (protocol.md, "Durable requests").
+struct work_queue_options {
+  std::string stream = "INFERMESH";
+  std::string subjects = "infermesh.v1.jobs.>";
+  int replicas = 1;
+  std::chrono::milliseconds ack_wait{5000};
+};
+
 class nats_transport {
  public:
   using handler = std::function<void(incoming_message&&)>;
+  using durable_handler = std::function<void(durable_message&&)>;
 
   /// Connects to the first reachable server of `options.servers`. Errors are `unavailable` with the reason.
   static outcome<std::unique_ptr<nats_transport>> connect(const nats_options& options);
@@ -66,6 +85,17 @@ class nats_transport {
 
   /// The server's maximum payload in bytes.
   std::size_t max_payload() const;
+  /// Creates the work-queue stream if it is missing (nodes and durable clients both call it).
+  std::optional<error> ensure_work_queue(const work_queue_options& options);
+  /// Pulls `op`'s requests from the durable consumer `infermesh-<op>` (created if missing: explicit acks,
+  /// `ack_wait`) on a thread of its own, handing each to `on_message`, until `stop_pulling`.
+  std::optional<error> pull(const std::string& op, const work_queue_options& options, durable_handler on_message);
+  /// Stops every pull thread (unacknowledged requests are redelivered elsewhere after the ack wait).
+  void stop_pulling();
+  /// Publishes `payload` to a JetStream subject with `Nats-Msg-Id: msg_id` and waits for the stream's ack.
+  std::optional<error> publish_durable(const std::string& subject, std::string_view payload, const std::string& msg_id,
+                                       std::chrono::milliseconds timeout);
+
   /// A subject no other connection uses, for replies to this one (`_INBOX.<unique>`).
   std::string new_inbox() const;
   /// The URL currently connected to, without credentials.
@@ -74,8 +104,9 @@ class nats_transport {
   /// Releases nats.c's process-wide resources; call once at exit, after every transport is destroyed.
   static void close_library();
 
+  struct impl;  ///< opaque: nats.c stays inside nats_transport.cpp
+
  private:
-  struct impl;
   explicit nats_transport(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

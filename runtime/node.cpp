@@ -148,6 +148,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.max_pages = c.max_pages;
   setup.reply_cache_entries = c.reply_cache_entries;
   setup.reply_cache_ttl = c.reply_cache_ttl;
+  setup.max_deliver = c.max_deliver;
   std::map<step_kind, std::string> local_models;  // step -> the local model serving it
   for (const auto& hosted : c.models) {
     const auto& m = hosted.model;
@@ -247,7 +248,19 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   });
   p->gate_slot->store(p->gate.get());
   if (auto e = p->gate->open()) return *e;
-  const std::string ops = p->gate->subscribed_ops();
+  std::string ops = p->gate->subscribed_ops();
+  if (!c.durable_ops.empty()) {
+    if (auto e = t->ensure_work_queue(c.work_queue)) return *e;
+    const auto served = ops_to_serve(c, local_models);
+    for (const auto& op : c.durable_ops) {
+      if (!served.count(op)) continue;
+      auto pulled = t->pull(op, c.work_queue, [router, op](durable_message&& m) {
+        caf::anon_send(router, durable_atom::value, op, std::move(m.payload), m.delivered, acknowledger{std::move(m.ack), std::move(m.nak)});
+      });
+      if (pulled) return *pulled;
+      ops += ", " + op + " (durable: infermesh.v1.jobs." + op + ")";
+    }
+  }
   if (auto e = p->transport->flush(std::chrono::seconds(5))) return *e;
   if (p->transport->max_payload() < c.max_payload_bytes)
     log(log_level::warn, "nats server max_payload is ", p->transport->max_payload(),
@@ -262,6 +275,7 @@ void node::drain_and_stop() {
   auto& p = *impl_;
   if (p.stopped) return;
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
+  p.transport->stop_pulling();  // no more work-queue requests; unacknowledged ones go to other nodes
   // Only the op subscriptions: replies from other nodes (remote steps) still come in while draining.
   p.transport->drain_subscriptions(p.gate->subscriptions(), p.config.drain_timeout);
   caf::anon_send(p.router, drain_atom::value);

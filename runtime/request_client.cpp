@@ -1,7 +1,10 @@
 #include "runtime/request_client.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 #include <iterator>
 #include <random>
 #include <thread>
@@ -45,6 +48,39 @@ reply send_with_retries(nats_transport& transport, const std::string& op, reques
     if (attempt < policy.attempts) std::this_thread::sleep_for(policy.backoff);
   }
   return rep;
+}
+
+reply send_durable(nats_transport& transport, const std::string& op, request req, encoding enc,
+                   std::chrono::milliseconds timeout) {
+  if (req.id.empty()) req.id = random_request_id();
+  struct first_reply {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::optional<std::string> payload;
+  };
+  auto box = std::make_shared<first_reply>();
+  const auto inbox = transport.new_inbox();
+  auto sub = transport.subscribe(inbox, "", [box](incoming_message&& m) {
+    std::lock_guard<std::mutex> g(box->mutex);
+    if (!box->payload) box->payload = std::string(m.payload.view());  // at-least-once: keep the first
+    box->arrived.notify_all();
+  });
+  if (!sub) return reply::failed(req.id, op, error_code::unavailable, sub.err().message);
+  req.reply_to = inbox;
+  const auto payload = encode_request(req, enc);
+  if (auto e = transport.publish_durable("infermesh.v1.jobs." + op, payload, req.id, std::chrono::seconds(5))) {
+    transport.unsubscribe(*sub);
+    return reply::failed(req.id, op, error_code::unavailable, e->message);
+  }
+  std::unique_lock<std::mutex> lock(box->mutex);
+  const bool got = box->arrived.wait_for(lock, timeout, [&] { return box->payload.has_value(); });
+  const auto text = box->payload;
+  lock.unlock();
+  transport.unsubscribe(*sub);
+  if (!got) return reply::failed(req.id, op, error_code::deadline_exceeded, "no reply within the timeout");
+  auto decoded = decode_reply(shared_bytes::copy_of(*text));
+  if (!decoded) return reply::failed(req.id, op, error_code::internal, "unreadable reply: " + decoded.err().message);
+  return std::move(*decoded);
 }
 
 }  // namespace infermesh

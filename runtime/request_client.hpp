@@ -30,6 +30,13 @@ struct retry_policy {
 reply send_with_retries(nats_transport& transport, const std::string& op, request req, encoding enc,
                         const retry_policy& policy, int* tries = nullptr);
 
+/// Durable delivery's client side (protocol.md, "Durable requests"): publishes `req` to the work queue
+/// `infermesh.v1.jobs.<op>` with `Nats-Msg-Id` = its id (one is made up when it has none) and `reply_to` =
+/// a fresh inbox, and returns the first reply (later ones for the same id are dropped). `unavailable` when the
+/// queue does not accept it, `deadline_exceeded` when no reply comes within `timeout`.
+reply send_durable(nats_transport& transport, const std::string& op, request req, encoding enc,
+                   std::chrono::milliseconds timeout);
+
 /// A fresh random request id (`req-<16 hex digits>`).
 std::string random_request_id();
 

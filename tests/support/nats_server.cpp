@@ -15,13 +15,14 @@ std::string make_temp_dir(const std::string& prefix) {
   return pattern;
 }
 
-nats_server::nats_server() {
+nats_server::nats_server(bool jetstream) {
   constexpr int attempts = 5;  // a free port can be taken between the probe and the bind: try another
   for (int i = 0; i < attempts && !process_; ++i) {
     port_ = free_loopback_port();
     dir_ = make_temp_dir("infermesh-nats");
     const auto conf = dir_ + "/nats.conf";
-    std::ofstream(conf) << "listen: 127.0.0.1:" << port_ << "\nmax_payload: 8MB\n";
+    std::ofstream(conf) << "listen: 127.0.0.1:" << port_ << "\nmax_payload: 8MB\n"
+                        << (jetstream ? "jetstream { store_dir: " + dir_ + "/js }\n" : std::string());
     auto p = std::make_unique<child_process>("nats-server", std::vector<std::string>{NATS_SERVER_BINARY, "-c", conf});
     if (p->wait_for_line("Server is ready", std::chrono::seconds(10))) process_ = std::move(p);
     else std::filesystem::remove_all(dir_);

@@ -11,7 +11,8 @@ namespace infermesh::test {
 
 class nats_server {
  public:
-  nats_server();
+  /// `jetstream`: with JetStream on, its store in the server's temp folder (durable delivery).
+  explicit nats_server(bool jetstream = false);
   ~nats_server();
   const std::string& url() const { return url_; }
   int port() const { return port_; }
