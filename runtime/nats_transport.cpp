@@ -58,11 +58,15 @@ struct nats_transport::impl {
   jsCtx* js = nullptr;
   std::atomic<bool> pulling{true};
   std::vector<std::thread> pullers;
+  // Pull subscriptions live as long as the connection: a request taken from one is acknowledged through it,
+  // possibly after pulling stopped (a node drains what it holds).
+  std::vector<natsSubscription*> pull_subscriptions;
 
   ~impl() {
     pulling = false;
     for (auto& t : pullers)
       if (t.joinable()) t.join();
+    for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
     if (js != nullptr) jsCtx_Destroy(js);
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
     closing = true;
@@ -282,9 +286,8 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
       }
       natsMsgList_Destroy(&list);
     }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
   });
+  impl_->pull_subscriptions.push_back(sub);
   return std::nullopt;
 }
 
