@@ -16,7 +16,16 @@ struct worker_state {
 };
 
 ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> self,
-                                    std::shared_ptr<tesseract_ocr> engine) {
+                                    std::shared_ptr<tesseract_ocr> engine,
+                                    std::function<outcome<std::unique_ptr<tesseract_ocr>>()> make_engine) {
+  if (!engine && make_engine) {  // a replacement: load the engine on this (detached) thread
+    auto fresh = make_engine();
+    if (!fresh) {
+      self->quit(caf::make_error(caf::sec::runtime_error, fresh.err().message));
+      return ocr_actor::behavior_type::make_empty_behavior();
+    }
+    engine = std::move(*fresh);
+  }
   self->state.engine = std::move(engine);
   return {
       [=](ocr_atom, const shared_bytes& page, int known_rotation, bool auto_rotate) -> ocr_result {
@@ -58,12 +67,13 @@ struct job {
 struct task {
   std::shared_ptr<job> owner;
   std::size_t page = 0;
+  int attempts = 0;  ///< worker deaths this page lived through
 };
 
 struct pool_state {
   ocr_pool_setup setup;
   std::vector<ocr_actor> workers;
-  std::vector<bool> busy;
+  std::vector<bool> busy;   // reading a page, or down (being replaced)
   std::optional<batching_policy> queue;  // batches of one: priority, deadlines and the bound, per page
   std::map<std::uint64_t, task> tasks;
   std::uint64_t next_ticket = 0;
@@ -83,9 +93,16 @@ void run_task(pool_ptr self, std::size_t w, task t) {
     self->state.busy[w] = false;
     dispatch(self);
   };
-  auto lost = [self, t, done](caf::error& e) {
-    t.owner->fail({error_code::internal, "OCR worker failed: " + self->system().render(e)});
-    done();
+  auto lost = [self, t](caf::error& e) mutable {  // the worker died under the page: the down handler replaces it
+    auto& st = self->state;
+    if (++t.attempts >= st.setup.max_attempts || !st.setup.make_engine) {
+      t.owner->fail({error_code::internal, "OCR worker died reading this page: " + self->system().render(e)});
+    } else if (!t.owner->answered) {
+      const auto ticket = st.next_ticket++;
+      st.queue->requeue({ticket, t.owner->req.priority, clock::now(), t.owner->req.deadline, false});
+      st.tasks.emplace(ticket, std::move(t));
+    }
+    dispatch(self);
   };
   const auto& rotation = req.rotations.size() > t.page ? req.rotations[t.page] : std::nullopt;
   if (req.step == step_kind::orient) {
@@ -147,9 +164,18 @@ caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std
   st.setup = std::move(setup);
   st.queue.emplace(batching_config{1, std::chrono::microseconds(0), st.setup.queue_capacity});
   for (auto& engine : engines) {
-    st.workers.push_back(self->spawn<caf::detached + caf::linked>(ocr_worker, std::move(engine)));
+    st.workers.push_back(self->spawn<caf::detached + caf::monitored>(ocr_worker, std::move(engine),
+                                                                      st.setup.make_engine));
     st.busy.push_back(false);
   }
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    for (std::size_t w = 0; w < st.workers.size(); ++w)
+      if (st.workers[w].address() == down.source) {
+        st.busy[w] = true;  // out of service until its replacement is up
+        if (st.setup.make_engine) self->delayed_send(self, st.setup.restart_backoff, restart_atom::value, std::uint64_t{w});
+      }
+  });
   return {
       [=](step_atom, step_request& req) -> caf::result<step_reply> {
         auto& st = self->state;
@@ -183,6 +209,21 @@ caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std
       [=](wake_atom, std::uint64_t) {
         self->state.wake_pending = false;
         dispatch(self);
+      },
+      [=](restart_atom, std::uint64_t w) {
+        auto& st = self->state;
+        st.workers[w] = self->spawn<caf::detached + caf::monitored>(ocr_worker, nullptr, st.setup.make_engine);
+        self->request(st.workers[w], std::chrono::minutes(2), orient_atom::value, shared_bytes())
+            .then([=](orient_result&) { self->state.busy[w] = false, dispatch(self); },  // loaded: in service
+                  [](caf::error&) {});  // died while loading: the down handler tries again
+      },
+      [=](fault_atom, const std::string& action, std::int64_t) {
+        auto& st = self->state;
+        if (action != "crash" || st.workers.empty()) return;
+        std::size_t victim = 0;  // a busy worker if there is one: the page it reads must survive
+        for (std::size_t w = 0; w < st.workers.size(); ++w)
+          if (st.busy[w]) victim = w;
+        self->send_exit(st.workers[victim], caf::exit_reason::kill);
       },
   };
 }

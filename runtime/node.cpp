@@ -42,6 +42,7 @@ struct node::impl {
   std::vector<caf::actor> steps;  // step servers: model steps and OCR pools
   caf::actor remote;
   std::unique_ptr<health_gate> gate;
+  std::vector<std::pair<std::string, caf::actor>> fault_targets;  // model name -> its supervisor (batcher, pool)
   std::shared_ptr<std::atomic<health_gate*>> gate_slot = std::make_shared<std::atomic<health_gate*>>(nullptr);
   std::vector<model_actor> models;
   std::vector<std::pair<std::string, batcher_actor>> batchers;  // model name -> batcher
@@ -103,8 +104,8 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
 }
 
 /// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|slow|fail|heal,
-/// "value": N} goes to that model's batcher; the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
-void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, batcher_actor>>& batchers,
+/// "value": N} goes to that model's supervisor (its batcher; an OCR pool takes "crash" only); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
+void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, caf::actor>>& targets,
                   nats_transport& transport) {
   auto answer = [&](bool ok, const std::string& problem) {
     if (in.reply.empty()) return;
@@ -121,13 +122,13 @@ void handle_fault(const incoming_message& in, const std::vector<std::pair<std::s
   if (const auto* n = v->find("value"); n && n->get_if<std::int64_t>()) value = *n->get_if<std::int64_t>();
   if (*action != "crash" && *action != "slow" && *action != "fail" && *action != "heal")
     return answer(false, "unknown action '" + *action + "' (crash, slow, fail, heal)");
-  for (const auto& [name, batcher] : batchers)
+  for (const auto& [name, target] : targets)
     if (name == *model) {
-      caf::anon_send(batcher, fault_atom::value, *action, value);
+      caf::anon_send(target, fault_atom::value, *action, value);
       log(log_level::warn, "fault injected: ", *action, " ", value, " on model '", name, "'");
       return answer(true, "");
     }
-  answer(false, "no batched model named '" + *model + "' on this node");
+  answer(false, "no model named '" + *model + "' on this node");
 }
 
 }  // namespace
@@ -162,7 +163,10 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       }
       log(log_level::info, "model '", m.name, "' v", m.version, ": ", m.workers, " Tesseract engine(s), language '",
           m.ocr.language, "'");
-      auto pool = spawn_ocr_pool(p->system, {m.name, m.version, hosted.batching.queue_capacity}, std::move(engines));
+      ocr_pool_setup pool_setup{m.name, m.version, hosted.batching.queue_capacity, {}};
+      pool_setup.make_engine = [config = m.ocr] { return tesseract_ocr::create(config); };
+      auto pool = spawn_ocr_pool(p->system, std::move(pool_setup), std::move(engines));
+      p->fault_targets.emplace_back(m.name, pool);
       p->steps.push_back(pool);
       for (const auto& step : m.serves) setup.local_steps[*parse_step(step)] = pool, local_models[*parse_step(step)] = m.name;
       continue;
@@ -184,6 +188,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       if (auto* gate = slot->load()) gate->report(name, healthy);
     };
     auto batcher = spawn_batcher(p->system, std::move(bs));
+    p->fault_targets.emplace_back(m.name, caf::actor_cast<caf::actor>(batcher));
     p->batchers.emplace_back(m.name, batcher);
     const step_kind step = *parse_step(m.serves.front());
     auto server = spawn_model_step(p->system, {step, batcher, m.name, m.version, m.labels});
@@ -234,8 +239,8 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
 
   if (c.faults) {
     const auto subject = subject_of("control." + c.node_name);
-    auto batchers = p->batchers;
-    auto control = p->transport->subscribe(subject, "", [batchers, t](incoming_message&& in) { handle_fault(in, batchers, *t); });
+    auto targets = p->fault_targets;
+    auto control = p->transport->subscribe(subject, "", [targets, t](incoming_message&& in) { handle_fault(in, targets, *t); });
     if (!control) return control.err();
     log(log_level::warn, "fault injection is on: control subject ", subject);
   }
