@@ -224,12 +224,21 @@ std::optional<error> nats_transport::ensure_work_queue(const work_queue_options&
   cfg.Retention = js_WorkQueuePolicy;
   cfg.Storage = js_FileStorage;
   cfg.Replicas = o.replicas;
-  code = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &code);
-  if (s == NATS_OK) jsStreamInfo_Destroy(info);
-  else if (code != 10058)  // created meanwhile by another node: fine
-    return js_error(s, code, "nats: cannot create stream '" + o.stream + "' (is JetStream on? nats-server -js)");
-  return std::nullopt;
+  // A JetStream cluster that is still electing its leaders answers "no responders" or "no suitable peers"
+  // for a few seconds after it starts: keep asking for a while.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    code = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &code);
+    if (s == NATS_OK) {
+      jsStreamInfo_Destroy(info);
+      return std::nullopt;
+    }
+    if (code == 10058) return std::nullopt;  // created meanwhile by another node: fine
+    if (std::chrono::steady_clock::now() >= until)
+      return js_error(s, code, "nats: cannot create stream '" + o.stream + "' (is JetStream on? nats-server -js)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 std::optional<error> nats_transport::pull(const std::string& op, const work_queue_options& o, durable_handler on_message) {
@@ -248,11 +257,16 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
     cc.AckPolicy = js_AckExplicit;
     cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(o.ack_wait).count();
     cc.MaxAckPending = 1024;
-    code = static_cast<jsErrCode>(0);
-    natsStatus s = js_AddConsumer(&info, impl_->js, o.stream.c_str(), &cc, nullptr, &code);
-    if (s == NATS_OK) jsConsumerInfo_Destroy(info);
-    else if (code != 10148 && code != 10013)  // created meanwhile by another node
-      return js_error(s, code, "nats: cannot create consumer '" + durable + "'");
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);  // leaders being elected
+    for (;;) {
+      code = static_cast<jsErrCode>(0);
+      natsStatus s = js_AddConsumer(&info, impl_->js, o.stream.c_str(), &cc, nullptr, &code);
+      if (s == NATS_OK) jsConsumerInfo_Destroy(info);
+      if (s == NATS_OK || code == 10148 || code == 10013) break;  // (or created meanwhile by another node)
+      if (std::chrono::steady_clock::now() >= until)
+        return js_error(s, code, "nats: cannot create consumer '" + durable + "'");
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
   }
   jsSubOptions so;
   jsSubOptions_Init(&so);
@@ -306,15 +320,23 @@ std::optional<error> nats_transport::publish_durable(const std::string& subject,
     return to_error(s, "nats: cannot create a message");
   std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
   natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = timeout.count();
-  jsPubAck* ack = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_PublishMsg(&ack, impl_->js, msg, &po, &code);
-  if (ack != nullptr) jsPubAck_Destroy(ack);
-  if (s != NATS_OK) return js_error(s, code, "nats: the work queue did not accept the request");
-  return std::nullopt;
+  // Until `timeout`, a refused publish is tried again (100 ms apart): a stream whose leader died answers "no
+  // responders" until the survivors elect another. Nats-Msg-Id makes a repeat that did land harmless.
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count());
+    jsPubAck* ack = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = js_PublishMsg(&ack, impl_->js, msg, &po, &code);
+    if (ack != nullptr) jsPubAck_Destroy(ack);
+    if (s == NATS_OK) return std::nullopt;
+    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= until)
+      return js_error(s, code, "nats: the work queue did not accept the request");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 void nats_transport::close_library() { nats_CloseAndWait(2000); }

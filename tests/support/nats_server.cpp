@@ -43,7 +43,7 @@ void nats_server::kill() {
   process_.reset();  // SIGKILLs it if SIGTERM was not enough
 }
 
-nats_cluster::nats_cluster() {
+nats_cluster::nats_cluster(bool jetstream) {
   dir_ = make_temp_dir("infermesh-nats-cluster");
   int route_ports[size];
   for (int i = 0; i < size; ++i) client_ports_[i] = free_loopback_port(), route_ports[i] = free_loopback_port();
@@ -54,7 +54,8 @@ nats_cluster::nats_cluster() {
     const auto conf = dir_ + "/n" + std::to_string(i) + ".conf";
     std::ofstream(conf) << "server_name: n" << i << "\nlisten: 127.0.0.1:" << client_ports_[i]
                         << "\nmax_payload: 8MB\ncluster { name: infermesh-test, listen: 127.0.0.1:" << route_ports[i]
-                        << ", routes: [" << routes << "] }\n";
+                        << ", routes: [" << routes << "] }\n"
+                        << (jetstream ? "jetstream { store_dir: " + dir_ + "/js" + std::to_string(i) + " }\n" : "");
     servers_[i] = std::make_unique<child_process>("nats-server-n" + std::to_string(i),
                                                   std::vector<std::string>{NATS_SERVER_BINARY, "-c", conf});
   }

@@ -30,7 +30,8 @@ class nats_server {
 class nats_cluster {
  public:
   static constexpr int size = 3;
-  nats_cluster();
+  /// `jetstream`: every server runs JetStream (a clustered store: replicas up to 3).
+  explicit nats_cluster(bool jetstream = false);
   ~nats_cluster();
   /// Server i's client URL.
   std::string url(int i) const { return "nats://127.0.0.1:" + std::to_string(client_ports_[i]); }
