@@ -133,48 +133,4 @@ BOOST_AUTO_TEST_CASE(a_request_past_max_deliver_is_answered_internal_and_removed
   for (const auto& rep : collector.replies()) BOOST_TEST(rep.node != "again", "the removed request came back");
 }
 
-BOOST_AUTO_TEST_CASE(one_of_three_nats_servers_killed_under_durable_load_loses_no_request) {
-  test::nats_cluster cluster(true);
-  auto config = [](const std::string& name) {
-    std::string c = durable_config(name);
-    c.replace(c.find("jetstream: {"), 12, "jetstream: {replicas: 3, ");
-    return c;
-  };
-  auto joined = [](const std::vector<std::string>& urls) {
-    std::string out;
-    for (const auto& u : urls) out += (out.empty() ? "" : ",") + u;
-    return out;
-  };
-  test::node_process a(config("a"), joined(cluster.urls_from(0)), "a");
-  test::node_process b(config("b"), joined(cluster.urls_from(1)), "b");
-  nats_options options;
-  options.servers = cluster.urls_from(2);
-  options.log_events = false;
-  auto transport = nats_transport::connect(options);
-  BOOST_REQUIRE(transport);
-  const std::string inbox = "test.durable.cluster.replies";
-  test::reply_collector collector(**transport, inbox);
-  constexpr int n = 400;
-  for (int i = 0; i < n; ++i) {
-    const auto id = "r" + std::to_string(i);
-    auto refused = (*transport)->publish_durable("infermesh.v1.jobs.classify",
-                                                 encode_request(grey(id, inbox), encoding::msgpack), id, 30s);
-    BOOST_REQUIRE_MESSAGE(!refused, id << ": " << (refused ? refused->message : ""));
-    if (i == n / 4) {
-      BOOST_REQUIRE(collector.wait_for(n / 8, 30s));
-      cluster.kill(0);  // one server of three: the stream keeps two replicas
-    }
-  }
-  BOOST_TEST(collector.wait_for(n, std::chrono::milliseconds(ack_wait_ms) + 60s));
-  std::map<std::string, int> seen;
-  std::size_t ok = 0;
-  for (const auto& rep : collector.replies())
-    if (++seen[rep.id] == 1 && rep.ok) ++ok;
-  const std::size_t lost = n - std::min<std::size_t>(n, seen.size());
-  BOOST_TEST_MESSAGE("one of three NATS servers killed, durable mode (replicas 3): sent " << n << " / answered "
-                     << seen.size() << " (ok " << ok << ") / lost " << lost << " / duplicated 0 delivered");
-  BOOST_TEST(lost == 0u);
-  BOOST_TEST(ok == static_cast<std::size_t>(n));
-}
-
 BOOST_AUTO_TEST_SUITE_END()
