@@ -90,27 +90,39 @@ def main():
     xt, yt = dataset(a.seed + 1, a.heldout_per_class, "heldout")
     print("rendered %d training and %d held-out pages in %.0f s" % (len(x), len(xt), time.time() - started), flush=True)
     net = DocNet(len(LABELS))
+
+    def held_out_accuracy(net):
+        with torch.no_grad():
+            return (net(xt).argmax(1) == yt).float().mean().item()
+    acc = fit(net, x, y, a.epochs, lambda batch: batch, held_out_accuracy, "held-out (unseen fonts) accuracy", started)
+    card = {"labels": LABELS, "input": [3, SIZE, SIZE], "seed": a.seed, "train_pages": len(x),
+            "train_fonts": len(sd.list_fonts("train")), "heldout_fonts": len(sd.list_fonts("heldout")),
+            "epochs": a.epochs, "heldout_accuracy_upright": round(acc, 4)}
+    export(net, a.out, SIZE, LABELS, card, started)
+
+
+def fit(net, x, y, epochs, prepare, evaluate, measure, started):
+    """AdamW with a one-cycle schedule, batches of 64 of prepare(x[batch]); prints evaluate(net) per epoch and
+    returns the last value."""
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=a.epochs * ((len(x) + 63) // 64))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * ((len(x) + 63) // 64))
     nll = nn.NLLLoss()
-    for epoch in range(a.epochs):
+    score = 0.0
+    for epoch in range(epochs):
         net.train()
         perm = torch.randperm(len(x))
         for i in range(0, len(x), 64):
             idx = perm[i:i + 64]
-            loss = nll(torch.log(net(x[idx]) + 1e-9), y[idx])
+            loss = nll(torch.log(net(prepare(x[idx])) + 1e-9), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
         net.eval()
-        with torch.no_grad():
-            acc = (net(xt).argmax(1) == yt).float().mean().item()
-        print("epoch %d loss %.4f held-out (unseen fonts) accuracy %.4f" % (epoch, loss.item(), acc), flush=True)
-    card = {"labels": LABELS, "input": [3, SIZE, SIZE], "seed": a.seed, "train_pages": len(x),
-            "train_fonts": len(sd.list_fonts("train")), "heldout_fonts": len(sd.list_fonts("heldout")),
-            "epochs": a.epochs, "heldout_accuracy_upright": round(acc, 4)}
-    export(net, a.out, SIZE, LABELS, card, started)
+        score = evaluate(net)
+        print("epoch %d loss %.4f %s %.4f (%.0f s)" % (epoch, loss.item(), measure, score, time.time() - started),
+              flush=True)
+    return score
 
 
 def export(net, out, size, labels, card, started):

@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthetic_documents as sd  # noqa: E402
@@ -86,22 +85,8 @@ def main():
     print("rendered %d training and %d held-out images in %.0f s" % (len(x), len(xt), time.time() - started),
           flush=True)
     net = tdc.DocNet(len(LABELS))
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=a.epochs * ((len(x) + 63) // 64))
-    nll = nn.NLLLoss()
-    for epoch in range(a.epochs):
-        net.train()
-        perm = torch.randperm(len(x))
-        for i in range(0, len(x), 64):
-            idx = perm[i:i + 64]
-            loss = nll(torch.log(net(normalise(x[idx])) + 1e-9), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-        acc = accuracy(net, xt, yt)
-        print("epoch %d loss %.4f held-out (unseen fonts, 4 orientations) accuracy %.4f (%.0f s)"
-              % (epoch, loss.item(), acc, time.time() - started), flush=True)
+    acc = tdc.fit(net, x, y, a.epochs, normalise, lambda net: accuracy(net, xt, yt),
+                  "held-out (unseen fonts, 4 orientations) accuracy", started)
     card = {"labels": LABELS, "meaning": "degrees the page as sent is turned clockwise", "input": [3, a.size, a.size],
             "seed": a.seed, "train_pages": a.pages, "train_images": len(x), "crop_share": 0.5,
             "train_fonts": len(sd.list_fonts("train")), "heldout_fonts": len(sd.list_fonts("heldout")),

@@ -73,18 +73,14 @@ BOOST_AUTO_TEST_CASE(a_node_killed_under_load_loses_nothing_when_clients_retry) 
   load_report report;
   test::progress answered;
   std::thread load([&] {
-    nats_options options_of_client;
-    options_of_client.servers = {nats.url()};
-    options_of_client.log_events = false;
-    auto transport = nats_transport::connect(options_of_client);
-    if (!transport) return;
+    auto transport = test::connect_client({nats.url()});
     load_options options;
     options.clients = 8;
     options.duration = 4s;
     options.timeout = 1000ms;  // per try: a request the dead node held is tried again after this
     options.attempts = 5;
     options.on_answer = [&](std::uint64_t n) { answered.set(n); };
-    report = run_load(**transport, options, image);
+    report = run_load(*transport, options, image);
   });
   BOOST_TEST(answered.wait_for(300, 10s), "load is flowing through both nodes");
   first.process().signal(SIGKILL);

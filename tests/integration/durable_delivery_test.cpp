@@ -23,19 +23,10 @@ namespace {
 
 constexpr int ack_wait_ms = 2000;
 
-std::string durable_config(const std::string& name) {
-  return "node: {name: " + name + ", stats_interval_ms: 0}\n"
-         "pipelines: {classify: [classify]}\n"
-         "delivery: {classify: durable}\n"
-         "jetstream: {ack_wait_ms: " + std::to_string(ack_wait_ms) + ", max_deliver: 5}\n"
-         "models:\n"
-         "  - name: synthetic\n"
-         "    serves: classify\n"
-         "    backend: synthetic\n"
-         "    labels: [dark, mid, bright]\n"
-         "    input: {width: 32, height: 32}\n"
-         "    synthetic: {latency_us: 5000}\n"
-         "    batching: {max_batch_size: 8}\n";
+std::string durable_config(int ack_wait, int max_deliver = 5, int latency_us = 5000) {
+  return test::synthetic_config(latency_us, "max_batch_size: 8", "", {"", "", "delivery: {classify: durable}\n"
+                                "jetstream: {ack_wait_ms: " + std::to_string(ack_wait) + ", max_deliver: " +
+                                std::to_string(max_deliver) + "}\n"});
 }
 
 request grey(const std::string& id, const std::string& reply_to) {
@@ -54,7 +45,7 @@ BOOST_AUTO_TEST_SUITE(durable_delivery)
 
 BOOST_AUTO_TEST_CASE(the_cli_path_answers_a_durable_request_once) {
   test::nats_server nats(true);
-  test::node_process node(durable_config("d1"), nats.url(), "d1");
+  test::node_process node(durable_config(ack_wait_ms), nats.url(), "d1");
   test::client client(nats.url());
   auto rep = send_durable(client.transport(), "classify", grey("one", ""), encoding::msgpack, 20s);
   BOOST_TEST(rep.ok, test::message_of(rep));
@@ -63,8 +54,8 @@ BOOST_AUTO_TEST_CASE(the_cli_path_answers_a_durable_request_once) {
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_load_loses_nothing_and_the_client_keeps_one_reply_per_id) {
   test::nats_server nats(true);
-  test::node_process a(durable_config("a"), nats.url(), "a");
-  test::node_process b(durable_config("b"), nats.url(), "b");
+  test::node_process a(durable_config(ack_wait_ms), nats.url(), "a");
+  test::node_process b(durable_config(ack_wait_ms), nats.url(), "b");
   test::client client(nats.url());
   const std::string inbox = "test.durable.replies";
   test::reply_collector collector(client.transport(), inbox);
@@ -113,10 +104,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_mid_load_loses_nothing_and_the_client_keeps_o
 BOOST_AUTO_TEST_CASE(a_request_past_max_deliver_is_answered_internal_and_removed) {
   test::nats_server nats(true);
   // A model slower than the ack wait: the request is redelivered while the node still works on it.
-  std::string config = durable_config("slow");
-  config.replace(config.find("ack_wait_ms: 2000, max_deliver: 5"), 33, "ack_wait_ms: 300, max_deliver: 2");
-  config.replace(config.find("latency_us: 5000"), 16, "latency_us: 3000000");
-  test::node_process node(config, nats.url(), "slow");
+  test::node_process node(durable_config(300, 2, 3'000'000), nats.url(), "slow");
   test::client client(nats.url());
   const std::string inbox = "test.durable.rot";
   test::reply_collector collector(client.transport(), inbox);
@@ -128,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_request_past_max_deliver_is_answered_internal_and_removed
   BOOST_TEST(test::message_of(first).find("max_deliver") != std::string::npos);
   BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);  // waits for the slow computation too
   // Removed from the stream: a fresh node on the same queue finds nothing to do.
-  test::node_process again(durable_config("again"), nats.url(), "again");
+  test::node_process again(durable_config(ack_wait_ms), nats.url(), "again");
   collector.wait_for(100, 3s);  // (nothing should come: give a redelivery time to show up)
   for (const auto& rep : collector.replies()) BOOST_TEST(rep.node != "again", "the removed request came back");
 }

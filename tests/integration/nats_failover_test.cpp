@@ -38,18 +38,14 @@ BOOST_AUTO_TEST_CASE(killing_one_of_three_nats_servers_under_load_loses_no_reque
   load_report report;
   test::progress answered;
   std::thread load([&] {
-    nats_options options;
-    options.servers = cluster.urls_from(2);
-    options.log_events = false;
-    auto transport = nats_transport::connect(options);
-    if (!transport) return;
+    auto transport = test::connect_client(cluster.urls_from(2));
     load_options how;
     how.clients = 8;
     how.duration = 4s;
     how.timeout = 1000ms;  // per try
     how.attempts = 5;
     how.on_answer = [&](std::uint64_t n) { answered.set(n); };
-    report = run_load(**transport, how, image);
+    report = run_load(*transport, how, image);
   });
   BOOST_TEST(answered.wait_for(300, 10s), "load is flowing");
   // The server node a is connected to (clients shuffle their server list): from its "ready ... via URL" line.

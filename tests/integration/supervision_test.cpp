@@ -22,18 +22,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string supervised_config(const std::string& name, const std::string& supervision, const std::string& extra = "") {
-  return "node: {name: " + name + ", stats_interval_ms: 0, faults: true}\n"
-         "pipelines: {classify: [classify]}\n"
-         "models:\n"
-         "  - name: synthetic\n"
-         "    serves: classify\n"
-         "    backend: synthetic\n"
-         "    labels: [dark, mid, bright]\n"
-         "    input: {width: 32, height: 32}\n"
-         "    synthetic: {latency_us: 2000" + extra + "}\n"
-         "    batching: {max_batch_size: 8, max_queue_delay_us: 1000, queue_capacity: 512}\n"
-         "    supervision: {" + supervision + "}\n";
+std::string supervised_config(const std::string& supervision, const std::string& synthetic = "") {
+  return test::synthetic_config(2000, "max_batch_size: 8, max_queue_delay_us: 1000, queue_capacity: 512",
+                                "  faults: true\n", {synthetic, "    supervision: {" + supervision + "}\n", ""});
 }
 
 request grey(int level, const std::string& id) {
@@ -61,7 +52,7 @@ BOOST_AUTO_TEST_SUITE(supervision)
 BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_once) {
   test::nats_server nats;
   test::node_process node(
-      supervised_config("s1", "max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
+      supervised_config("max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
       nats.url(), "s1");
   test::client client(nats.url());
   std::vector<std::uint8_t> png;
@@ -71,18 +62,14 @@ BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_o
   test::progress answered;
   std::atomic<bool> stop{false};
   std::thread load([&] {  // 8 closed-loop clients, no client retry: the node alone must not lose anything
-    nats_options options;
-    options.servers = {nats.url()};
-    options.log_events = false;
-    auto transport = nats_transport::connect(options);
-    if (!transport) return;
+    auto transport = test::connect_client({nats.url()});
     load_options how;
     how.clients = 8;
     how.duration = 120s;
     how.timeout = 30s;
     how.on_answer = [&](std::uint64_t n) { answered.set(n); };
     how.stop = &stop;
-    report = run_load(**transport, how, std::string(png.begin(), png.end()));
+    report = run_load(*transport, how, std::string(png.begin(), png.end()));
   });
   for (int kill = 1; kill <= 100; ++kill) {
     BOOST_REQUIRE(answered.wait_for(15 * kill, 30s));                         // requests flow...
@@ -112,7 +99,7 @@ BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_o
 
 BOOST_AUTO_TEST_CASE(a_poison_input_fails_alone_and_its_batch_mates_succeed) {
   test::nats_server nats;
-  test::node_process node(supervised_config("s1", "max_restarts: 5", ", poison_mean_above: 2.0"), nats.url(), "s1");
+  test::node_process node(supervised_config("max_restarts: 5", ", poison_mean_above: 2.0"), nats.url(), "s1");
   test::client client(nats.url());
   const std::string inbox = "test.poison.replies";
   test::reply_collector collector(client.transport(), inbox);
@@ -131,9 +118,9 @@ BOOST_AUTO_TEST_CASE(a_poison_input_fails_alone_and_its_batch_mates_succeed) {
 
 BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_node_stops_taking_the_op_and_another_node_serves_it) {
   test::nats_server nats;
-  test::node_process weak(supervised_config("weak", "max_restarts: 2, period_ms: 60000, backoff_ms: 5"), nats.url(),
+  test::node_process weak(supervised_config("max_restarts: 2, period_ms: 60000, backoff_ms: 5"), nats.url(),
                           "weak");
-  test::node_process strong(supervised_config("strong", "max_restarts: 100"), nats.url(), "strong");
+  test::node_process strong(supervised_config("max_restarts: 100"), nats.url(), "strong");
   test::client client(nats.url());
   for (int i = 1; i <= 2; ++i) {  // two restarts are allowed...
     inject(client, "weak", "crash");

@@ -45,7 +45,8 @@ std::string ocr_model_yaml() {
          "    workers: 2\n";
 }
 
-std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml) {
+std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml,
+                             const synthetic_extras& extras) {
   return "node:\n  name: node-t\n  stats_interval_ms: 0\n" + node_yaml +
          "models:\n"
          "  - name: synthetic\n"
@@ -53,9 +54,18 @@ std::string synthetic_config(int latency_us, const std::string& batching_yaml, c
          "    backend: synthetic\n"
          "    labels: [dark, mid, bright]\n"
          "    input: {width: 32, height: 32}\n"
-         "    synthetic: {latency_us: " + std::to_string(latency_us) + "}\n"
-         "    batching: {" + batching_yaml + "}\n"
-         "pipelines: {classify: [classify]}\n";
+         "    synthetic: {latency_us: " + std::to_string(latency_us) + extras.synthetic + "}\n"
+         "    batching: {" + batching_yaml + "}\n" + extras.model +
+         "pipelines: {classify: [classify]}\n" + extras.top;
+}
+
+std::unique_ptr<nats_transport> connect_client(const std::vector<std::string>& servers) {
+  nats_options options;
+  options.servers = servers;
+  options.log_events = false;
+  auto transport = nats_transport::connect(options);
+  if (!transport) throw std::runtime_error("cannot connect a test client: " + transport.err().message);
+  return std::move(*transport);
 }
 
 node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name) {

@@ -4,7 +4,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "runtime/nats_transport.hpp"
 #include "support/child_process.hpp"
 
 namespace infermesh::test {
@@ -22,8 +24,20 @@ std::string sample_classifier_config(const std::string& batching_yaml = "", cons
 /// "tesseract-eng", 2 workers.
 std::string ocr_model_yaml();
 
-/// A config serving classify with a synthetic model of `latency_us` per batch.
-std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "");
+/// Extra YAML for synthetic_config: inside `synthetic:` (", poison_mean_above: 2"), lines of the model entry
+/// ("    supervision: {...}\n"), and top-level sections ("delivery: {...}\n").
+struct synthetic_extras {
+  std::string synthetic = "";
+  std::string model = "";
+  std::string top = "";
+};
+
+/// A config serving classify (no orientation step) with a synthetic model of `latency_us` per batch.
+std::string synthetic_config(int latency_us, const std::string& batching_yaml, const std::string& node_yaml = "",
+                             const synthetic_extras& extras = {});
+
+/// A NATS connection for a test's client side (several servers: tried in order, with reconnects).
+std::unique_ptr<nats_transport> connect_client(const std::vector<std::string>& servers);
 
 /// A config file that already exists (a shipped one, e.g. cluster-config/single-node.yaml).
 struct config_file {
