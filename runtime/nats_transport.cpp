@@ -257,6 +257,7 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
     cc.AckPolicy = js_AckExplicit;
     cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(o.ack_wait).count();
     cc.MaxAckPending = 1024;
+    cc.Replicas = o.replicas;  // the consumer's delivery state survives a server as the stream does
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);  // leaders being elected
     for (;;) {
       code = static_cast<jsErrCode>(0);
