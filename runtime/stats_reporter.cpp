@@ -18,7 +18,8 @@ void log_batcher(const std::string& name, const batcher_stats& s) {
 void log_router(const router_stats& s) {
   log(log_level::info, "stats router: ", s.received, " received, ", s.replied_ok, " ok, ", s.replied_error,
       " errors, ", s.in_flight, " in flight, ", s.no_reply_subject, " without reply subject, ", s.repeats,
-      " repeated ids answered from the reply cache");
+      " repeated ids answered from the reply cache, ", s.handed_back,
+      " durable requests handed back to the work queue");
 }
 
 caf::behavior reporter_behavior(caf::event_based_actor* self, std::chrono::milliseconds interval,
