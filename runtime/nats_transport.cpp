@@ -321,14 +321,17 @@ std::optional<error> nats_transport::publish_durable(const std::string& subject,
     return to_error(s, "nats: cannot create a message");
   std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
   natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
-  // Until `timeout`, a refused publish is tried again (100 ms apart): a stream whose leader died answers "no
-  // responders" until the survivors elect another. Nats-Msg-Id makes a repeat that did land harmless.
+  // Until `timeout`, a refused or unanswered publish is tried again (100 ms apart): a stream whose leader died
+  // answers "no responders", or nothing at all (a publish that reached the dead leader's route), until the
+  // survivors elect another. Each attempt waits at most `attempt_wait` for its acknowledgement, so one lost
+  // publish does not use up the whole timeout. Nats-Msg-Id makes a repeat that did land harmless.
+  constexpr std::chrono::milliseconds attempt_wait{1000};
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     jsPubOptions po;
     jsPubOptions_Init(&po);
-    po.MaxWait = std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    po.MaxWait = std::max<std::int64_t>(1, std::min(left, attempt_wait).count());
     jsPubAck* ack = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     natsStatus s = js_PublishMsg(&ack, impl_->js, msg, &po, &code);

@@ -93,8 +93,9 @@ class nats_transport {
   /// Stops every pull thread (unacknowledged requests are redelivered elsewhere after the ack wait).
   void stop_pulling();
   /// Publishes `payload` to a JetStream subject with `Nats-Msg-Id: msg_id` and waits for the stream's ack,
-  /// trying again (100 ms apart) until `timeout` while the stream refuses it (a leader election after a server
-  /// died); the message id makes a repeat that did land harmless.
+  /// trying again (100 ms apart; each attempt waits at most 1 s for its ack) until `timeout` while the stream
+  /// refuses or does not answer it (a leader election after a server died); the message id makes a repeat that
+  /// did land harmless.
   std::optional<error> publish_durable(const std::string& subject, std::string_view payload, const std::string& msg_id,
                                        std::chrono::milliseconds timeout);
 

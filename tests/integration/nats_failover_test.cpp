@@ -15,22 +15,12 @@
 using namespace infermesh;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string joined(const std::vector<std::string>& urls) {
-  std::string out;
-  for (const auto& u : urls) out += (out.empty() ? "" : ",") + u;
-  return out;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(nats_failover)
 
 BOOST_AUTO_TEST_CASE(killing_one_of_three_nats_servers_under_load_loses_no_request) {
   test::nats_cluster cluster;
-  test::node_process a(test::synthetic_config(2000, "max_batch_size: 8"), joined(cluster.urls_from(0)), "a");
-  test::node_process b(test::synthetic_config(2000, "max_batch_size: 8"), joined(cluster.urls_from(1)), "b");
+  test::node_process a(test::synthetic_config(2000, "max_batch_size: 8"), cluster.url_list_from(0), "a");
+  test::node_process b(test::synthetic_config(2000, "max_batch_size: 8"), cluster.url_list_from(1), "b");
   std::vector<std::uint8_t> png;
   cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(90, 90, 90)), png);
   const std::string image(png.begin(), png.end());

@@ -43,6 +43,7 @@ reply_collector::reply_collector(nats_transport& transport, const std::string& s
   auto sub = transport.subscribe(subject, "", [box = inbox_](incoming_message&& m) {
     std::lock_guard<std::mutex> g(box->mutex);
     box->payloads.emplace_back(m.payload.view());
+    if (auto r = decode_reply(m.payload)) box->ids.insert(r->id);
     box->arrived.push_back(std::chrono::steady_clock::now());
     box->changed.notify_all();
   });
@@ -53,6 +54,11 @@ reply_collector::reply_collector(nats_transport& transport, const std::string& s
 bool reply_collector::wait_for(std::size_t n, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(inbox_->mutex);
   return inbox_->changed.wait_for(lock, timeout, [&] { return inbox_->payloads.size() >= n; });
+}
+
+bool reply_collector::wait_for_ids(std::size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(inbox_->mutex);
+  return inbox_->changed.wait_for(lock, timeout, [&] { return inbox_->ids.size() >= n; });
 }
 
 std::vector<reply> reply_collector::replies() {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 #include <string>
 
@@ -56,6 +57,9 @@ class reply_collector {
   reply_collector(nats_transport& transport, const std::string& subject);
   /// Waits until at least `n` messages arrived; false after `timeout`.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout);
+  /// Waits until replies for at least `n` distinct ids arrived (repeats of an id count once); false after
+  /// `timeout`.
+  bool wait_for_ids(std::size_t n, std::chrono::milliseconds timeout);
   /// Decoded replies received so far.
   std::vector<reply> replies();
   /// When each of them arrived (same order).
@@ -67,6 +71,7 @@ class reply_collector {
     std::condition_variable changed;
     std::vector<std::string> payloads;
     std::vector<std::chrono::steady_clock::time_point> arrived;
+    std::set<std::string> ids;
   };
   std::shared_ptr<inbox> inbox_ = std::make_shared<inbox>();
 };

@@ -97,6 +97,12 @@ std::vector<std::string> nats_cluster::urls_from(int first) const {
   return out;
 }
 
+std::string nats_cluster::url_list_from(int first) const {
+  std::string out;
+  for (const auto& u : urls_from(first)) out += (out.empty() ? "" : ",") + u;
+  return out;
+}
+
 void nats_cluster::kill(int i) {
   if (!servers_[i]) return;
   servers_[i]->signal(SIGKILL);

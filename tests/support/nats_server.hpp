@@ -37,6 +37,8 @@ class nats_cluster {
   std::string url(int i) const { return "nats://127.0.0.1:" + std::to_string(client_ports_[i]); }
   /// Every server's URL, starting with server `first` (the order a client tries them).
   std::vector<std::string> urls_from(int first) const;
+  /// The same list comma-separated, as a node_process takes it.
+  std::string url_list_from(int first) const;
   void kill(int i);
 
  private:
