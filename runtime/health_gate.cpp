@@ -32,6 +32,7 @@ void health_gate::update(const std::string& op) {
   auto found = active_.find(op);
   if (!ready && found != active_.end()) {
     transport_.unsubscribe(found->second);
+    transport_.pause_pulling(op, true);  // a durable op's requests stay in the work queue for other nodes
     transport_.flush(std::chrono::seconds(1));  // the server knows before anyone reads the log line
     active_.erase(found);
     log(log_level::warn, "stopped taking '", op, "': a model it needs is unhealthy (other nodes take it)");
@@ -39,6 +40,7 @@ void health_gate::update(const std::string& op) {
     auto sub = subscribe_(op);
     if (!sub) return log(log_level::error, "cannot take '", op, "' again: ", sub.err().message);
     active_[op] = *sub;
+    transport_.pause_pulling(op, false);
     log(log_level::info, "taking '", op, "' again");
   }
 }

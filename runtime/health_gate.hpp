@@ -1,7 +1,8 @@
 #pragma once
 /// Health gating: a node takes an op from NATS only while every local model the op needs is healthy. When a
 /// model passes its restart intensity (batcher.hpp), the node drains its subscriptions to the ops that need
-/// it, so NATS sends those requests to other nodes; when the model is back, it subscribes again. Thread-safe:
+/// it and stops pulling their durable requests, so NATS sends those requests to other nodes; when the model is
+/// back, it subscribes (and pulls) again. Thread-safe:
 /// batchers report from their own threads.
 
 #include <map>

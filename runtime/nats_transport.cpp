@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -47,6 +48,29 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
   log(log_level::warn, "nats: asynchronous error: ", natsStatus_GetText(err));
 }
 
+/// One op's pull thread: what it may take (credits) and whether it takes anything (paused).
+struct puller_state {
+  explicit puller_state(std::string o, int credits) : op(std::move(o)), credits(credits) {}
+  const std::string op;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int credits;
+  bool paused = false;
+  bool stopped = false;
+
+  void release() {
+    std::lock_guard<std::mutex> guard(mutex);
+    ++credits;
+    changed.notify_all();
+  }
+  /// How many to fetch now (0: nothing, look again later); waits up to `patience` for a credit.
+  int wanted(int batch, std::chrono::milliseconds patience) {
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait_for(lock, patience, [&] { return stopped || (!paused && credits > 0); });
+    return stopped || paused ? 0 : std::min(batch, credits);
+  }
+};
+
 }  // namespace
 
 struct nats_transport::impl {
@@ -58,14 +82,14 @@ struct nats_transport::impl {
   jsCtx* js = nullptr;
   std::atomic<bool> pulling{true};
   std::vector<std::thread> pullers;
+  std::mutex puller_states_mutex;  // pull() at start-up vs pause_pulling() from the health gate
+  std::vector<std::shared_ptr<puller_state>> puller_states;
   // Pull subscriptions live as long as the connection: a request taken from one is acknowledged through it,
   // possibly after pulling stopped (a node drains what it holds).
   std::vector<natsSubscription*> pull_subscriptions;
 
   ~impl() {
-    pulling = false;
-    for (auto& t : pullers)
-      if (t.joinable()) t.join();
+    stop_pullers();
     for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
     if (js != nullptr) jsCtx_Destroy(js);
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
@@ -75,6 +99,18 @@ struct nats_transport::impl {
       natsConnection_Destroy(connection);
     }
     if (options != nullptr) natsOptions_Destroy(options);
+  }
+
+  void stop_pullers() {
+    pulling = false;
+    std::lock_guard<std::mutex> guard(puller_states_mutex);
+    for (auto& state : puller_states) {
+      std::lock_guard<std::mutex> guard(state->mutex);
+      state->stopped = true;
+      state->changed.notify_all();
+    }
+    for (auto& t : pullers)
+      if (t.joinable()) t.join();
   }
 
   static void deliver(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -277,16 +313,30 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
   code = static_cast<jsErrCode>(0);
   if (natsStatus s = js_PullSubscribe(&sub, impl_->js, subject.c_str(), durable.c_str(), nullptr, &so, &code); s != NATS_OK)
     return js_error(s, code, "nats: cannot pull from '" + durable + "'");
-  impl_->pullers.emplace_back([p = impl_.get(), sub, on_message = std::move(on_message)] {
+  auto state = std::make_shared<puller_state>(op, std::max(1, o.max_in_flight));
+  {
+    std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
+    impl_->puller_states.push_back(state);
+  }
+  impl_->pullers.emplace_back([p = impl_.get(), sub, state, on_message = std::move(on_message)] {
     while (p->pulling) {
+      const int wanted = state->wanted(32, std::chrono::milliseconds(250));
+      if (wanted == 0) continue;
       natsMsgList list{nullptr, 0};
       jsErrCode err = static_cast<jsErrCode>(0);
-      natsStatus s = natsSubscription_Fetch(&list, sub, 32, 250, &err);
+      natsStatus s = natsSubscription_Fetch(&list, sub, wanted, 250, &err);
       if (s != NATS_OK) continue;  // NATS_TIMEOUT: nothing queued; reconnects: try again
+      {
+        std::lock_guard<std::mutex> guard(state->mutex);
+        state->credits -= list.Count;
+      }
       for (int i = 0; i < list.Count; ++i) {
         natsMsg* raw = list.Msgs[i];
-        list.Msgs[i] = nullptr;  // ownership moves to `owner`
-        std::shared_ptr<natsMsg> owner(raw, natsMsg_Destroy);
+        list.Msgs[i] = nullptr;  // ownership moves to `owner`; its credit comes back when the last copy goes
+        std::shared_ptr<natsMsg> owner(raw, [state](natsMsg* m) {
+          natsMsg_Destroy(m);
+          state->release();
+        });
         durable_message m;
         jsMsgMetaData* meta = nullptr;
         if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
@@ -306,10 +356,16 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
   return std::nullopt;
 }
 
-void nats_transport::stop_pulling() {
-  impl_->pulling = false;
-  for (auto& t : impl_->pullers)
-    if (t.joinable()) t.join();
+void nats_transport::stop_pulling() { impl_->stop_pullers(); }
+
+void nats_transport::pause_pulling(const std::string& op, bool paused) {
+  std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
+  for (auto& state : impl_->puller_states)
+    if (state->op == op) {
+      std::lock_guard<std::mutex> guard(state->mutex);
+      state->paused = paused;
+      state->changed.notify_all();
+    }
 }
 
 std::optional<error> nats_transport::publish_durable(const std::string& subject, std::string_view payload,

@@ -53,6 +53,9 @@ struct work_queue_options {
   std::string subjects = "infermesh.v1.jobs.>";
   int replicas = 1;
   std::chrono::milliseconds ack_wait{5000};
+  /// Requests of one op a node holds at a time (pulled, not yet acknowledged or handed back): it pulls only
+  /// what it can work on, so the rest waits in the stream for any node instead of being handed back.
+  int max_in_flight = 64;
 };
 
 class nats_transport {
@@ -88,8 +91,12 @@ class nats_transport {
   /// Creates the work-queue stream if it is missing (nodes and durable clients both call it).
   std::optional<error> ensure_work_queue(const work_queue_options& options);
   /// Pulls `op`'s requests from the durable consumer `infermesh-<op>` (created if missing: explicit acks,
-  /// `ack_wait`) on a thread of its own, handing each to `on_message`, until `stop_pulling`.
+  /// `ack_wait`) on a thread of its own, handing each to `on_message`, until `stop_pulling`. At most
+  /// `max_in_flight` are held at once: a request counts until the last copy of its message is gone.
   std::optional<error> pull(const std::string& op, const work_queue_options& options, durable_handler on_message);
+  /// Stops (true) or resumes (false) pulling `op`'s requests: a node whose model for it is unhealthy leaves
+  /// them in the stream for other nodes (health_gate).
+  void pause_pulling(const std::string& op, bool paused);
   /// Stops every pull thread (unacknowledged requests are redelivered elsewhere after the ack wait).
   void stop_pulling();
   /// Publishes `payload` to a JetStream subject with `Nats-Msg-Id: msg_id` and waits for the stream's ack,

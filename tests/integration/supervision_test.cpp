@@ -22,9 +22,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string supervised_config(const std::string& supervision, const std::string& synthetic = "") {
+std::string supervised_config(const std::string& supervision, const std::string& synthetic = "",
+                              const std::string& top = "") {
   return test::synthetic_config(2000, "max_batch_size: 8, max_queue_delay_us: 1000, queue_capacity: 512",
-                                "  faults: true\n", {synthetic, "    supervision: {" + supervision + "}\n", ""});
+                                "  faults: true\n", {synthetic, "    supervision: {" + supervision + "}\n", top});
 }
 
 request grey(int level, const std::string& id) {
@@ -132,6 +133,37 @@ BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_node_stops_taking_the_op_and_a
     auto rep = send_with_retries(client.transport(), "classify", grey(128, "after" + std::to_string(i)),
                                  encoding::msgpack, {3, 10s, 50ms});
     BOOST_TEST(rep.ok, test::message_of(rep));
+    BOOST_TEST(rep.node == "strong");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_durable_node_stops_pulling_and_another_node_serves_the_queue) {
+  test::nats_server nats(true);
+  // Two deliveries at most: a node that pulled requests it cannot serve and handed them back would soon have
+  // them answered `internal`.
+  const std::string durable = "delivery: {classify: durable}\njetstream: {ack_wait_ms: 2000, max_deliver: 2}\n";
+  test::node_process weak(supervised_config("max_restarts: 2, period_ms: 60000, backoff_ms: 5", "", durable),
+                          nats.url(), "weak");
+  test::node_process strong(supervised_config("max_restarts: 100", "", durable), nats.url(), "strong");
+  test::client client(nats.url());
+  for (int i = 1; i <= 2; ++i) {
+    inject(client, "weak", "crash");
+    BOOST_REQUIRE(weak.process().wait_for_lines("restarted: ready", i, 10s));
+  }
+  inject(client, "weak", "crash");
+  BOOST_REQUIRE(weak.process().wait_for_line("stopped taking 'classify'", 10s));
+  const std::string inbox = "test.durable.gated";
+  test::reply_collector collector(client.transport(), inbox);
+  constexpr int n = 100;
+  for (int i = 0; i < n; ++i) {
+    auto r = grey(128, "queued" + std::to_string(i));
+    r.reply_to = inbox;
+    BOOST_REQUIRE(!client.transport().publish_durable("infermesh.v1.jobs.classify", encode_request(r, encoding::msgpack),
+                                                      r.id, 5s));
+  }
+  BOOST_REQUIRE(collector.wait_for_ids(n, 30s));
+  for (const auto& rep : collector.replies()) {
+    BOOST_TEST(rep.ok, rep.id << ": " << test::message_of(rep));
     BOOST_TEST(rep.node == "strong");
   }
 }

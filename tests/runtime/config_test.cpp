@@ -82,6 +82,20 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_key) {
   expect_error_naming(with("    threads: -2\n"), "models[0].threads");
 }
 
+BOOST_AUTO_TEST_CASE(durable_delivery_takes_its_work_queue_settings_and_names_bad_ones) {
+  auto c = parse_config(valid + "delivery: {classify: durable}\njetstream: {replicas: 3, ack_wait_ms: 2000, max_deliver: 4, "
+                                "max_in_flight: 16}\n", base, "test.yaml");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->durable_ops.count("classify") == 1u);
+  BOOST_TEST(c->work_queue.replicas == 3);
+  BOOST_TEST(c->work_queue.ack_wait.count() == 2000);
+  BOOST_TEST(c->max_deliver == 4u);
+  BOOST_TEST(c->work_queue.max_in_flight == 16);
+  expect_error_naming(valid + "delivery: {classify: eventually}\n", "delivery.classify");
+  expect_error_naming(valid + "jetstream: {max_in_flight: 0}\n", "jetstream.max_in_flight");
+  expect_error_naming(valid + "jetstream: {ack_wait: 5}\n", "jetstream.ack_wait");
+}
+
 BOOST_AUTO_TEST_CASE(missing_required_keys_and_files_are_named) {
   expect_error_naming("node: {name: x}\n", "models");
   expect_error_naming("models:\n  - name: m\n    path: x.pt\n    labels: [a]\n", "models[0].serves");
