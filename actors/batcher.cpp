@@ -24,6 +24,9 @@ struct waiting {
 
 struct batcher_state {
   explicit batcher_state() : policy(batching_config{}) {}
+  ~batcher_state() {  // one_for_all: the model actor goes with its batcher (batcher_supervisor.hpp)
+    if (setup.model) caf::anon_send_exit(setup.model, caf::exit_reason::kill);
+  }
   batcher_setup setup;
   batching_policy policy;
   std::unordered_map<std::uint64_t, waiting> ready;  // ticket -> preprocessed request in the policy's queue

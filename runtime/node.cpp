@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "actors/batcher.hpp"
+#include "actors/batcher_supervisor.hpp"
 #include "actors/model_actor.hpp"
 #include "actors/model_step.hpp"
 #include "actors/ocr_pool.hpp"
@@ -103,8 +104,8 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
   return ops;
 }
 
-/// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|slow|fail|heal,
-/// "value": N} goes to that model's supervisor (its batcher; an OCR pool takes "crash" only); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
+/// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|crash-batcher|slow|fail|heal,
+/// "value": N} goes to that model's group supervisor (batcher_supervisor.hpp; an OCR pool takes "crash" only); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
 void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, caf::actor>>& targets,
                   nats_transport& transport) {
   auto answer = [&](bool ok, const std::string& problem) {
@@ -120,8 +121,8 @@ void handle_fault(const incoming_message& in, const std::vector<std::pair<std::s
   if (!model || !action) return answer(false, "model and action must be strings");
   std::int64_t value = 0;
   if (const auto* n = v->find("value"); n && n->get_if<std::int64_t>()) value = *n->get_if<std::int64_t>();
-  if (*action != "crash" && *action != "slow" && *action != "fail" && *action != "heal")
-    return answer(false, "unknown action '" + *action + "' (crash, slow, fail, heal)");
+  if (*action != "crash" && *action != "crash-batcher" && *action != "slow" && *action != "fail" && *action != "heal")
+    return answer(false, "unknown action '" + *action + "' (crash, crash-batcher, slow, fail, heal)");
   for (const auto& [name, target] : targets)
     if (name == *model) {
       caf::anon_send(target, fault_atom::value, *action, value);
@@ -187,7 +188,13 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     bs.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {
       if (auto* gate = slot->load()) gate->report(name, healthy);
     };
-    auto batcher = spawn_batcher(p->system, std::move(bs));
+    batcher_supervisor_setup group{m.name, hosted.supervision, spawn_batcher(p->system, bs), {}, bs.on_health, {}};
+    group.respawn = [sys, bs, m]() mutable {  // one_for_all: a fresh batcher with a fresh model actor
+      bs.model = spawn_model_actor(*sys, nullptr, [m] { return load_model(m); });
+      return spawn_batcher(*sys, bs);
+    };
+    group.on_restarted = [name = m.name] { log(log_level::warn, "model '", name, "': batcher restarted"); };
+    auto batcher = spawn_batcher_supervisor(p->system, std::move(group));
     p->fault_targets.emplace_back(m.name, caf::actor_cast<caf::actor>(batcher));
     p->batchers.emplace_back(m.name, batcher);
     const step_kind step = *parse_step(m.serves.front());

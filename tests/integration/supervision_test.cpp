@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "messages/codec.hpp"
@@ -46,6 +47,64 @@ void inject(test::client& client, const std::string& node, const std::string& ac
   BOOST_REQUIRE(answer->view().find("\"ok\":true") != std::string_view::npos);
 }
 
+/// What a node answered while one of its actors was killed again and again under load.
+struct kill_run {
+  load_report report;
+  std::uint64_t received = 0, replied = 0;  ///< the node's router counters
+  std::string log;
+
+  std::string summary() const {
+    std::ostringstream out;
+    out << "sent " << report.sent << " / answered " << report.answered << " (ok " << report.ok << ") / lost "
+        << report.lost << " / duplicated " << replied - std::min(replied, received) << " / p99 " << report.p99_ms
+        << " ms";
+    return out.str();
+  }
+  void check() const {
+    BOOST_TEST(report.lost == 0u);
+    BOOST_TEST(report.answered == report.sent);
+    BOOST_TEST(replied == received, "the node answered each request it received exactly once");
+    BOOST_TEST(report.ok >= report.sent * 99 / 100);
+  }
+};
+
+/// 8 closed-loop clients without retries (the node alone must not lose anything); `kills` times: wait for
+/// requests to flow, inject `action` into node `name`, wait for it to log `restarted_line` again. Then stops
+/// the node.
+kill_run kill_under_load(test::nats_server& nats, test::node_process& node, const std::string& name,
+                         test::client& client, const std::string& action, int kills, const std::string& restarted_line) {
+  std::vector<std::uint8_t> png;
+  cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(128, 128, 128)), png);
+  kill_run run;
+  test::progress answered;
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    auto transport = test::connect_client({nats.url()});
+    load_options how;
+    how.clients = 8;
+    how.duration = 120s;
+    how.timeout = 30s;
+    how.on_answer = [&](std::uint64_t n) { answered.set(n); };
+    how.stop = &stop;
+    run.report = run_load(*transport, how, std::string(png.begin(), png.end()));
+  });
+  for (int kill = 1; kill <= kills; ++kill) {
+    BOOST_REQUIRE(answered.wait_for(15 * kill, 30s));                           // requests flow...
+    inject(client, name, action);                                               // ...it dies...
+    BOOST_REQUIRE(node.process().wait_for_lines(restarted_line, kill, 30s));    // ...and is replaced
+  }
+  BOOST_REQUIRE(answered.wait_for(15 * (kills + 1), 30s));  // and serves after the last kill
+  stop = true;
+  load.join();
+  BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);
+  run.log = node.process().output();
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_search(run.log, m, std::regex(R"(stats router: (\d+) received, (\d+) ok, (\d+) errors)")));
+  run.received = std::stoull(m[1]);
+  run.replied = std::stoull(m[2]) + std::stoull(m[3]);
+  return run;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(supervision)
@@ -56,46 +115,24 @@ BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_o
       supervised_config("max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
       nats.url(), "s1");
   test::client client(nats.url());
-  std::vector<std::uint8_t> png;
-  cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(128, 128, 128)), png);
-
-  load_report report;
-  test::progress answered;
-  std::atomic<bool> stop{false};
-  std::thread load([&] {  // 8 closed-loop clients, no client retry: the node alone must not lose anything
-    auto transport = test::connect_client({nats.url()});
-    load_options how;
-    how.clients = 8;
-    how.duration = 120s;
-    how.timeout = 30s;
-    how.on_answer = [&](std::uint64_t n) { answered.set(n); };
-    how.stop = &stop;
-    report = run_load(*transport, how, std::string(png.begin(), png.end()));
-  });
-  for (int kill = 1; kill <= 100; ++kill) {
-    BOOST_REQUIRE(answered.wait_for(15 * kill, 30s));                         // requests flow...
-    inject(client, "s1", "crash");                                              // ...the model dies...
-    BOOST_REQUIRE(node.process().wait_for_lines("restarted: ready", kill, 30s));  // ...and is replaced
-  }
-  BOOST_REQUIRE(answered.wait_for(15 * 101, 30s));  // and serves after the last kill
-  stop = true;
-  load.join();
-
-  BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);
-  const auto log = node.process().output();
+  const auto run = kill_under_load(nats, node, "s1", client, "crash", 100, "restarted: ready");
+  BOOST_TEST_MESSAGE("model actor killed 100 times under load: " << run.summary());
+  run.check();
   std::smatch m;
-  BOOST_REQUIRE(std::regex_search(log, m, std::regex(R"(stats router: (\d+) received, (\d+) ok, (\d+) errors)")));
-  const auto received = std::stoull(m[1]), replied = std::stoull(m[2]) + std::stoull(m[3]);
-  BOOST_TEST_MESSAGE("model actor killed 100 times under load: sent " << report.sent << " / answered "
-                     << report.answered << " (ok " << report.ok << ") / lost " << report.lost << " / duplicated "
-                     << replied - std::min(replied, received) << " / p99 " << report.p99_ms << " ms");
-  BOOST_TEST(report.lost == 0u);
-  BOOST_TEST(report.answered == report.sent);
-  BOOST_TEST(replied == received, "the node answered each request it received exactly once");
-  BOOST_TEST(report.ok >= report.sent * 99 / 100);
-  BOOST_REQUIRE(std::regex_search(log, m, std::regex(R"((\d+) restarts \(longest recovery (\d+) ms\))")));
+  BOOST_REQUIRE(std::regex_search(run.log, m, std::regex(R"((\d+) restarts \(longest recovery (\d+) ms\))")));
   BOOST_TEST(std::stoi(m[1]) == 100);
   BOOST_TEST(std::stoi(m[2]) < 500, "a replacement served within " << m[2] << " ms of its crash");
+}
+
+BOOST_AUTO_TEST_CASE(a_batcher_killed_under_load_is_replaced_with_its_model_and_what_it_held_is_answered) {
+  test::nats_server nats;
+  test::node_process node(
+      supervised_config("max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
+      nats.url(), "s1");
+  test::client client(nats.url());
+  const auto run = kill_under_load(nats, node, "s1", client, "crash-batcher", 20, "batcher restarted");
+  BOOST_TEST_MESSAGE("batcher (with its model actor) killed 20 times under load: " << run.summary());
+  run.check();
 }
 
 BOOST_AUTO_TEST_CASE(a_poison_input_fails_alone_and_its_batch_mates_succeed) {

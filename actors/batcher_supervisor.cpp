@@ -1,0 +1,147 @@
+#include "actors/batcher_supervisor.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+namespace infermesh {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// A job passed on to the batcher and not answered yet.
+struct held_job {
+  infer_job job;
+  caf::typed_response_promise<item_result> promise;
+  int attempts = 0;             ///< batcher deaths it lived through
+  std::uint64_t incarnation = 0;  ///< of the batcher it was sent to (0: waiting for one)
+};
+
+struct supervisor_state {
+  ~supervisor_state() {  // shutting down: the group goes with its supervisor
+    if (batcher) caf::anon_send_exit(batcher, caf::exit_reason::user_shutdown);
+  }
+  batcher_supervisor_setup setup;
+  batcher_actor batcher;           ///< invalid while a restart waits for its back-off
+  std::uint64_t incarnation = 1;
+  std::unordered_map<std::uint64_t, held_job> held;
+  std::uint64_t next_ticket = 0;
+  std::deque<clock::time_point> restarts;  // within the supervision period
+  std::uint64_t restart_generation = 0;
+  bool healthy = true;
+  static inline const char* name = "batcher-supervisor";
+};
+
+using self_ptr = batcher_actor::stateful_pointer<supervisor_state>;
+
+void send_job(self_ptr self, std::uint64_t ticket) {
+  auto& st = self->state;
+  auto& h = st.held.at(ticket);
+  h.incarnation = st.incarnation;
+  const auto incarnation = st.incarnation;
+  self->request(st.batcher, caf::infinite, infer_atom::value, h.job)
+      .then(
+          [=](item_result& r) {
+            auto found = self->state.held.find(ticket);
+            if (found == self->state.held.end() || found->second.incarnation != incarnation) return;
+            found->second.promise.deliver(std::move(r));
+            self->state.held.erase(found);
+          },
+          [](caf::error&) {});  // the batcher died: its down message re-sends what it held
+}
+
+void watch(self_ptr self) {
+  auto& st = self->state;
+  self->monitor(st.batcher);
+  for (auto& [ticket, h] : st.held)
+    if (h.incarnation == 0) send_job(self, ticket);
+}
+
+/// The batcher died: what it held waits for (or fails over to) its replacement, spawned after the back-off.
+void on_batcher_down(self_ptr self, const caf::down_msg& down) {
+  auto& st = self->state;
+  if (!st.batcher || down.source != st.batcher.address()) return;
+  st.batcher = batcher_actor{};
+  for (auto it = st.held.begin(); it != st.held.end();) {
+    auto& h = it->second;
+    if (++h.attempts >= st.setup.supervision.max_attempts) {
+      h.promise.deliver(item_result::failed(
+          error_code::internal, "the batcher of model '" + st.setup.model_name + "' died " +
+                                    std::to_string(h.attempts) + " times while holding this request (last: " +
+                                    self->system().render(down.reason) + ")"));
+      it = st.held.erase(it);
+      continue;
+    }
+    h.incarnation = 0;
+    ++it;
+  }
+  if (!st.setup.respawn) return;
+  const auto now = clock::now();
+  while (!st.restarts.empty() && now - st.restarts.front() > st.setup.supervision.period) st.restarts.pop_front();
+  st.restarts.push_back(now);
+  auto delay = st.setup.supervision.backoff;
+  for (std::size_t i = 1; i < st.restarts.size() && delay < st.setup.supervision.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, st.setup.supervision.max_backoff);
+  if (static_cast<int>(st.restarts.size()) > st.setup.supervision.max_restarts) {
+    if (st.healthy) {
+      st.healthy = false;
+      for (auto& [ticket, h] : st.held)
+        h.promise.deliver(item_result::failed(error_code::unavailable, "model '" + st.setup.model_name +
+                                                                           "' is unhealthy (its batcher restarted too often)"));
+      st.held.clear();
+      if (st.setup.on_health) st.setup.on_health(false);
+    }
+    delay = st.setup.supervision.period;
+  }
+  self->delayed_send(self, delay, restart_atom::value, ++st.restart_generation);
+}
+
+batcher_actor::behavior_type supervisor_behavior(self_ptr self, batcher_supervisor_setup setup) {
+  self->state.batcher = setup.first;
+  self->state.setup = std::move(setup);
+  self->set_down_handler([=](caf::down_msg& down) { on_batcher_down(self, down); });
+  watch(self);
+  return {
+      [=](infer_atom, infer_job& job) -> caf::result<item_result> {
+        auto& st = self->state;
+        if (!st.healthy)
+          return item_result::failed(error_code::unavailable,
+                                     "model '" + st.setup.model_name + "' is unhealthy (its batcher restarted too often)");
+        auto promise = self->make_response_promise<item_result>();
+        const auto ticket = st.next_ticket++;
+        st.held.emplace(ticket, held_job{std::move(job), promise, 0, 0});
+        if (st.batcher) send_job(self, ticket);
+        return promise;
+      },
+      [=](stats_atom) -> caf::result<batcher_stats> {
+        if (!self->state.batcher) return batcher_stats{};
+        return self->delegate(self->state.batcher, stats_atom::value);
+      },
+      [=](fault_atom, const std::string& action, std::int64_t value) {
+        auto& st = self->state;
+        if (!st.batcher) return;
+        if (action == "crash-batcher") self->send_exit(st.batcher, caf::exit_reason::kill);
+        else self->send(st.batcher, fault_atom::value, action, value);
+      },
+      [=](restart_atom, std::uint64_t generation) {
+        auto& st = self->state;
+        if (generation != st.restart_generation || st.batcher) return;
+        st.batcher = st.setup.respawn();
+        ++st.incarnation;
+        watch(self);
+        if (!st.healthy) {
+          st.healthy = true;
+          if (st.setup.on_health) st.setup.on_health(true);
+        }
+        if (st.setup.on_restarted) st.setup.on_restarted();
+      },
+      [=](wake_atom, std::uint64_t) {},  // (the batcher's own timer message: not used here)
+  };
+}
+
+}  // namespace
+
+batcher_actor spawn_batcher_supervisor(caf::actor_system& sys, batcher_supervisor_setup setup) {
+  return sys.spawn(supervisor_behavior, std::move(setup));
+}
+
+}  // namespace infermesh
