@@ -36,7 +36,7 @@ struct batcher_state {
   std::uint64_t timer_generation = 0;   // stale wake-ups are ignored (CAF timers can't be cancelled)
   batcher_stats stats;
   bool model_up = true;                  // false from a model's death until its replacement has loaded
-  std::deque<steady_time> restarts;      // within the supervision period
+  restart_intensity intensity;
   std::optional<steady_time> died_at;
   std::uint64_t restart_generation = 0;  // stale back-off timers are ignored
   static inline const char* name = "batcher";
@@ -155,20 +155,13 @@ void on_model_down(self_ptr self, const caf::down_msg& down) {
   const auto now = clock::now();
   if (!st.died_at) st.died_at = now;
   if (!st.setup.respawn) return;
-  while (!st.restarts.empty() && now - st.restarts.front() > st.setup.supervision.period) st.restarts.pop_front();
-  st.restarts.push_back(now);
-  auto delay = st.setup.supervision.backoff;
-  for (std::size_t i = 1; i < st.restarts.size() && delay < st.setup.supervision.max_backoff; ++i) delay *= 2;
-  delay = std::min(delay, st.setup.supervision.max_backoff);
-  if (static_cast<int>(st.restarts.size()) > st.setup.supervision.max_restarts) {
-    if (st.stats.healthy) {
-      st.stats.healthy = false;
-      refuse_queue(self);
-      if (st.setup.on_health) st.setup.on_health(false);
-    }
-    delay = st.setup.supervision.period;  // one try per period until a replacement loads
+  const auto next = st.intensity.on_death(now);
+  if (next.exceeded && st.stats.healthy) {  // (then one try per period until a replacement loads)
+    st.stats.healthy = false;
+    refuse_queue(self);
+    if (st.setup.on_health) st.setup.on_health(false);
   }
-  self->delayed_send(self, delay, restart_atom::value, ++st.restart_generation);
+  self->delayed_send(self, next.delay, restart_atom::value, ++st.restart_generation);
 }
 
 void schedule_wake(self_ptr self, steady_time at) {
@@ -195,6 +188,7 @@ void poll(self_ptr self) {
 batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup) {
   self->state.policy = batching_policy(setup.batching);
   self->state.setup = std::move(setup);
+  self->state.intensity = restart_intensity(self->state.setup.supervision);
   self->monitor(self->state.setup.model);
   self->set_down_handler([=](caf::down_msg& down) { on_model_down(self, down); });
   return {

@@ -19,18 +19,10 @@
 #include <string>
 
 #include "actors/batching_policy.hpp"
+#include "actors/restart_intensity.hpp"
 #include "actors/protocol.hpp"
 
 namespace infermesh {
-
-/// Restart intensity and back-off of a model actor (config: `models[i].supervision`).
-struct supervision_config {
-  int max_restarts = 5;                          ///< within `period`; one more makes the model unhealthy
-  std::chrono::milliseconds period{10000};
-  std::chrono::milliseconds backoff{10};         ///< before the first restart; doubles per restart in `period`
-  std::chrono::milliseconds max_backoff{1000};
-  int max_attempts = 3;                          ///< model deaths one request may live through
-};
 
 struct batcher_setup {
   std::string model_name;   ///< for error messages

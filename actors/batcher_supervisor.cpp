@@ -1,6 +1,5 @@
 #include "actors/batcher_supervisor.hpp"
 
-#include <deque>
 #include <unordered_map>
 
 namespace infermesh {
@@ -25,7 +24,7 @@ struct supervisor_state {
   std::uint64_t incarnation = 1;
   std::unordered_map<std::uint64_t, held_job> held;
   std::uint64_t next_ticket = 0;
-  std::deque<clock::time_point> restarts;  // within the supervision period
+  restart_intensity intensity;
   std::uint64_t restart_generation = 0;
   bool healthy = true;
   static inline const char* name = "batcher-supervisor";
@@ -75,29 +74,22 @@ void on_batcher_down(self_ptr self, const caf::down_msg& down) {
     ++it;
   }
   if (!st.setup.respawn) return;
-  const auto now = clock::now();
-  while (!st.restarts.empty() && now - st.restarts.front() > st.setup.supervision.period) st.restarts.pop_front();
-  st.restarts.push_back(now);
-  auto delay = st.setup.supervision.backoff;
-  for (std::size_t i = 1; i < st.restarts.size() && delay < st.setup.supervision.max_backoff; ++i) delay *= 2;
-  delay = std::min(delay, st.setup.supervision.max_backoff);
-  if (static_cast<int>(st.restarts.size()) > st.setup.supervision.max_restarts) {
-    if (st.healthy) {
-      st.healthy = false;
-      for (auto& [ticket, h] : st.held)
-        h.promise.deliver(item_result::failed(error_code::unavailable, "model '" + st.setup.model_name +
-                                                                           "' is unhealthy (its batcher restarted too often)"));
-      st.held.clear();
-      if (st.setup.on_health) st.setup.on_health(false);
-    }
-    delay = st.setup.supervision.period;
+  const auto next = st.intensity.on_death(clock::now());
+  if (next.exceeded && st.healthy) {
+    st.healthy = false;
+    for (auto& [ticket, h] : st.held)
+      h.promise.deliver(item_result::failed(error_code::unavailable, "model '" + st.setup.model_name +
+                                                                         "' is unhealthy (its batcher restarted too often)"));
+    st.held.clear();
+    if (st.setup.on_health) st.setup.on_health(false);
   }
-  self->delayed_send(self, delay, restart_atom::value, ++st.restart_generation);
+  self->delayed_send(self, next.delay, restart_atom::value, ++st.restart_generation);
 }
 
 batcher_actor::behavior_type supervisor_behavior(self_ptr self, batcher_supervisor_setup setup) {
   self->state.batcher = setup.first;
   self->state.setup = std::move(setup);
+  self->state.intensity = restart_intensity(self->state.setup.supervision);
   self->set_down_handler([=](caf::down_msg& down) { on_batcher_down(self, down); });
   watch(self);
   return {

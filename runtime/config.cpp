@@ -244,7 +244,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi", "faults", "reply_cache_entries", "reply_cache_ttl_ms"});
+                            "pdf_dpi", "faults", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
@@ -264,6 +264,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     }
     c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", 1000, 1, 1'000'000));
     c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", 300, 36, 1200));
+    c.router_supervision = parse_supervision(node["supervision"], "node.supervision");
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",

@@ -40,7 +40,8 @@ struct node_config {
   bool faults = false;
   std::set<std::string> durable_ops;            ///< ops also taken from the JetStream work queue (`delivery:`)
   work_queue_options work_queue;                ///< `jetstream:` stream, replicas, ack wait
-  std::uint64_t max_deliver = 5;                ///< deliveries of a durable request before it is answered internal                          ///< the fault-injection control subject (tests, simulations)
+  std::uint64_t max_deliver = 5;                ///< deliveries of a durable request before it is answered internal
+  supervision_config router_supervision;        ///< `node.supervision`: restart intensity of the router
   std::chrono::milliseconds stats_interval{10000};  ///< 0: log stats only at shutdown
   std::vector<hosted_model> models;
   std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)

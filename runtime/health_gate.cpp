@@ -22,7 +22,7 @@ void health_gate::report(const std::string& model, bool healthy) {
   std::lock_guard<std::mutex> guard(mutex_);
   if (healthy) unhealthy_.erase(model);
   else unhealthy_.insert(model);
-  log(healthy ? log_level::info : log_level::warn, "model '", model, "' is ", healthy ? "healthy again" : "unhealthy");
+  log(healthy ? log_level::info : log_level::warn, "'", model, "' is ", healthy ? "healthy again" : "unhealthy");
   for (const auto& [op, models] : needs_) update(op);
 }
 
@@ -35,7 +35,7 @@ void health_gate::update(const std::string& op) {
     transport_.pause_pulling(op, true);  // a durable op's requests stay in the work queue for other nodes
     transport_.flush(std::chrono::seconds(1));  // the server knows before anyone reads the log line
     active_.erase(found);
-    log(log_level::warn, "stopped taking '", op, "': a model it needs is unhealthy (other nodes take it)");
+    log(log_level::warn, "stopped taking '", op, "': a model or actor it needs is unhealthy (other nodes take it)");
   } else if (ready && found == active_.end()) {
     auto sub = subscribe_(op);
     if (!sub) return log(log_level::error, "cannot take '", op, "' again: ", sub.err().message);

@@ -18,12 +18,13 @@ class health_gate {
  public:
   using subscribe_fn = std::function<outcome<int>(const std::string& op)>;
 
-  /// `needs`: op -> names of the local models its pipeline uses. Nothing is subscribed until `open`.
+  /// `needs`: op -> names of the local models its pipeline uses (and "router", which every op needs). Nothing
+  /// is subscribed until `open`.
   health_gate(nats_transport& transport, std::map<std::string, std::set<std::string>> needs, subscribe_fn subscribe);
 
   /// Subscribes every op (at start-up, after warm-up); the first error stops it.
   std::optional<error> open();
-  /// A model became unhealthy (false) or healthy again (true).
+  /// A model (or the router) became unhealthy (false) or healthy again (true).
   void report(const std::string& model, bool healthy);
   /// The ids of the op subscriptions active now (graceful drain).
   std::vector<int> subscriptions();

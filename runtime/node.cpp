@@ -14,6 +14,7 @@
 #include "actors/preprocessor.hpp"
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
+#include "actors/router_supervisor.hpp"
 #include "messages/codec.hpp"
 #include "runtime/health_gate.hpp"
 #include "runtime/log.hpp"
@@ -84,6 +85,9 @@ node::~node() = default;
 
 namespace {
 
+/// The router's name in health reports (health_gate): past its restart intensity the node takes no op.
+const std::string router_name = "router";
+
 /// The ops this node subscribes to, each with the local models its pipeline uses: those whose pipeline has a
 /// step, other than `orient`, that a model here serves. (A node hosting only the classifier takes classify
 /// and process, not ocr: it would only forward it.)
@@ -99,6 +103,7 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
       models.insert(found->second);
       takes = takes || step != step_kind::orient;
     }
+    models.insert(router_name);  // every op needs the router too
     if (takes) ops[op] = std::move(models);
   }
   return ops;
@@ -107,7 +112,7 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
 /// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|crash-batcher|slow|fail|heal,
 /// "value": N} goes to that model's group supervisor (batcher_supervisor.hpp; an OCR pool takes "crash" only); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
 void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, caf::actor>>& targets,
-                  nats_transport& transport) {
+                  const caf::actor& router, nats_transport& transport) {
   auto answer = [&](bool ok, const std::string& problem) {
     if (in.reply.empty()) return;
     value_map out{{"ok", ok}};
@@ -115,6 +120,15 @@ void handle_fault(const incoming_message& in, const std::vector<std::pair<std::s
     transport.publish(in.reply, encode_value(value{std::move(out)}, encoding::json));
   };
   auto v = decode_value(in.payload, encoding::json, decode_limits{});
+  if (v && v->find("actor") && v->find("action")) {  // {"actor": "router", "action": "crash"}
+    const auto* actor = v->find("actor")->get_if<std::string>();
+    const auto* action = v->find("action")->get_if<std::string>();
+    if (!actor || !action || *actor != "router" || *action != "crash")
+      return answer(false, "the only actor fault is {\"actor\": \"router\", \"action\": \"crash\"}");
+    caf::anon_send(router, fault_atom::value, *action, std::int64_t{0});
+    log(log_level::warn, "fault injected: crash on the router");
+    return answer(true, "");
+  }
   if (!v || !v->find("model") || !v->find("action")) return answer(false, "expected {model, action, value}");
   const auto* model = v->find("model")->get_if<std::string>();
   const auto* action = v->find("action")->get_if<std::string>();
@@ -241,13 +255,19 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       placement += std::string(" ") + std::string(step_name(step)) +
                    (step == step_kind::extract || setup.local_steps.count(step) ? "" : "(remote)");
   }
-  p->router = spawn_router(p->system, std::move(setup));
+  router_supervisor_setup front{std::move(setup), c.router_supervision, 10000, {}, {}};
+  front.on_health = [slot = p->gate_slot](bool healthy) {
+    if (auto* gate = slot->load()) gate->report(router_name, healthy);
+  };
+  front.on_restarted = [] { log(log_level::warn, "router restarted"); };
+  p->router = spawn_router_supervisor(p->system, std::move(front));
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
 
   if (c.faults) {
     const auto subject = subject_of("control." + c.node_name);
-    auto targets = p->fault_targets;
-    auto control = p->transport->subscribe(subject, "", [targets, t](incoming_message&& in) { handle_fault(in, targets, *t); });
+    auto control = p->transport->subscribe(subject, "", [targets = p->fault_targets, router = p->router, t](incoming_message&& in) {
+      handle_fault(in, targets, router, *t);
+    });
     if (!control) return control.err();
     log(log_level::warn, "fault injection is on: control subject ", subject);
   }

@@ -1,12 +1,15 @@
-// Supervision: a model actor that dies is restarted by its batcher with the batch it held re-queued; a poison
-// input fails alone; a model past its restart intensity makes its node stop taking the op, and another node
-// serves it. Faults are injected through the node's control subject (node.faults: true), as simulations do.
+// Supervision: a model actor that dies is restarted by its batcher with the batch it held re-queued; a batcher
+// that dies is restarted with its model by the group's supervisor, which re-sends what it held; a router that
+// dies is restarted; a poison input fails alone; a model past its restart intensity makes its node stop taking
+// (and pulling) the op, and another node serves it. Faults are injected through the node's control subject
+// (node.faults: true), as simulations do.
 #include <boost/test/unit_test.hpp>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -22,6 +25,9 @@ using namespace infermesh;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// Supervision that restarts quickly and never gives up (for kill-under-load runs).
+const std::string restart_freely = "max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5";
 
 std::string supervised_config(const std::string& supervision, const std::string& synthetic = "",
                               const std::string& top = "") {
@@ -68,11 +74,12 @@ struct kill_run {
   }
 };
 
-/// 8 closed-loop clients without retries (the node alone must not lose anything); `kills` times: wait for
-/// requests to flow, inject `action` into node `name`, wait for it to log `restarted_line` again. Then stops
-/// the node.
-kill_run kill_under_load(test::nats_server& nats, test::node_process& node, const std::string& name,
-                         test::client& client, const std::string& action, int kills, const std::string& restarted_line) {
+/// 8 closed-loop clients making `attempts` tries per request (1: the node alone must not lose anything);
+/// `kills` times: wait for requests to flow, call `fault`, wait for the node to log `restarted_line` again.
+/// Then stops the node.
+kill_run kill_under_load(test::nats_server& nats, test::node_process& node, const std::function<void()>& fault,
+                         int kills, const std::string& restarted_line, int attempts = 1,
+                         std::chrono::milliseconds timeout = 30s) {
   std::vector<std::uint8_t> png;
   cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(128, 128, 128)), png);
   kill_run run;
@@ -83,14 +90,15 @@ kill_run kill_under_load(test::nats_server& nats, test::node_process& node, cons
     load_options how;
     how.clients = 8;
     how.duration = 120s;
-    how.timeout = 30s;
+    how.timeout = timeout;
+    how.attempts = attempts;
     how.on_answer = [&](std::uint64_t n) { answered.set(n); };
     how.stop = &stop;
     run.report = run_load(*transport, how, std::string(png.begin(), png.end()));
   });
   for (int kill = 1; kill <= kills; ++kill) {
     BOOST_REQUIRE(answered.wait_for(15 * kill, 30s));                           // requests flow...
-    inject(client, name, action);                                               // ...it dies...
+    fault();                                                                    // ...it dies...
     BOOST_REQUIRE(node.process().wait_for_lines(restarted_line, kill, 30s));    // ...and is replaced
   }
   BOOST_REQUIRE(answered.wait_for(15 * (kills + 1), 30s));  // and serves after the last kill
@@ -111,11 +119,9 @@ BOOST_AUTO_TEST_SUITE(supervision)
 
 BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_once) {
   test::nats_server nats;
-  test::node_process node(
-      supervised_config("max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
-      nats.url(), "s1");
+  test::node_process node(supervised_config(restart_freely), nats.url(), "s1");
   test::client client(nats.url());
-  const auto run = kill_under_load(nats, node, "s1", client, "crash", 100, "restarted: ready");
+  const auto run = kill_under_load(nats, node, [&] { inject(client, "s1", "crash"); }, 100, "restarted: ready");
   BOOST_TEST_MESSAGE("model actor killed 100 times under load: " << run.summary());
   run.check();
   std::smatch m;
@@ -126,13 +132,32 @@ BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_o
 
 BOOST_AUTO_TEST_CASE(a_batcher_killed_under_load_is_replaced_with_its_model_and_what_it_held_is_answered) {
   test::nats_server nats;
-  test::node_process node(
-      supervised_config("max_restarts: 1000, period_ms: 60000, backoff_ms: 5, max_backoff_ms: 5, max_attempts: 5"),
-      nats.url(), "s1");
+  test::node_process node(supervised_config(restart_freely), nats.url(), "s1");
   test::client client(nats.url());
-  const auto run = kill_under_load(nats, node, "s1", client, "crash-batcher", 20, "batcher restarted");
+  const auto run = kill_under_load(nats, node, [&] { inject(client, "s1", "crash-batcher"); }, 20, "batcher restarted");
   BOOST_TEST_MESSAGE("batcher (with its model actor) killed 20 times under load: " << run.summary());
   run.check();
+}
+
+BOOST_AUTO_TEST_CASE(a_router_killed_under_load_is_restarted_and_retrying_clients_lose_nothing) {
+  test::nats_server nats;
+  test::node_process node(test::synthetic_config(2000, "max_batch_size: 8, max_queue_delay_us: 1000",
+                                                 "  faults: true\n  supervision: {max_restarts: 1000, backoff_ms: 5, "
+                                                 "max_backoff_ms: 5}\n"),
+                          nats.url(), "s1");
+  test::client client(nats.url());
+  auto crash_router = [&] {
+    auto answer = client.transport().request("infermesh.v1.control.s1", R"({"actor": "router", "action": "crash"})", 5s);
+    BOOST_REQUIRE(answer);
+    BOOST_REQUIRE(answer->view().find("\"ok\":true") != std::string_view::npos);
+  };
+  // What the dead router held gets no answer from it: the clients retry (same id) after a 1 s try.
+  const auto run = kill_under_load(nats, node, crash_router, 10, "router restarted", 3, 1s);
+  BOOST_TEST_MESSAGE("router killed 10 times under load, clients retrying: " << run.summary() << " / retried "
+                     << run.report.retried);
+  BOOST_TEST(run.report.lost == 0u);
+  BOOST_TEST(run.report.answered == run.report.sent);
+  BOOST_TEST(run.report.ok == run.report.sent);
 }
 
 BOOST_AUTO_TEST_CASE(a_poison_input_fails_alone_and_its_batch_mates_succeed) {

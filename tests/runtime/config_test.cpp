@@ -80,6 +80,9 @@ BOOST_AUTO_TEST_CASE(bad_values_are_errors_that_name_the_key) {
   expect_error_naming(with("    input: {std: [1, 0, 1]}\n"), "models[0].input.std[1]");
   expect_error_naming(with("    input: {mean: [1, 2]}\n"), "models[0].input.mean");
   expect_error_naming(with("    threads: -2\n"), "models[0].threads");
+  expect_error_naming("node: {name: n1, supervision: {max_restarts: -1}}\n" + valid.substr(valid.find("models")),
+                      "node.supervision.max_restarts");
+  expect_error_naming(with("    supervision: {backoff_ms: 50, max_backoff_ms: 10}\n"), "models[0].supervision.max_backoff_ms");
 }
 
 BOOST_AUTO_TEST_CASE(durable_delivery_takes_its_work_queue_settings_and_names_bad_ones) {
