@@ -39,6 +39,8 @@ struct batcher_state {
   restart_intensity intensity;
   std::optional<steady_time> died_at;
   std::uint64_t restart_generation = 0;  // stale back-off timers are ignored
+  std::uint64_t loading_generation = 0;  // stale loading-grace timers are ignored
+  bool gated_while_loading = false;      // on_health(false) because a replacement takes long to load
   static inline const char* name = "batcher";
 };
 
@@ -138,8 +140,10 @@ void spawn_replacement(self_ptr self) {
             s.stats.max_recovery_ms = std::max(s.stats.max_recovery_ms, recovery);
             s.died_at.reset();
             if (s.setup.on_restarted) s.setup.on_restarted(recovery);
-            if (!s.stats.healthy) {
+            ++s.loading_generation;
+            if (!s.stats.healthy || s.gated_while_loading) {
               s.stats.healthy = true;
+              s.gated_while_loading = false;
               if (s.setup.on_health) s.setup.on_health(true);
             }
             poll(self);
@@ -155,6 +159,7 @@ void on_model_down(self_ptr self, const caf::down_msg& down) {
   const auto now = clock::now();
   if (!st.died_at) st.died_at = now;
   if (!st.setup.respawn) return;
+  self->delayed_send(self, st.setup.supervision.loading_grace, loading_atom::value, ++st.loading_generation);
   const auto next = st.intensity.on_death(now);
   if (next.exceeded && st.stats.healthy) {  // (then one try per period until a replacement loads)
     st.stats.healthy = false;
@@ -244,6 +249,12 @@ batcher_actor::behavior_type batcher_behavior(self_ptr self, batcher_setup setup
       },
       [=](restart_atom, std::uint64_t generation) {
         if (generation == self->state.restart_generation) spawn_replacement(self);
+      },
+      [=](loading_atom, std::uint64_t generation) {  // the replacement is still not serving after the grace
+        auto& st = self->state;
+        if (generation != st.loading_generation || st.model_up || !st.stats.healthy || st.gated_while_loading) return;
+        st.gated_while_loading = true;
+        if (st.setup.on_health) st.setup.on_health(false);
       },
   };
 }

@@ -13,7 +13,8 @@
 /// model died under it `max_attempts` times is answered `internal`. More than `max_restarts` restarts within
 /// `period` make the model unhealthy: queued requests are answered `unavailable`, `on_health(false)` tells the
 /// node (which stops taking the ops that need this model), and one restart is tried per `period` until one
-/// succeeds (`on_health(true)`).
+/// succeeds (`on_health(true)`). A replacement still loading `loading_grace` after its predecessor died also
+/// calls `on_health(false)` (the queue is kept), and `on_health(true)` once it serves.
 
 #include <functional>
 #include <string>

@@ -126,7 +126,8 @@ batcher_actor::behavior_type supervisor_behavior(self_ptr self, batcher_supervis
         }
         if (st.setup.on_restarted) st.setup.on_restarted();
       },
-      [=](wake_atom, std::uint64_t) {},  // (the batcher's own timer message: not used here)
+      [=](wake_atom, std::uint64_t) {},     // (the batcher's own timer messages: not used here)
+      [=](loading_atom, std::uint64_t) {},
   };
 }
 

@@ -196,6 +196,7 @@ using split_atom = caf::atom_constant<caf::atom("split")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using loading_atom = caf::atom_constant<caf::atom("loading")>;
 
 /// Serves one or more steps, locally or remotely: (step_atom, step_request) -> step_reply. Dynamically typed,
 /// so a model's step actor, the OCR pool and the remote step actor stand behind one handle type.
@@ -229,6 +230,7 @@ using batcher_actor = caf::typed_actor<caf::replies_to<infer_atom, infer_job>::w
                                        caf::reacts_to<fault_atom, std::string, std::int64_t>,
                                        caf::reacts_to<restart_atom, std::uint64_t>,
                                        caf::reacts_to<wake_atom, std::uint64_t>,
+                                       caf::reacts_to<loading_atom, std::uint64_t>,
                                        caf::replies_to<stats_atom>::with<batcher_stats>>;
 
 }  // namespace infermesh

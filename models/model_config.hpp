@@ -35,6 +35,7 @@ struct input_spec {
 struct synthetic_spec {
   std::chrono::microseconds latency{1000};          ///< per batch
   std::chrono::microseconds per_item_latency{0};    ///< added per item of a batch
+  std::chrono::milliseconds load_time{0};           ///< loading takes this long (a big model's reload)
   /// A "poison" input: a batch holding an input whose mean value (after normalisation) is above this fails,
   /// as a real model may throw on one bad input. Off when absent.
   std::optional<double> poison_mean_above;

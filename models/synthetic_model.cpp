@@ -5,6 +5,10 @@
 
 namespace infermesh {
 
+synthetic_model::synthetic_model(model_config config) : config_(std::move(config)) {
+  std::this_thread::sleep_for(config_.synthetic.load_time);
+}
+
 outcome<batch_scores> synthetic_model::run(const tensor_batch& batch) {
   std::this_thread::sleep_for(config_.synthetic.latency +
                               config_.synthetic.per_item_latency * static_cast<long>(batch.count));

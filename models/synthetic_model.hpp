@@ -12,7 +12,8 @@ namespace infermesh {
 
 class synthetic_model final : public model {
  public:
-  explicit synthetic_model(model_config config) : config_(std::move(config)) {}
+  /// Takes `synthetic.load_time` to "load", as a big model does.
+  explicit synthetic_model(model_config config);
 
   outcome<batch_scores> run(const tensor_batch& batch) override;
 

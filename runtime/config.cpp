@@ -154,7 +154,7 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
 }
 
 supervision_config parse_supervision(const YAML::Node& n, const std::string& path) {
-  allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts"});
+  allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts", "loading_grace_ms"});
   supervision_config s;
   if (!n) return s;
   s.max_restarts = static_cast<int>(integer(n, path, "max_restarts", 5, 0, 1'000'000));
@@ -162,6 +162,7 @@ supervision_config parse_supervision(const YAML::Node& n, const std::string& pat
   s.backoff = std::chrono::milliseconds(integer(n, path, "backoff_ms", 10, 0, 600'000));
   s.max_backoff = std::chrono::milliseconds(integer(n, path, "max_backoff_ms", 1000, 0, 600'000));
   s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", 3, 1, 100));
+  s.loading_grace = std::chrono::milliseconds(integer(n, path, "loading_grace_ms", 1000, 0, 3'600'000));
   if (s.max_backoff < s.backoff)
     throw config_error{join(path, "max_backoff_ms"), "must be at least backoff_ms (" + std::to_string(s.backoff.count()) + ")"};
   return s;
@@ -222,11 +223,12 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
   h.batching = parse_batching(n["batching"], join(path, "batching"));
   h.supervision = parse_supervision(n["supervision"], join(path, "supervision"));
   const auto syn = n["synthetic"];
-  allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us", "poison_mean_above"});
+  allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us", "poison_mean_above", "load_ms"});
   if (syn) {
     m.synthetic.latency = std::chrono::microseconds(integer(syn, join(path, "synthetic"), "latency_us", 1000, 0, 60'000'000));
     m.synthetic.per_item_latency =
         std::chrono::microseconds(integer(syn, join(path, "synthetic"), "per_item_latency_us", 0, 0, 60'000'000));
+    m.synthetic.load_time = std::chrono::milliseconds(integer(syn, join(path, "synthetic"), "load_ms", 0, 0, 600'000));
     if (const auto poison = syn["poison_mean_above"]; poison) {
       double v = 0;
       if (!poison.IsScalar() || !YAML::convert<double>::decode(poison, v))

@@ -214,6 +214,25 @@ BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_node_stops_taking_the_op_and_a
                      << " / duplicated 0 / p99 " << p99_of(latencies) << " ms (all from the healthy node)");
 }
 
+BOOST_AUTO_TEST_CASE(a_node_whose_model_takes_long_to_reload_stops_taking_the_op_until_the_model_serves) {
+  test::nats_server nats;
+  // The replacement takes 3 s to load; past 200 ms the node stops taking classify.
+  test::node_process slow(supervised_config("max_restarts: 100, backoff_ms: 5, loading_grace_ms: 200", ", load_ms: 3000"),
+                          nats.url(), "slow");
+  test::node_process quick(supervised_config("max_restarts: 100"), nats.url(), "quick");
+  test::client client(nats.url());
+  inject(client, "slow", "crash");
+  BOOST_REQUIRE(slow.process().wait_for_line("stopped taking 'classify'", 10s));
+  for (int i = 0; i < 10; ++i) {
+    auto rep = send_with_retries(client.transport(), "classify", grey(128, "reloading" + std::to_string(i)),
+                                 encoding::msgpack, {3, 10s, 50ms});
+    BOOST_TEST(rep.ok, test::message_of(rep));
+    BOOST_TEST(rep.node == "quick");
+  }
+  BOOST_REQUIRE(slow.process().wait_for_line("restarted: ready", 15s));
+  BOOST_TEST(slow.process().wait_for_line("taking 'classify' again", 5s));
+}
+
 BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_durable_node_stops_pulling_and_another_node_serves_the_queue) {
   test::nats_server nats(true);
   // Two deliveries at most: a node that pulled requests it cannot serve and handed them back would soon have
