@@ -16,5 +16,8 @@ for preset in ${presets[@]}; do
   echo "=== $preset: test"
   # Tests write logs of the processes they start under the build tree (test-logs/).
   (cd "$repo" && ctest --preset "$preset") || status=1
+  # What each injected failure cost (sent / answered / lost / duplicated / p99), from the tests' own logs.
+  echo "=== $preset: failure reports"
+  grep -a "/ answered .* / lost" "$repo/build/$preset/Testing/Temporary/LastTest.log" || true
 done
 exit $status
