@@ -1,19 +1,11 @@
 #include "actors/batcher_supervisor.hpp"
 
-#include <unordered_map>
+#include "actors/held_jobs.hpp"
 
 namespace infermesh {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-/// A job passed on to the batcher and not answered yet.
-struct held_job {
-  infer_job job;
-  caf::typed_response_promise<item_result> promise;
-  int attempts = 0;             ///< batcher deaths it lived through
-  std::uint64_t incarnation = 0;  ///< of the batcher it was sent to (0: waiting for one)
-};
 
 struct supervisor_state {
   ~supervisor_state() {  // shutting down: the group goes with its supervisor
@@ -22,8 +14,7 @@ struct supervisor_state {
   batcher_supervisor_setup setup;
   batcher_actor batcher;           ///< invalid while a restart waits for its back-off
   std::uint64_t incarnation = 1;
-  std::unordered_map<std::uint64_t, held_job> held;
-  std::uint64_t next_ticket = 0;
+  held_jobs<infer_job, item_result> held;
   restart_intensity intensity;
   std::uint64_t restart_generation = 0;
   bool healthy = true;
@@ -39,20 +30,14 @@ void send_job(self_ptr self, std::uint64_t ticket) {
   const auto incarnation = st.incarnation;
   self->request(st.batcher, caf::infinite, infer_atom::value, h.job)
       .then(
-          [=](item_result& r) {
-            auto found = self->state.held.find(ticket);
-            if (found == self->state.held.end() || found->second.incarnation != incarnation) return;
-            found->second.promise.deliver(std::move(r));
-            self->state.held.erase(found);
-          },
+          [=](item_result& r) { self->state.held.answer(ticket, incarnation, std::move(r)); },
           [](caf::error&) {});  // the batcher died: its down message re-sends what it held
 }
 
 void watch(self_ptr self) {
   auto& st = self->state;
   self->monitor(st.batcher);
-  for (auto& [ticket, h] : st.held)
-    if (h.incarnation == 0) send_job(self, ticket);
+  for (auto ticket : st.held.waiting()) send_job(self, ticket);
 }
 
 /// The batcher died: what it held waits for (or fails over to) its replacement, spawned after the back-off.
@@ -60,27 +45,18 @@ void on_batcher_down(self_ptr self, const caf::down_msg& down) {
   auto& st = self->state;
   if (!st.batcher || down.source != st.batcher.address()) return;
   st.batcher = batcher_actor{};
-  for (auto it = st.held.begin(); it != st.held.end();) {
-    auto& h = it->second;
-    if (++h.attempts >= st.setup.supervision.max_attempts) {
-      h.promise.deliver(item_result::failed(
-          error_code::internal, "the batcher of model '" + st.setup.model_name + "' died " +
-                                    std::to_string(h.attempts) + " times while holding this request (last: " +
-                                    self->system().render(down.reason) + ")"));
-      it = st.held.erase(it);
-      continue;
-    }
-    h.incarnation = 0;
-    ++it;
-  }
+  const auto why = self->system().render(down.reason);
+  st.held.child_died(st.setup.supervision.max_attempts, [&](int attempts) {
+    return item_result::failed(error_code::internal, "the batcher of model '" + st.setup.model_name + "' died " +
+                                                         std::to_string(attempts) +
+                                                         " times while holding this request (last: " + why + ")");
+  });
   if (!st.setup.respawn) return;
   const auto next = st.intensity.on_death(clock::now());
   if (next.exceeded && st.healthy) {
     st.healthy = false;
-    for (auto& [ticket, h] : st.held)
-      h.promise.deliver(item_result::failed(error_code::unavailable, "model '" + st.setup.model_name +
-                                                                         "' is unhealthy (its batcher restarted too often)"));
-    st.held.clear();
+    st.held.fail_all(item_result::failed(error_code::unavailable,
+                                         "model '" + st.setup.model_name + "' is unhealthy (its batcher restarted too often)"));
     if (st.setup.on_health) st.setup.on_health(false);
   }
   self->delayed_send(self, next.delay, restart_atom::value, ++st.restart_generation);
@@ -99,8 +75,7 @@ batcher_actor::behavior_type supervisor_behavior(self_ptr self, batcher_supervis
           return item_result::failed(error_code::unavailable,
                                      "model '" + st.setup.model_name + "' is unhealthy (its batcher restarted too often)");
         auto promise = self->make_response_promise<item_result>();
-        const auto ticket = st.next_ticket++;
-        st.held.emplace(ticket, held_job{std::move(job), promise, 0, 0});
+        const auto ticket = st.held.add(std::move(job), promise);
         if (st.batcher) send_job(self, ticket);
         return promise;
       },

@@ -71,6 +71,10 @@ struct task {
 };
 
 struct pool_state {
+  ~pool_state() {  // the workers go with their pool (step_supervisor restarts them together)
+    for (auto& w : workers)
+      if (w) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  }
   ocr_pool_setup setup;
   std::vector<ocr_actor> workers;
   std::vector<bool> busy;   // reading a page, or down (being replaced)

@@ -27,7 +27,8 @@ struct ocr_pool_setup {
   int max_attempts = 3;             ///< worker deaths one page may live through before it fails `internal`
 };
 
-/// Each engine moves into its own worker; the pool owns (and is linked to) the workers.
+/// Each engine moves into its own worker (an empty engine: the worker creates one with `make_engine` on its own
+/// thread); the pool owns the workers, which stop when it stops.
 caf::actor spawn_ocr_pool(caf::actor_system& sys, ocr_pool_setup setup,
                           std::vector<std::shared_ptr<tesseract_ocr>> engines);
 

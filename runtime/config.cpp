@@ -195,7 +195,8 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
                                              "(ocr: backend tesseract)"};
   if (m.backend == model_config::backend_kind::tesseract) {
     refuse_keys(n, path, backend,
-                {"path", "device", "threads", "labels", "labels_file", "input", "synthetic", "supervision"});
+                {"path", "device", "threads", "labels", "labels_file", "input", "synthetic"});
+    h.supervision = parse_supervision(n["supervision"], join(path, "supervision"));  // of the pool
     if (n["batching"]) allow_keys(n["batching"], join(path, "batching"), {"queue_capacity"});
     m.ocr.tessdata = text(n, path, "tessdata", m.ocr.tessdata);
     m.ocr.language = text(n, path, "language", m.ocr.language);

@@ -15,6 +15,7 @@
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
 #include "actors/router_supervisor.hpp"
+#include "actors/step_supervisor.hpp"
 #include "messages/codec.hpp"
 #include "runtime/health_gate.hpp"
 #include "runtime/log.hpp"
@@ -110,7 +111,8 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
 }
 
 /// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|crash-batcher|slow|fail|heal,
-/// "value": N} goes to that model's group supervisor (batcher_supervisor.hpp; an OCR pool takes "crash" only); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
+/// "value": N} goes to that model's group supervisor (batcher_supervisor.hpp, or step_supervisor.hpp for an
+/// OCR pool, which takes "crash" (a worker) and "crash-pool"); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
 void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, caf::actor>>& targets,
                   const caf::actor& router, nats_transport& transport) {
   auto answer = [&](bool ok, const std::string& problem) {
@@ -135,8 +137,9 @@ void handle_fault(const incoming_message& in, const std::vector<std::pair<std::s
   if (!model || !action) return answer(false, "model and action must be strings");
   std::int64_t value = 0;
   if (const auto* n = v->find("value"); n && n->get_if<std::int64_t>()) value = *n->get_if<std::int64_t>();
-  if (*action != "crash" && *action != "crash-batcher" && *action != "slow" && *action != "fail" && *action != "heal")
-    return answer(false, "unknown action '" + *action + "' (crash, crash-batcher, slow, fail, heal)");
+  if (*action != "crash" && *action != "crash-batcher" && *action != "crash-pool" && *action != "slow" &&
+      *action != "fail" && *action != "heal")
+    return answer(false, "unknown action '" + *action + "' (crash, crash-batcher, crash-pool, slow, fail, heal)");
   for (const auto& [name, target] : targets)
     if (name == *model) {
       caf::anon_send(target, fault_atom::value, *action, value);
@@ -180,7 +183,17 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
           m.ocr.language, "'");
       ocr_pool_setup pool_setup{m.name, m.version, hosted.batching.queue_capacity, {}};
       pool_setup.make_engine = [config = m.ocr] { return tesseract_ocr::create(config); };
-      auto pool = spawn_ocr_pool(p->system, std::move(pool_setup), std::move(engines));
+      auto first = spawn_ocr_pool(p->system, pool_setup, std::move(engines));
+      step_supervisor_setup group{m.name, hosted.supervision, first, {}, {}, {}};
+      caf::actor_system* sys = &p->system;
+      group.respawn = [sys, pool_setup, workers = m.workers] {  // one_for_all: fresh engines, loading themselves
+        return spawn_ocr_pool(*sys, pool_setup, std::vector<std::shared_ptr<tesseract_ocr>>(workers));
+      };
+      group.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {
+        if (auto* gate = slot->load()) gate->report(name, healthy);
+      };
+      group.on_restarted = [name = m.name] { log(log_level::warn, "model '", name, "': OCR pool restarted"); };
+      auto pool = spawn_step_supervisor(p->system, std::move(group));
       p->fault_targets.emplace_back(m.name, pool);
       p->steps.push_back(pool);
       for (const auto& step : m.serves) setup.local_steps[*parse_step(step)] = pool, local_models[*parse_step(step)] = m.name;
