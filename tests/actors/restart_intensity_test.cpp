@@ -7,14 +7,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-supervision_config three_in_a_second() {
-  supervision_config c;
-  c.max_restarts = 3;
-  c.period = 1000ms;
-  c.backoff = 10ms;
-  c.max_backoff = 25ms;
-  return c;
-}
+/// 3 restarts within a second; back-off 10 ms doubling up to 25 ms.
+supervision_config three_in_a_second() { return {3, 1000ms, 10ms, 25ms}; }
 
 }  // namespace
 
