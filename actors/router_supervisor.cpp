@@ -25,7 +25,9 @@ using self_ptr = caf::stateful_actor<router_supervisor_state>*;
 void pass_on(self_ptr self, caf::message m) {
   auto& st = self->state;
   if (st.router) return self->send(st.router, std::move(m));
-  if (st.waiting.size() < st.setup.max_waiting) st.waiting.push_back(std::move(m));
+  // Unhealthy, the wait is a whole period: let clients retry elsewhere (the node is unsubscribing) rather
+  // than answer late. A durable request dropped here is redelivered after the ack wait.
+  if (st.healthy && st.waiting.size() < st.setup.max_waiting) st.waiting.push_back(std::move(m));
 }
 
 void start_router(self_ptr self) {

@@ -137,16 +137,18 @@ void handle_fault(const incoming_message& in, const std::vector<std::pair<std::s
   if (!model || !action) return answer(false, "model and action must be strings");
   std::int64_t value = 0;
   if (const auto* n = v->find("value"); n && n->get_if<std::int64_t>()) value = *n->get_if<std::int64_t>();
-  if (*action != "crash" && *action != "crash-batcher" && *action != "crash-pool" && *action != "slow" &&
-      *action != "fail" && *action != "heal")
-    return answer(false, "unknown action '" + *action + "' (crash, crash-batcher, crash-pool, slow, fail, heal)");
-  for (const auto& [name, target] : targets)
+  static const std::set<std::string> actions{"crash", "crash-batcher", "crash-step", "crash-pool", "slow", "fail", "heal"};
+  if (!actions.count(*action))
+    return answer(false, "unknown action '" + *action + "' (crash, crash-batcher, crash-step, crash-pool, slow, fail, heal)");
+  bool found = false;
+  for (const auto& [name, target] : targets)  // a model's supervisors each take the faults meant for them
     if (name == *model) {
       caf::anon_send(target, fault_atom::value, *action, value);
-      log(log_level::warn, "fault injected: ", *action, " ", value, " on model '", name, "'");
-      return answer(true, "");
+      found = true;
     }
-  answer(false, "no model named '" + *model + "' on this node");
+  if (!found) return answer(false, "no model named '" + *model + "' on this node");
+  log(log_level::warn, "fault injected: ", *action, " ", value, " on model '", *model, "'");
+  answer(true, "");
 }
 
 }  // namespace
@@ -184,7 +186,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       ocr_pool_setup pool_setup{m.name, m.version, hosted.batching.queue_capacity, {}};
       pool_setup.make_engine = [config = m.ocr] { return tesseract_ocr::create(config); };
       auto first = spawn_ocr_pool(p->system, pool_setup, std::move(engines));
-      step_supervisor_setup group{m.name, hosted.supervision, first, {}, {}, {}};
+      step_supervisor_setup group{m.name, "pool", true, hosted.supervision, first, {}, {}, {}};
       caf::actor_system* sys = &p->system;
       group.respawn = [sys, pool_setup, workers = m.workers] {  // one_for_all: fresh engines, loading themselves
         return spawn_ocr_pool(*sys, pool_setup, std::vector<std::shared_ptr<tesseract_ocr>>(workers));
@@ -225,7 +227,12 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     p->fault_targets.emplace_back(m.name, caf::actor_cast<caf::actor>(batcher));
     p->batchers.emplace_back(m.name, batcher);
     const step_kind step = *parse_step(m.serves.front());
-    auto server = spawn_model_step(p->system, {step, batcher, m.name, m.version, m.labels});
+    const model_step_setup step_setup{step, batcher, m.name, m.version, m.labels};
+    step_supervisor_setup guard{m.name, "step", false, hosted.supervision, spawn_model_step(p->system, step_setup),
+                                [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, bs.on_health, {}};
+    guard.on_restarted = [name = m.name] { log(log_level::warn, "model '", name, "': step actor restarted"); };
+    auto server = spawn_step_supervisor(p->system, std::move(guard));
+    p->fault_targets.emplace_back(m.name, server);  // "crash-step"
     p->steps.push_back(server);
     setup.local_steps[step] = server;
     local_models[step] = m.name;

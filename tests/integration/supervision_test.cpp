@@ -120,6 +120,18 @@ kill_run kill_under_load(test::nats_server& nats, test::node_process& node, cons
   return run;
 }
 
+/// A node that restarts freely gets fault `action` `kills` times under load (no client retries): every request
+/// is answered once; the report names `what` died.
+void answers_everything_while(const std::string& action, int kills, const std::string& restarted_line,
+                              const std::string& what) {
+  test::nats_server nats;
+  test::node_process node(supervised_config(restart_freely), nats.url(), "s1");
+  test::client client(nats.url());
+  const auto run = kill_under_load(nats, node, [&] { inject(client, "s1", action); }, kills, restarted_line);
+  BOOST_TEST_MESSAGE(what << " killed " << kills << " times under load: " << run.summary());
+  run.check();
+}
+
 /// Four receipts are read by a 2-engine OCR node when fault `action` hits its Tesseract model mid-page: every
 /// page is still read right.
 void ocr_survives(const std::string& action) {
@@ -169,12 +181,11 @@ BOOST_AUTO_TEST_CASE(a_model_killed_100_times_under_load_answers_every_request_o
 }
 
 BOOST_AUTO_TEST_CASE(a_batcher_killed_under_load_is_replaced_with_its_model_and_what_it_held_is_answered) {
-  test::nats_server nats;
-  test::node_process node(supervised_config(restart_freely), nats.url(), "s1");
-  test::client client(nats.url());
-  const auto run = kill_under_load(nats, node, [&] { inject(client, "s1", "crash-batcher"); }, 20, "batcher restarted");
-  BOOST_TEST_MESSAGE("batcher (with its model actor) killed 20 times under load: " << run.summary());
-  run.check();
+  answers_everything_while("crash-batcher", 20, "batcher restarted", "batcher (with its model actor)");
+}
+
+BOOST_AUTO_TEST_CASE(a_model_step_actor_killed_under_load_is_restarted_and_what_it_held_is_answered) {
+  answers_everything_while("crash-step", 10, "step actor restarted", "step actor of a model");
 }
 
 BOOST_AUTO_TEST_CASE(a_router_killed_under_load_is_restarted_and_retrying_clients_lose_nothing) {
