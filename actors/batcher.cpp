@@ -1,7 +1,6 @@
 #include "actors/batcher.hpp"
 
 #include <cstring>
-#include <deque>
 #include <unordered_map>
 
 namespace infermesh {

@@ -15,8 +15,8 @@ using self_ptr = batcher_actor::stateful_pointer<supervisor_state>;
 batcher_actor::behavior_type supervisor_behavior(self_ptr self, batcher_supervisor_setup setup) {
   self->set_down_handler([=](caf::down_msg& down) { self->state.group.on_down(self, down); });
   self->state.group.start(self,
-                          {"the batcher of model '" + setup.model_name + "'", setup.supervision, setup.first,
-                           setup.respawn, setup.on_health, setup.on_restarted,
+                          {"the batcher of model '" + setup.model_name + "'",
+                           {setup.supervision, setup.first, setup.respawn, setup.on_health, setup.on_restarted},
                            [](error e) { return item_result::failed(e.code, std::move(e.message)); }},
                           infer_atom::value);
   return {

@@ -18,8 +18,8 @@ caf::behavior step_supervisor_behavior(self_ptr self, step_supervisor_setup setu
   self->set_down_handler([=](caf::down_msg& down) { self->state.group.on_down(self, down); });
   // No timeout on the jobs: the router's request carries the deadline, and the pool drops pages past it.
   self->state.group.start(self,
-                          {"the " + setup.kind + " of model '" + setup.model_name + "'", setup.supervision, setup.first,
-                           setup.respawn, setup.on_health, setup.on_restarted,
+                          {"the " + setup.kind + " of model '" + setup.model_name + "'",
+                           {setup.supervision, setup.first, setup.respawn, setup.on_health, setup.on_restarted},
                            [](error e) { return step_reply::failed(std::move(e)); }},
                           step_atom::value);
   return {

@@ -89,6 +89,13 @@ namespace {
 /// The router's name in health reports (health_gate): past its restart intensity the node takes no op.
 const std::string router_name = "router";
 
+/// A supervisor's health reports for `name`, to the node's gate (once it exists).
+std::function<void(bool)> health_reporter(std::shared_ptr<std::atomic<health_gate*>> slot, std::string name) {
+  return [slot = std::move(slot), name = std::move(name)](bool healthy) {
+    if (auto* gate = slot->load()) gate->report(name, healthy);
+  };
+}
+
 /// The ops this node subscribes to, each with the local models its pipeline uses: those whose pipeline has a
 /// step, other than `orient`, that a model here serves. (A node hosting only the classifier takes classify
 /// and process, not ocr: it would only forward it.)
@@ -110,9 +117,10 @@ std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c,
   return ops;
 }
 
-/// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|crash-batcher|slow|fail|heal,
-/// "value": N} goes to that model's group supervisor (batcher_supervisor.hpp, or step_supervisor.hpp for an
-/// OCR pool, which takes "crash" (a worker) and "crash-pool"); the reply (when asked) is {"ok": true} or {"ok": false, "error"}.
+/// The fault-injection control subject (node.faults): {"model": NAME, "action": crash|crash-batcher|crash-step|
+/// crash-pool|slow|fail|heal, "value": N} goes to every supervisor of that model (batcher_supervisor.hpp,
+/// step_supervisor.hpp), each acting on its own actions; {"actor": "router", "action": "crash"} to the router's.
+/// The reply (when asked) is {"ok": true} or {"ok": false, "error"}.
 void handle_fault(const incoming_message& in, const std::vector<std::pair<std::string, caf::actor>>& targets,
                   const caf::actor& router, nats_transport& transport) {
   auto answer = [&](bool ok, const std::string& problem) {
@@ -191,9 +199,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
       group.respawn = [sys, pool_setup, workers = m.workers] {  // one_for_all: fresh engines, loading themselves
         return spawn_ocr_pool(*sys, pool_setup, std::vector<std::shared_ptr<tesseract_ocr>>(workers));
       };
-      group.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {
-        if (auto* gate = slot->load()) gate->report(name, healthy);
-      };
+      group.on_health = health_reporter(p->gate_slot, m.name);
       group.on_restarted = [name = m.name] { log(log_level::warn, "model '", name, "': OCR pool restarted"); };
       auto pool = spawn_step_supervisor(p->system, std::move(group));
       p->fault_targets.emplace_back(m.name, pool);
@@ -214,9 +220,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     };
     caf::actor_system* sys = &p->system;
     bs.respawn = [sys, m] { return spawn_model_actor(*sys, nullptr, [m] { return load_model(m); }); };
-    bs.on_health = [slot = p->gate_slot, name = m.name](bool healthy) {
-      if (auto* gate = slot->load()) gate->report(name, healthy);
-    };
+    bs.on_health = health_reporter(p->gate_slot, m.name);
     batcher_supervisor_setup group{m.name, hosted.supervision, spawn_batcher(p->system, bs), {}, bs.on_health, {}};
     group.respawn = [sys, bs, m]() mutable {  // one_for_all: a fresh batcher with a fresh model actor
       bs.model = spawn_model_actor(*sys, nullptr, [m] { return load_model(m); });
@@ -276,9 +280,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
                    (step == step_kind::extract || setup.local_steps.count(step) ? "" : "(remote)");
   }
   router_supervisor_setup front{std::move(setup), c.router_supervision, 10000, {}, {}};
-  front.on_health = [slot = p->gate_slot](bool healthy) {
-    if (auto* gate = slot->load()) gate->report(router_name, healthy);
-  };
+  front.on_health = health_reporter(p->gate_slot, router_name);
   front.on_restarted = [] { log(log_level::warn, "router restarted"); };
   p->router = spawn_router_supervisor(p->system, std::move(front));
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
