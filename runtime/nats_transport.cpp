@@ -36,8 +36,11 @@ std::string without_credentials(std::string url) {
   return url;
 }
 
-void on_disconnected(natsConnection*, void* closure) {
-  if (!static_cast<std::atomic<bool>*>(closure)->load()) log(log_level::warn, "nats: disconnected, reconnecting");
+// Connection callbacks take no closure: nats.c runs them on its own thread, possibly after the transport that
+// set them is gone (natsConnection_Destroy does not wait for them); the connection itself is kept alive for them.
+void on_disconnected(natsConnection* nc, void*) {
+  // An intentional close (the connection is closed by now) is not a disconnect worth a warning.
+  if (!natsConnection_IsClosed(nc)) log(log_level::warn, "nats: disconnected, reconnecting");
 }
 void on_reconnected(natsConnection* nc, void*) {
   char url[512] = {0};
@@ -75,7 +78,6 @@ struct puller_state {
 
 struct nats_transport::impl {
   natsOptions* options = nullptr;
-  std::atomic<bool> closing{false};  // an intentional close is not a disconnect worth a warning
   natsConnection* connection = nullptr;
   std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
@@ -93,7 +95,6 @@ struct nats_transport::impl {
     for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
     if (js != nullptr) jsCtx_Destroy(js);
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
-    closing = true;
     if (connection != nullptr) {
       natsConnection_Close(connection);
       natsConnection_Destroy(connection);
@@ -148,7 +149,7 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
       (s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr)) != NATS_OK)
     return to_error(s, "nats: invalid options");
   if (o.log_events) {
-    natsOptions_SetDisconnectedCB(opts, on_disconnected, &transport->impl_->closing);
+    natsOptions_SetDisconnectedCB(opts, on_disconnected, nullptr);
     natsOptions_SetReconnectedCB(opts, on_reconnected, nullptr);
   }
   s = natsConnection_Connect(&transport->impl_->connection, opts);

@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(a_repeated_id_is_answered_from_the_reply_cache_not_computed
     BOOST_TEST(rep.ok);
     BOOST_TEST(rep.id == "same-id");
   }
-  BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);
+  const auto stopped = node.stop_problem(30s);
+  BOOST_REQUIRE_MESSAGE(stopped.empty(), stopped);
   const auto log = node.process().output();
   BOOST_TEST(stat_after(log, R"(stats model 'synthetic': (\d+) requests)") == 1);
   BOOST_TEST(stat_after(log, R"((\d+) repeated ids answered from the reply cache)") == 2);

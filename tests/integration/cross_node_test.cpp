@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_process_requests_each_get_one_correct
   for (const auto& [id, count] : seen) BOOST_TEST(count == 1, id << " answered " << count << " times");
   BOOST_TEST(largest_batch > 1, "the classifier and orientation batchers batched across pipelines");
   // The classifier's own counters (logged at shutdown): it batched requests of both entry points' pipelines.
-  BOOST_REQUIRE(a.terminate(30s).value_or(-1) == 0);
+  const auto stopped = a.stop_problem(30s);
+  BOOST_REQUIRE_MESSAGE(stopped.empty(), stopped);
   static const std::regex stats(R"(stats model 'doc-classifier': (\d+) requests in (\d+) batches.*max batch (\d+))");
   std::smatch m;
   const auto log = a.process().output();

@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(a_request_past_max_deliver_is_answered_internal_and_removed
   const auto first = collector.replies().front();
   BOOST_TEST(test::code_of(first) == "internal", test::message_of(first));
   BOOST_TEST(test::message_of(first).find("max_deliver") != std::string::npos);
-  BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);  // waits for the slow computation too
+  const auto stopped = node.stop_problem(30s);  // waits for the slow computation too
+  BOOST_REQUIRE_MESSAGE(stopped.empty(), stopped);
   // Removed from the stream: a fresh node on the same queue finds nothing to do.
   test::node_process again(durable_config(ack_wait_ms), nats.url(), "again");
   collector.wait_for(100, 3s);  // (nothing should come: give a redelivery time to show up)

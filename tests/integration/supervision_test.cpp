@@ -111,7 +111,8 @@ kill_run kill_under_load(test::nats_server& nats, test::node_process& node, cons
   BOOST_REQUIRE(answered.wait_for(15 * (kills + 1), 30s));  // and serves after the last kill
   stop = true;
   load.join();
-  BOOST_REQUIRE(node.terminate(30s).value_or(-1) == 0);
+  const auto stopped = node.stop_problem(30s);
+  BOOST_REQUIRE_MESSAGE(stopped.empty(), stopped);
   run.log = node.process().output();
   std::smatch m;
   BOOST_REQUIRE(std::regex_search(run.log, m, std::regex(R"(stats router: (\d+) received, (\d+) ok, (\d+) errors)")));

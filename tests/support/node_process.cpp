@@ -105,4 +105,18 @@ std::optional<int> node_process::terminate(std::chrono::milliseconds timeout) {
   return process_->wait_exit(timeout);
 }
 
+std::string node_process::stop_problem(std::chrono::milliseconds timeout) {
+  const auto status = terminate(timeout);
+  if (status == 0) return "";
+  const std::string out = process_->output();
+  std::size_t tail = out.size();  // the start of the last 60 lines
+  for (int lines = 0; lines < 60 && tail > 0; ++lines) {
+    const auto newline = out.rfind('\n', tail - 1);
+    tail = newline == std::string::npos ? 0 : newline;
+  }
+  return (status ? "the node exited with status " + std::to_string(*status)
+                 : "the node did not exit within " + std::to_string(timeout.count()) + " ms of SIGTERM") +
+         "; the end of its output:\n" + out.substr(tail);
+}
+
 }  // namespace infermesh::test

@@ -58,6 +58,9 @@ class node_process {
   const std::string& config_path() const { return config_; }
   /// SIGTERM, then the exit status (nullopt if it did not exit within `timeout`).
   std::optional<int> terminate(std::chrono::milliseconds timeout);
+  /// SIGTERM, then "" if the node exited 0 within `timeout`; else what happened and the end of its output (a
+  /// sanitizer's report, a last error), for a test's failure message.
+  std::string stop_problem(std::chrono::milliseconds timeout);
 
  private:
   void start(const std::string& config, const std::string& nats_url, const std::string& name,
