@@ -1,19 +1,87 @@
 #include "runtime/cluster.hpp"
 
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "actors/restart_intensity.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
 
 extern char** environ;
 
 namespace infermesh {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// How the launcher restarts a node process that crashed (its start-up loads models: costlier than an
+/// actor's restart): after 1 s, doubling up to 30 s; past 5 crashes within 5 minutes, one try per 5 minutes.
+const supervision_config node_restarts{5, std::chrono::minutes(5), std::chrono::seconds(1), std::chrono::seconds(30)};
+
+/// One node of the cluster file and its process: running (pid > 0), waiting for a restart (restart_at), or
+/// done (neither).
+struct node_slot {
+  std::string name;
+  std::vector<std::string> args;
+  pid_t pid = -1;
+  std::optional<clock::time_point> restart_at;
+  restart_intensity intensity{node_restarts};
+  bool clean = true;  ///< its last exit was a clean one (status 0)
+};
+
+/// Starts a node process. It gets SIGTERM (and drains) if the launcher dies first, so a killed launcher leaves
+/// no orphan behind to be started twice. Forks from this single-threaded process: the child only calls
+/// async-signal-safe functions before exec.
+pid_t start_node(node_slot& slot) {
+  std::vector<char*> argv;
+  for (auto& a : slot.args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // the launcher died before prctl took effect
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);  // the node handles its own signals
+    execve(argv[0], argv.data(), environ);
+    _exit(127);
+  }
+  if (pid < 0) log(log_level::error, "cluster: cannot start node '", slot.name, "': ", std::strerror(errno));
+  return pid;
+}
+
+/// A node ended with `status` (waitpid's) while the cluster runs: a clean exit (someone stopped it) ends it;
+/// a crash or a failed exit restarts it after its back-off.
+void on_node_exit(node_slot& slot, int status, bool stopping) {
+  slot.pid = -1;
+  slot.clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                                              : "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (slot.clean || stopping) {
+    log(slot.clean ? log_level::info : log_level::warn, "cluster: node '", slot.name, "' ", how);
+    return;
+  }
+  const auto decision = slot.intensity.on_death(clock::now());
+  slot.restart_at = clock::now() + decision.delay;
+  if (decision.exceeded)
+    log(log_level::error, "cluster: node '", slot.name, "' ", how, "; it failed more than ",
+        node_restarts.max_restarts, " times within ", node_restarts.period.count() / 1000, " s: next try in ",
+        decision.delay.count() / 1000, " s");
+  else
+    log(log_level::warn, "cluster: node '", slot.name, "' ", how, "; restarting it in ", decision.delay.count(), " ms");
+}
+
+}  // namespace
 
 int run_cluster(const std::string& self_binary, const std::string& config_path,
                 const std::vector<std::string>& nats_servers) {
@@ -26,59 +94,70 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
   for (const auto& name : *names)  // every node's config must be valid before any starts
     if (auto c = load_config_file(config_path, name); !c) return log(log_level::error, c.err().message), 2;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGCHLD);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::vector<pid_t> children;
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);  // children handle their own signals
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::vector<node_slot> slots;
   for (const auto& name : *names) {
-    std::vector<std::string> args{self_binary, "node", "--config", config_path, "--node", name};
-    for (const auto& s : nats_servers) args.insert(args.end(), {"--nats", s});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, self_binary.c_str(), nullptr, &attr, argv.data(), environ) != 0) {
-      log(log_level::error, "cannot start node '", name, "'");
-      for (pid_t c : children) kill(c, SIGTERM);
+    node_slot slot;
+    slot.name = name;
+    slot.args = {self_binary, "node", "--config", config_path, "--node", name};
+    for (const auto& s : nats_servers) slot.args.insert(slot.args.end(), {"--nats", s});
+    slots.push_back(std::move(slot));
+  }
+  bool stopping = false;
+  auto stop_all = [&](const char* why) {
+    stopping = true;
+    log(log_level::info, "cluster: stopping (", why, ")");
+    for (auto& s : slots) {
+      s.restart_at.reset();
+      if (s.pid > 0) kill(s.pid, SIGTERM);
+    }
+  };
+  for (auto& s : slots) {
+    if ((s.pid = start_node(s)) < 0) {
+      s.clean = false;
+      stop_all("a node could not be started");
       break;
     }
-    log(log_level::info, "cluster: node '", name, "' started, pid ", pid);
-    children.push_back(pid);
+    log(log_level::info, "cluster: node '", s.name, "' started, pid ", s.pid);
   }
-  posix_spawnattr_destroy(&attr);
 
-  int status = 0;
-  std::size_t running = children.size();
-  bool stopping = children.size() != names->size();
-  while (running > 0) {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    if (signal_number != SIGCHLD && !stopping) {
-      stopping = true;
-      log(log_level::info, "cluster: stopping ", running, " node(s)");
-      for (pid_t c : children) kill(c, SIGTERM);
+  for (;;) {
+    std::optional<clock::time_point> next;
+    bool running = false;
+    for (const auto& s : slots) {
+      running = running || s.pid > 0;
+      if (s.restart_at) next = next ? std::min(*next, *s.restart_at) : *s.restart_at;
     }
-    for (pid_t& c : children) {
-      int child_status = 0;
-      if (c <= 0 || waitpid(c, &child_status, WNOHANG) != c) continue;
-      const bool clean = WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0;
-      if (!clean) status = 1;
-      log(clean ? log_level::info : log_level::warn, "cluster: node pid ", c, clean ? " exited" : " failed");
-      c = -1;
-      --running;
+    if (!running && !next) break;
+
+    int signal_number = 0;
+    if (next) {
+      const auto wait = std::max(std::chrono::nanoseconds(0), *next - clock::now());
+      timespec timeout{static_cast<time_t>(wait.count() / 1000000000), static_cast<long>(wait.count() % 1000000000)};
+      signal_number = sigtimedwait(&signals, nullptr, &timeout);
+    } else {
+      sigwait(&signals, &signal_number);
+    }
+    if ((signal_number == SIGINT || signal_number == SIGTERM) && !stopping)
+      stop_all(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    for (auto& s : slots) {
+      int status = 0;
+      if (s.pid > 0 && waitpid(s.pid, &status, WNOHANG) == s.pid) on_node_exit(s, status, stopping);
+      if (s.restart_at && *s.restart_at <= clock::now()) {
+        s.restart_at.reset();
+        if ((s.pid = start_node(s)) > 0) log(log_level::warn, "cluster: node '", s.name, "' restarted, pid ", s.pid);
+        else s.restart_at = clock::now() + s.intensity.on_death(clock::now()).delay;
+      }
     }
   }
-  return status;
+  const bool all_clean = std::all_of(slots.begin(), slots.end(), [](const node_slot& s) { return s.clean; });
+  return all_clean ? 0 : 1;
 }
 
 }  // namespace infermesh
