@@ -408,4 +408,13 @@ std::string nats_transport::connected_server() const {
   return without_credentials(buffer);
 }
 
+std::uint64_t nats_transport::reconnects() const {
+  natsStatistics* stats = nullptr;
+  std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, count = 0;
+  if (natsStatistics_Create(&stats) == NATS_OK && natsConnection_GetStats(impl_->connection, stats) == NATS_OK)
+    natsStatistics_GetCounts(stats, &in_msgs, &in_bytes, &out_msgs, &out_bytes, &count);
+  if (stats != nullptr) natsStatistics_Destroy(stats);
+  return count;
+}
+
 }  // namespace infermesh

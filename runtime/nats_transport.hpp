@@ -110,6 +110,9 @@ class nats_transport {
   std::string new_inbox() const;
   /// The URL currently connected to, without credentials.
   std::string connected_server() const;
+  /// How many times the connection was lost and re-established (to any server of the list) so far: messages
+  /// sent to this connection in between were lost.
+  std::uint64_t reconnects() const;
 
   /// Releases nats.c's process-wide resources; call once at exit, after every transport is destroyed.
   static void close_library();

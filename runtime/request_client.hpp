@@ -32,8 +32,11 @@ reply send_with_retries(nats_transport& transport, const std::string& op, reques
 
 /// Durable delivery's client side (protocol.md, "Durable requests"): publishes `req` to the work queue
 /// `infermesh.v1.jobs.<op>` with `Nats-Msg-Id` = its id (one is made up when it has none) and `reply_to` =
-/// a fresh inbox, and returns the first reply (later ones for the same id are dropped). `unavailable` when the
-/// queue does not accept it, `deadline_exceeded` when no reply comes within `timeout`.
+/// a fresh inbox, and returns the first reply (later ones for the same id are dropped). The publish is retried
+/// (same id) while the stream elects a leader; if the connection is lost and re-established while the reply is
+/// awaited, the request is asked again over request-reply with the same id (a reply sent meanwhile is lost).
+/// `unavailable` when the queue does not accept it, `deadline_exceeded` when no reply comes; all within
+/// `timeout`.
 reply send_durable(nats_transport& transport, const std::string& op, request req, encoding enc,
                    std::chrono::milliseconds timeout);
 
