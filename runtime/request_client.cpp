@@ -66,7 +66,6 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
     box->arrived.notify_all();
   });
   if (!sub) return reply::failed(req.id, op, error_code::unavailable, sub.err().message);
-  request core_req = req;  // for asking again over request-reply (below)
   req.reply_to = inbox;
   const auto payload = encode_request(req, enc);
   // The publish rides out the stream's leader elections (a NATS server died) within the call's timeout.
@@ -76,25 +75,19 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
     return reply::failed(req.id, op, error_code::unavailable, e->message);
   }
   // Replies are core NATS: one sent while this connection was down (its server died) is lost, though the node
-  // acked the request. After each reconnect, ask again over request-reply with the same id: the node that
-  // answered has the reply in its reply cache, any other node computes it again (at least once, as durable
-  // delivery is). The first answer wins.
+  // acked the request. After each reconnect, ask again over request-reply with the same id, answered to the
+  // same inbox: the node that answered has the reply in its reply cache (one still working on it answers
+  // once, here), any other node computes it again (at least once, as durable delivery is). The first wins.
   auto reconnects = transport.reconnects();
   std::unique_lock<std::mutex> lock(box->mutex);
   while (!box->payload) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left <= std::chrono::milliseconds(0)) break;
-    box->arrived.wait_for(lock, std::min(left, std::chrono::milliseconds(100)));
+    const auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    box->arrived.wait_for(lock, std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(100)));
     if (box->payload || transport.reconnects() == reconnects) continue;
     reconnects = transport.reconnects();
-    lock.unlock();
-    auto again = send_request(transport, op, core_req, enc, std::max(left, std::chrono::milliseconds(1)));
-    lock.lock();
-    if (!box->payload && !again.node.empty()) {  // a node answered it (not a timeout or "no responders")
-      lock.unlock();
-      transport.unsubscribe(*sub);
-      return again;
-    }
+    req.reply_to.reset();
+    transport.publish(subject_of(op), encode_request(req, enc), inbox);  // unanswered if no node takes it: wait on
   }
   const bool got = box->payload.has_value();
   const auto text = box->payload;
