@@ -68,17 +68,18 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
   if (!sub) return reply::failed(req.id, op, error_code::unavailable, sub.err().message);
   req.reply_to = inbox;
   const auto payload = encode_request(req, enc);
+  // Replies are core NATS: one sent while this connection was down (its server died) is lost, though the node
+  // acked the request; counted from before the publish, whose first attempt may have landed before the outage.
+  auto reconnects = transport.reconnects();
   // The publish rides out the stream's leader elections (a NATS server died) within the call's timeout.
   const auto until = std::chrono::steady_clock::now() + timeout;
   if (auto e = transport.publish_durable("infermesh.v1.jobs." + op, payload, req.id, timeout)) {
     transport.unsubscribe(*sub);
     return reply::failed(req.id, op, error_code::unavailable, e->message);
   }
-  // Replies are core NATS: one sent while this connection was down (its server died) is lost, though the node
-  // acked the request. After each reconnect, ask again over request-reply with the same id, answered to the
-  // same inbox: the node that answered has the reply in its reply cache (one still working on it answers
-  // once, here), any other node computes it again (at least once, as durable delivery is). The first wins.
-  auto reconnects = transport.reconnects();
+  // After each reconnect, ask again over request-reply with the same id, answered to the same inbox: the node
+  // that answered has the reply in its reply cache (one still working on it answers once, here), any other
+  // node computes it again (at least once, as durable delivery is). The first reply wins.
   std::unique_lock<std::mutex> lock(box->mutex);
   while (!box->payload) {
     const auto left = until - std::chrono::steady_clock::now();
