@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -94,6 +95,15 @@ struct nats_transport::impl {
     stop_pullers();
     for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
     if (js != nullptr) jsCtx_Destroy(js);
+    // A handler must not run once it is freed (below, with this object), and nats.c's Destroy does not wait
+    // for a running one: drain every subscription (those drained already end at once) and wait, bounded, until
+    // the messages they hold were handled.
+    for (auto& [sub, h] : subscriptions) natsSubscription_Drain(sub);  // already draining or closed: ignored
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (auto& [sub, h] : subscriptions) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      natsSubscription_WaitForDrainCompletion(sub, std::max<std::int64_t>(1, left.count()));
+    }
     for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
     if (connection != nullptr) {
       natsConnection_Close(connection);
