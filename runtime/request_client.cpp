@@ -85,8 +85,10 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
     const auto left = until - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) break;
     box->arrived.wait_for(lock, std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(100)));
-    if (box->payload || transport.reconnects() == reconnects) continue;
-    reconnects = transport.reconnects();
+    if (box->payload) break;
+    const auto count = transport.reconnects();
+    if (count == reconnects) continue;
+    reconnects = count;
     req.reply_to.reset();
     transport.publish(subject_of(op), encode_request(req, enc), inbox);  // unanswered if no node takes it: wait on
   }
