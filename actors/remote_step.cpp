@@ -1,5 +1,6 @@
 #include "actors/remote_step.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "actors/document.hpp"
@@ -16,11 +17,19 @@ request forwarded_request(const step_request& req, std::chrono::milliseconds rem
   out.deadline_ms = std::max<std::int64_t>(1, remaining.count());
   out.hops = req.hops + 1;
   // What the other node should do before the step: orient when asked to (`orient` is asked as `classify`,
-  // which orients first), else turn a single page by the rotation already known here (with `auto_rotate` as
-  // the client sent it, so the OCR there may still settle a half turn by reading).
+  // which orients first), else turn the pages by the rotations already known here — `rotation` for a single
+  // page, `page_rotations` for a document — (with `auto_rotate` as the client sent it, so the OCR there may
+  // still settle a half turn by reading).
   out.auto_rotate = req.auto_rotate;
-  if (req.step == step_kind::orient) out.max_pages = 1;
-  else if (req.rotations.size() == 1 && req.rotations[0]) out.rotation = req.rotations[0]->degrees;
+  const bool all_known = !req.rotations.empty() &&
+                         std::all_of(req.rotations.begin(), req.rotations.end(), [](const auto& r) { return r.has_value(); });
+  if (req.step == step_kind::orient) {
+    out.max_pages = 1;
+  } else if (all_known && req.rotations.size() == 1) {
+    out.rotation = req.rotations[0]->degrees;
+  } else if (all_known) {
+    for (const auto& r : req.rotations) out.page_rotations.push_back(r->degrees);
+  }
   if (req.step == step_kind::classify) out.max_pages = 1;
   return out;
 }

@@ -174,6 +174,9 @@ void start(router_ptr self, pending_ptr p) {
     p->doc.rotations.assign(p->doc.pages.size(), std::nullopt);
     if (p->req.rotation)
       for (auto& r : p->doc.rotations) r = page_rotation{static_cast<int>(*p->req.rotation), 1.0, false};
+    const auto& known = p->req.page_rotations;  // a forwarded document's pages, oriented where it came from
+    for (std::size_t i = 0; i < std::min(known.size(), p->doc.rotations.size()); ++i)
+      p->doc.rotations[i] = page_rotation{static_cast<int>(known[i]), 1.0, false};
     walk(self, p, 0);
   };
   if (!is_multi_page_format(p->req.image)) return begin(p, {p->req.image}, 1);

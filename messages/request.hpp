@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "messages/shared_bytes.hpp"
 
@@ -25,6 +26,9 @@ struct request {
   /// Extension: the page is known to be turned this many degrees clockwise (0/90/180/270); the node turns it
   /// upright and skips orientation detection. Nodes set it when they forward a step to another node.
   std::optional<std::int64_t> rotation;
+  /// Extension: the same per page of a PDF or TIFF, in page order (a page past the end is oriented by the node).
+  /// Nodes set it when they forward a step on a multi-page document whose pages they already oriented.
+  std::vector<std::int64_t> page_rotations;
   /// Extension: how many times a node already forwarded this request; a forwarded request is not forwarded
   /// again (no routing loops between nodes that each lack a step's model).
   int hops = 0;

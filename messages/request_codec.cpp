@@ -1,5 +1,6 @@
 // Reading and writing the v1 request map (protocol.md "Request").
 
+#include <cmath>
 #include <limits>
 
 #include "messages/base64.hpp"
@@ -28,22 +29,54 @@ std::optional<error> read_string(const value& map, std::string_view field, std::
   return std::nullopt;
 }
 
+/// An integer, or a float with an integer's value (JSON clients sometimes send 5000.0).
+bool as_integer(const value& v, std::int64_t& out) {
+  if (const auto* i = v.get_if<std::int64_t>()) {
+    out = *i;
+    return true;
+  }
+  const auto* d = v.get_if<double>();
+  // In range first: converting a double outside int64's range is undefined behaviour.
+  if (d == nullptr || !(std::fabs(*d) < 9.0e18) || *d != std::trunc(*d)) return false;
+  out = static_cast<std::int64_t>(*d);
+  return true;
+}
+
+std::optional<error> not_a_rotation(std::string_view field, std::int64_t degrees) {
+  if (degrees >= 0 && degrees <= 270 && degrees % 90 == 0) return std::nullopt;
+  return error{error_code::bad_request, "field '" + std::string(field) + "' must be 0, 90, 180 or 270 (degrees clockwise), not " +
+                                            std::to_string(degrees)};
+}
+
 std::optional<error> read_int(const value& map, std::string_view field, std::int64_t min, std::int64_t max,
                               std::optional<std::int64_t>& out) {
   const value* v = map.find(field);
   if (v == nullptr || v->is_null()) return std::nullopt;
   std::int64_t n = 0;
-  if (const auto* i = v->get_if<std::int64_t>()) {
-    n = *i;
-  } else if (const auto* d = v->get_if<double>(); d != nullptr && *d == static_cast<double>(static_cast<std::int64_t>(*d))) {
-    n = static_cast<std::int64_t>(*d);  // JSON clients sometimes send 5000.0
-  } else {
-    return wrong_type(field, "an integer", *v);
-  }
+  if (!as_integer(*v, n)) return wrong_type(field, "an integer", *v);
   if (n < min || n > max)
     return error{error_code::bad_request, "field '" + std::string(field) + "' must be between " + std::to_string(min) +
                                               " and " + std::to_string(max) + ", not " + std::to_string(n)};
   out = n;
+  return std::nullopt;
+}
+
+/// `page_rotations`: an array of at most `max_page_rotations` rotations (0/90/180/270).
+std::optional<error> read_page_rotations(const value& map, std::vector<std::int64_t>& out) {
+  constexpr std::size_t max_page_rotations = 100000;  // the bound of `max_pages`
+  const value* v = map.find("page_rotations");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const auto* items = v->get_if<value_array>();
+  if (items == nullptr) return wrong_type("page_rotations", "an array of integers", *v);
+  if (items->size() > max_page_rotations)
+    return error{error_code::bad_request, "field 'page_rotations' has more than " + std::to_string(max_page_rotations) + " items"};
+  out.reserve(items->size());
+  for (const auto& item : *items) {
+    std::int64_t degrees = 0;
+    if (!as_integer(item, degrees)) return wrong_type("page_rotations", "an array of integers", item);
+    if (auto e = not_a_rotation("page_rotations", degrees)) return *e;
+    out.push_back(degrees);
+  }
   return std::nullopt;
 }
 
@@ -104,8 +137,9 @@ outcome<request> decode_request(const shared_bytes& payload, const decode_limits
   // A day bounds the deadline so that now + deadline never overflows a clock.
   if (auto e = read_int(m, "deadline_ms", 1, 24 * 3600 * 1000, req.deadline_ms)) return *e;
   if (auto e = read_int(m, "rotation", 0, 270, req.rotation)) return *e;
-  if (req.rotation && *req.rotation % 90 != 0)
-    return error{error_code::bad_request, "field 'rotation' must be 0, 90, 180 or 270 (degrees clockwise)"};
+  if (req.rotation)
+    if (auto e = not_a_rotation("rotation", *req.rotation)) return *e;
+  if (auto e = read_page_rotations(m, req.page_rotations)) return *e;
   n.reset();
   if (auto e = read_int(m, "hops", 0, 8, n)) return *e;
   if (n) req.hops = static_cast<int>(*n);
@@ -127,6 +161,10 @@ std::string encode_request(const request& req, encoding enc) {
   if (req.priority != 0) m.emplace_back("priority", req.priority);
   if (req.reply_to) m.emplace_back("reply_to", *req.reply_to);
   if (req.rotation) m.emplace_back("rotation", *req.rotation);
+  if (!req.page_rotations.empty()) {
+    value_array rotations(req.page_rotations.begin(), req.page_rotations.end());
+    m.emplace_back("page_rotations", std::move(rotations));
+  }
   if (req.hops != 0) m.emplace_back("hops", static_cast<std::int64_t>(req.hops));
   return encode_value(value{std::move(m)}, enc);
 }

@@ -136,4 +136,17 @@ BOOST_AUTO_TEST_CASE(a_forwarded_step_carries_id_deadline_priority_and_the_known
   BOOST_TEST(orient.max_pages == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_forwarded_document_carries_the_rotation_of_each_page_when_all_are_known) {
+  step_request req;
+  req.step = step_kind::ocr;
+  req.input = shared_bytes::copy_of("%PDF");
+  req.pages = {req.input, req.input, req.input};
+  req.rotations = {page_rotation{0, 0.9, false}, page_rotation{180, 0.8, true}, page_rotation{90, 0.7, true}};
+  auto out = forwarded_request(req, std::chrono::milliseconds(100));
+  BOOST_TEST((out.page_rotations == std::vector<std::int64_t>{0, 180, 90}));
+  BOOST_TEST(!out.rotation);
+  req.rotations[1].reset();  // one page not oriented here: the other node orients every page itself
+  BOOST_TEST(forwarded_request(req, std::chrono::milliseconds(100)).page_rotations.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,6 +43,9 @@ BOOST_AUTO_TEST_CASE(round_trips_every_request_field_in_both_encodings) {
   in.deadline_ms = 2500;
   in.priority = -7;
   in.reply_to = "_INBOX.x";
+  in.rotation = 90;
+  in.page_rotations = {0, 180, 270};
+  in.hops = 1;
   for (auto enc : {encoding::msgpack, encoding::json}) {
     auto out = decode_request(bytes(encode_request(in, enc)), limits);
     BOOST_REQUIRE(out);
@@ -54,6 +57,9 @@ BOOST_AUTO_TEST_CASE(round_trips_every_request_field_in_both_encodings) {
     BOOST_TEST(out->deadline_ms.value() == 2500);
     BOOST_TEST(out->priority == -7);
     BOOST_TEST(out->reply_to.value() == "_INBOX.x");
+    BOOST_TEST(out->rotation.value() == 90);
+    BOOST_TEST((out->page_rotations == std::vector<std::int64_t>{0, 180, 270}));
+    BOOST_TEST(out->hops == 1);
   }
 }
 
@@ -96,6 +102,21 @@ BOOST_AUTO_TEST_CASE(refuses_out_of_range_numbers) {
                "'max_pages'");
   expect_error(decode(value_map{{"image", png_magic}, {"priority", std::int64_t{1} << 40}}, encoding::msgpack),
                error_code::bad_request, "'priority'");
+  expect_error(decode(value_map{{"image", png_magic}, {"deadline_ms", 1e300}}, encoding::json),
+               error_code::bad_request, "'deadline_ms'");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_rotations_other_than_quarter_turns) {
+  expect_error(decode(value_map{{"image", png_magic}, {"rotation", 45}}, encoding::msgpack), error_code::bad_request,
+               "'rotation'");
+  expect_error(decode(value_map{{"image", png_magic}, {"page_rotations", value_array{0, 45}}}, encoding::json),
+               error_code::bad_request, "'page_rotations'");
+  expect_error(decode(value_map{{"image", png_magic}, {"page_rotations", value_array{360}}}, encoding::msgpack),
+               error_code::bad_request, "'page_rotations'");
+  expect_error(decode(value_map{{"image", png_magic}, {"page_rotations", value_array{"90"}}}, encoding::msgpack),
+               error_code::bad_request, "'page_rotations'");
+  expect_error(decode(value_map{{"image", png_magic}, {"page_rotations", 90}}, encoding::json), error_code::bad_request,
+               "'page_rotations'");
 }
 
 BOOST_AUTO_TEST_CASE(requires_exactly_one_of_image_and_image_path) {
