@@ -176,6 +176,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::shared_bytes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::input_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::steady_time)
 
 namespace infermesh {
 

@@ -168,6 +168,10 @@ void walk(router_ptr self, pending_ptr p, std::size_t i) {
 /// Splits a PDF or TIFF into pages (off the router's thread), then walks the pipeline.
 void start(router_ptr self, pending_ptr p) {
   const auto& st = self->state;
+  if (clock::now() >= p->deadline())
+    return fail(self, p, error_code::deadline_exceeded,
+                "the deadline of " + std::to_string(p->budget.count()) + " ms passed while the request waited on node '" +
+                    st.setup.node_name + "' (" + std::to_string(static_cast<long long>(ms_since(p->accepted))) + " ms)");
   auto begin = [self](const pending_ptr& p, std::vector<shared_bytes> pages, int total) {
     p->doc.pages = std::move(pages);
     p->doc.total_pages = total;
@@ -198,10 +202,11 @@ void start(router_ptr self, pending_ptr p) {
 
 /// One request, from a core subscription (`reply_subject` set) or the work queue (`durable`: the reply goes to
 /// the request's `reply_to`, and `ack` follows it).
-void handle(router_ptr self, const std::string& op, const shared_bytes& payload, std::string reply_subject,
-            bool durable = false, std::uint64_t delivered = 1, acknowledger ack = {}) {
+/// `accepted` is when the node took it from NATS: its deadline and `total_ms` count from there, the time it
+/// waited in the router's mailbox (or, while the router restarted, in its supervisor's) included.
+void handle(router_ptr self, steady_time accepted, const std::string& op, const shared_bytes& payload,
+            std::string reply_subject, bool durable = false, std::uint64_t delivered = 1, acknowledger ack = {}) {
   auto& st = self->state;
-  const auto accepted = clock::now();
   ++st.stats.received;
   const auto enc = detect_encoding(payload);
   auto decoded = decode_request(payload, st.setup.limits);
@@ -269,11 +274,12 @@ caf::behavior router_behavior(router_ptr self, router_setup setup) {
   self->state.cache.emplace(setup.reply_cache_entries, setup.reply_cache_ttl);
   self->state.setup = std::move(setup);
   return {
-      [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject) {
-        handle(self, op, payload, reply_subject);
-      },
+      [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject,
+          steady_time received) { handle(self, received, op, payload, reply_subject); },
       [=](durable_atom, const std::string& op, const shared_bytes& payload, std::uint64_t delivered,
-          const acknowledger& ack) { handle(self, op, payload, "", true, delivered, ack); },
+          const acknowledger& ack, steady_time received) {
+        handle(self, received, op, payload, "", true, delivered, ack);
+      },
       [=](drain_atom) { self->state.draining = true; },
       [=](stats_atom) { return self->state.stats; },
   };

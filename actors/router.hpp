@@ -8,8 +8,10 @@
 /// A PDF or TIFF is split into page images first (on a preprocessing worker); an image is its own only page.
 ///
 /// Messages:
-///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject)  -> publishes one reply
-///   (durable_atom, std::string op, shared_bytes payload, std::uint64_t delivered, acknowledger ack)
+///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject, steady_time received)
+///       -> publishes one reply; `received` (when NATS delivered it) starts the request's deadline
+///   (durable_atom, std::string op, shared_bytes payload, std::uint64_t delivered, acknowledger ack,
+///    steady_time received)
 ///       a request from the work queue: the reply goes to its `reply_to`, then `ack`; past `max_deliver`
 ///       deliveries it is answered `internal` and acknowledged (removed), never left in the stream
 ///   (drain_atom)                  -> stop accepting: later requests are answered `unavailable`

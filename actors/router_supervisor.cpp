@@ -43,11 +43,12 @@ caf::behavior router_supervisor_behavior(self_ptr self, router_supervisor_setup 
     if (self->state.router.is_death(down)) self->state.router.died(self);
   });
   return {
-      [=](incoming_atom a, const std::string& op, const shared_bytes& payload, const std::string& reply) {
-        pass_on(self, caf::make_message(a, op, payload, reply));
-      },
+      [=](incoming_atom a, const std::string& op, const shared_bytes& payload, const std::string& reply,
+          steady_time received) { pass_on(self, caf::make_message(a, op, payload, reply, received)); },
       [=](durable_atom a, const std::string& op, const shared_bytes& payload, std::uint64_t delivered,
-          const acknowledger& ack) { pass_on(self, caf::make_message(a, op, payload, delivered, ack)); },
+          const acknowledger& ack, steady_time received) {
+        pass_on(self, caf::make_message(a, op, payload, delivered, ack, received));
+      },
       [=](drain_atom a) {
         self->state.draining = true;
         if (self->state.router.child()) self->send(self->state.router.child(), a);

@@ -297,7 +297,8 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   p->gate = std::make_unique<health_gate>(*t, ops_to_serve(c, local_models), [t, router](const std::string& op) {
     return t->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
       // nats.c delivery thread: hand off without blocking.
-      caf::anon_send(router, incoming_atom::value, op, std::move(in.payload), std::move(in.reply));
+      caf::anon_send(router, incoming_atom::value, op, std::move(in.payload), std::move(in.reply),
+                     std::chrono::steady_clock::now());
     });
   });
   p->gate_slot->store(p->gate.get());
@@ -309,7 +310,8 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     for (const auto& op : c.durable_ops) {
       if (!served.count(op)) continue;
       auto pulled = t->pull(op, c.work_queue, [router, op](durable_message&& m) {
-        caf::anon_send(router, durable_atom::value, op, std::move(m.payload), m.delivered, acknowledger{std::move(m.ack), std::move(m.nak)});
+        caf::anon_send(router, durable_atom::value, op, std::move(m.payload), m.delivered,
+                       acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
       });
       if (pulled) return *pulled;
       ops += ", " + op + " (durable: infermesh.v1.jobs." + op + ")";

@@ -67,8 +67,9 @@ struct router_fixture {
     for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   }
 
-  void incoming(const std::string& op, const std::string& payload, const std::string& reply_to = "inbox") {
-    caf::anon_send(router, incoming_atom::value, op, shared_bytes::copy_of(payload), reply_to);
+  void incoming(const std::string& op, const std::string& payload, const std::string& reply_to = "inbox",
+                steady_time received = std::chrono::steady_clock::now()) {
+    caf::anon_send(router, incoming_atom::value, op, shared_bytes::copy_of(payload), reply_to, received);
   }
 };
 
@@ -153,6 +154,21 @@ BOOST_AUTO_TEST_CASE(drops_a_request_without_reply_subject_and_answers_the_next)
   caf::scoped_actor self{sys};
   self->request(router, 5s, stats_atom::value).receive(
       [](const router_stats& s) { BOOST_TEST(s.no_reply_subject == 1u); }, [](const caf::error&) { BOOST_FAIL("no stats"); });
+}
+
+BOOST_AUTO_TEST_CASE(counts_the_deadline_from_when_nats_delivered_the_request) {
+  request r;
+  r.image = shared_bytes::copy_of(test::read_file(test::sample_image("receipt.jpg")));
+  r.id = "waited";
+  r.deadline_ms = 1000;
+  incoming("classify", encode_request(r, encoding::msgpack), "inbox", std::chrono::steady_clock::now() - 1500ms);
+  auto rep = out.nth(1);
+  BOOST_REQUIRE(!rep.ok);
+  BOOST_TEST(to_string(rep.failure->code) == "deadline_exceeded");
+  BOOST_TEST(rep.time.total_ms >= 1500.0, "total_ms counts from delivery: " << rep.time.total_ms);
+  r.id = "fresh";  // the same request delivered just now is answered
+  incoming("classify", encode_request(r, encoding::msgpack));
+  BOOST_TEST(out.nth(2).ok);
 }
 
 BOOST_AUTO_TEST_CASE(answers_unavailable_once_draining) {
