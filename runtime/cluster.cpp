@@ -23,10 +23,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// How the launcher restarts a node process that crashed (its start-up loads models: costlier than an
-/// actor's restart): after 1 s, doubling up to 30 s; past 5 crashes within 5 minutes, one try per 5 minutes.
-const supervision_config node_restarts{5, std::chrono::minutes(5), std::chrono::seconds(1), std::chrono::seconds(30)};
-
 /// One node of the cluster file and its process: running (pid > 0), waiting for a restart (restart_at), or
 /// done (neither).
 struct node_slot {
@@ -34,7 +30,8 @@ struct node_slot {
   std::vector<std::string> args;
   pid_t pid = -1;
   std::optional<clock::time_point> restart_at;
-  restart_intensity intensity{node_restarts};
+  supervision_config restarts;  ///< the cluster file's `supervision:` (cluster_plan)
+  restart_intensity intensity{restarts};
   bool clean = true;  ///< its last exit was a clean one (status 0)
 };
 
@@ -75,8 +72,8 @@ void on_node_exit(node_slot& slot, int status, bool stopping) {
   slot.restart_at = clock::now() + decision.delay;
   if (decision.exceeded)
     log(log_level::error, "cluster: node '", slot.name, "' ", how, "; it failed more than ",
-        node_restarts.max_restarts, " times within ", node_restarts.period.count() / 1000, " s: next try in ",
-        decision.delay.count() / 1000, " s");
+        slot.restarts.max_restarts, " times within ", slot.restarts.period.count(), " ms: next try in ",
+        decision.delay.count(), " ms");
   else
     log(log_level::warn, "cluster: node '", slot.name, "' ", how, "; restarting it in ", decision.delay.count(), " ms");
 }
@@ -89,9 +86,9 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
   if (!in) return log(log_level::error, "cannot read cluster file '", config_path, "'"), 2;
   std::stringstream text;
   text << in.rdbuf();
-  auto names = cluster_node_names(text.str(), config_path);
-  if (!names) return log(log_level::error, names.err().message), 2;
-  for (const auto& name : *names)  // every node's config must be valid before any starts
+  auto plan = parse_cluster_plan(text.str(), config_path);
+  if (!plan) return log(log_level::error, plan.err().message), 2;
+  for (const auto& name : plan->nodes)  // every node's config must be valid before any starts
     if (auto c = load_config_file(config_path, name); !c) return log(log_level::error, c.err().message), 2;
 
   sigset_t signals;
@@ -102,9 +99,9 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::vector<node_slot> slots;
-  for (const auto& name : *names) {
-    node_slot slot;
-    slot.name = name;
+  slots.reserve(plan->nodes.size());
+  for (const auto& name : plan->nodes) {
+    node_slot slot{name, {}, -1, std::nullopt, plan->node_restarts, restart_intensity{plan->node_restarts}};
     slot.args = {self_binary, "node", "--config", config_path, "--node", name};
     for (const auto& s : nats_servers) slot.args.insert(slot.args.end(), {"--nats", s});
     slots.push_back(std::move(slot));

@@ -153,18 +153,24 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
   return b;
 }
 
-supervision_config parse_supervision(const YAML::Node& n, const std::string& path) {
-  allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts", "loading_grace_ms"});
-  supervision_config s;
+/// `max_restarts`, `period_ms`, `backoff_ms`, `max_backoff_ms` of `n` over `defaults`.
+supervision_config parse_restarts(const YAML::Node& n, const std::string& path, supervision_config s) {
   if (!n) return s;
-  s.max_restarts = static_cast<int>(integer(n, path, "max_restarts", 5, 0, 1'000'000));
-  s.period = std::chrono::milliseconds(integer(n, path, "period_ms", 10000, 1, 86'400'000));
-  s.backoff = std::chrono::milliseconds(integer(n, path, "backoff_ms", 10, 0, 600'000));
-  s.max_backoff = std::chrono::milliseconds(integer(n, path, "max_backoff_ms", 1000, 0, 600'000));
-  s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", 3, 1, 100));
-  s.loading_grace = std::chrono::milliseconds(integer(n, path, "loading_grace_ms", 1000, 0, 3'600'000));
+  s.max_restarts = static_cast<int>(integer(n, path, "max_restarts", s.max_restarts, 0, 1'000'000));
+  s.period = std::chrono::milliseconds(integer(n, path, "period_ms", s.period.count(), 1, 86'400'000));
+  s.backoff = std::chrono::milliseconds(integer(n, path, "backoff_ms", s.backoff.count(), 0, 600'000));
+  s.max_backoff = std::chrono::milliseconds(integer(n, path, "max_backoff_ms", s.max_backoff.count(), 0, 600'000));
   if (s.max_backoff < s.backoff)
     throw config_error{join(path, "max_backoff_ms"), "must be at least backoff_ms (" + std::to_string(s.backoff.count()) + ")"};
+  return s;
+}
+
+supervision_config parse_supervision(const YAML::Node& n, const std::string& path) {
+  allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts", "loading_grace_ms"});
+  supervision_config s = parse_restarts(n, path, {});
+  if (!n) return s;
+  s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", 3, 1, 100));
+  s.loading_grace = std::chrono::milliseconds(integer(n, path, "loading_grace_ms", 1000, 0, 3'600'000));
   return s;
 }
 
@@ -338,7 +344,7 @@ std::string text_of_name(const YAML::Node& root) {
 
 /// A cluster file (`nodes:` list, shared `nats` and `pipelines`) seen as the config of the node `name`.
 YAML::Node select_node(const YAML::Node& root, const std::string& name) {
-  allow_keys(root, "", {"nats", "pipelines", "nodes", "delivery", "jetstream"});
+  allow_keys(root, "", {"nats", "pipelines", "nodes", "delivery", "jetstream", "supervision"});
   const auto nodes = root["nodes"];
   if (!nodes.IsSequence() || nodes.size() == 0) throw config_error{"nodes", "must be a non-empty list of nodes"};
   std::string names;
@@ -364,15 +370,17 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
 
 }  // namespace
 
-outcome<std::vector<std::string>> cluster_node_names(const std::string& yaml, const std::string& source) {
+outcome<cluster_plan> parse_cluster_plan(const std::string& yaml, const std::string& source) {
   try {
     const auto root = YAML::Load(yaml);
     if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
       return error{error_code::bad_request, source + ": nodes: is required in a cluster file (a list of nodes)"};
-    std::vector<std::string> names;
+    cluster_plan plan;
     for (std::size_t i = 0; i < root["nodes"].size(); ++i)
-      names.push_back(text(root["nodes"][i]["node"], "nodes[" + std::to_string(i) + "].node", "name", "", true));
-    return names;
+      plan.nodes.push_back(text(root["nodes"][i]["node"], "nodes[" + std::to_string(i) + "].node", "name", "", true));
+    allow_keys(root["supervision"], "supervision", {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms"});
+    plan.node_restarts = parse_restarts(root["supervision"], "supervision", plan.node_restarts);
+    return plan;
   } catch (const config_error& e) {
     return error{error_code::bad_request, source + ": " + e.key + ": " + e.message};
   } catch (const YAML::Exception& e) {

@@ -57,8 +57,16 @@ outcome<node_config> parse_config(const std::string& text, const std::string& ba
 /// Reads and parses a config file (see parse_config for `node_name`).
 outcome<node_config> load_config_file(const std::string& path, const std::string& node_name = "");
 
-/// The node names of a cluster file, in order.
-outcome<std::vector<std::string>> cluster_node_names(const std::string& text, const std::string& source);
+/// What `infermesh cluster` reads of a cluster file itself (each node's config is parse_config's).
+struct cluster_plan {
+  std::vector<std::string> nodes;  ///< node names, in file order
+  /// `supervision:` at the top: how the launcher restarts a node process that crashed or exited non-zero
+  /// (keys max_restarts, period_ms, backoff_ms, max_backoff_ms). Starting a node loads its models, so the
+  /// defaults are slower than an actor's: 1 s doubling to 30 s; past 5 crashes in 5 minutes, once per period.
+  supervision_config node_restarts{5, std::chrono::minutes(5), std::chrono::seconds(1), std::chrono::seconds(30)};
+};
+
+outcome<cluster_plan> parse_cluster_plan(const std::string& text, const std::string& source);
 
 /// cluster-config/single-node.yaml as compiled into the binary; its paths resolve against the source tree.
 outcome<node_config> load_embedded_default_config();

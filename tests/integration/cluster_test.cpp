@@ -1,5 +1,6 @@
 // `infermesh cluster` on cluster-config/two-node.yaml: it launches every node of the file, restarts a node that
 // crashes, leaves stopped a node someone stopped, drains every node on SIGTERM, and its nodes do not outlive it.
+// A cluster file's `supervision:` sets how often it restarts a node.
 #include <boost/test/unit_test.hpp>
 
 #include <poll.h>
@@ -8,7 +9,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include "support/child_process.hpp"
 #include "support/client.hpp"
@@ -20,6 +24,15 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/models/samples/";
+
+/// The pid of `node`'s newest process, from `launcher`'s log.
+pid_t newest_pid(const test::child_process& launcher, const std::string& node) {
+  const std::string out = launcher.output();
+  const std::regex started("cluster: node '" + node + "' (started|restarted), pid (\\d+)");
+  pid_t pid = -1;
+  for (std::sregex_iterator it(out.begin(), out.end(), started), end; it != end; ++it) pid = std::stoi((*it)[2]);
+  return pid;
+}
 
 /// A test nats-server and `infermesh cluster --config cluster-config/two-node.yaml` against it, both nodes ready.
 struct launched_cluster {
@@ -34,20 +47,18 @@ struct launched_cluster {
       throw std::runtime_error("the cluster's nodes did not become ready:\n" + launcher.output());
   }
 
-  /// The pid of `node`'s newest process, from the launcher's log.
-  pid_t pid_of(const std::string& node) const {
-    const std::string out = launcher.output();
-    const std::regex started("cluster: node '" + node + "' (started|restarted), pid (\\d+)");
-    pid_t pid = -1;
-    for (std::sregex_iterator it(out.begin(), out.end(), started), end; it != end; ++it) pid = std::stoi((*it)[2]);
-    return pid;
-  }
+  pid_t pid_of(const std::string& node) const { return newest_pid(launcher, node); }
 
   reply classify() {
     auto req = test::image_request(samples + "invoice-upright.jpg");
     req.deadline_ms = 60000;
     return client.send("classify", req);
   }
+};
+
+struct temp_dir {
+  std::string path = test::make_temp_dir("infermesh-cluster");
+  ~temp_dir() { std::filesystem::remove_all(path); }
 };
 
 /// Waits until the process `pid` (not our child: the launcher's) has ended, through a pidfd, which turns
@@ -63,9 +74,9 @@ bool ends_within(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(cluster_launcher, launched_cluster)
+BOOST_AUTO_TEST_SUITE(cluster_launcher)
 
-BOOST_AUTO_TEST_CASE(a_node_killed_with_kill_9_is_restarted_and_serves_again) {
+BOOST_FIXTURE_TEST_CASE(a_node_killed_with_kill_9_is_restarted_and_serves_again, launched_cluster) {
   const pid_t first = pid_of("node-a");
   BOOST_REQUIRE(first > 0);
   BOOST_REQUIRE(classify().ok);
@@ -81,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_with_kill_9_is_restarted_and_serves_again) {
   BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0, "the launcher exits 0 when every node drained cleanly");
 }
 
-BOOST_AUTO_TEST_CASE(a_node_stopped_with_sigterm_drains_and_stays_stopped) {
+BOOST_FIXTURE_TEST_CASE(a_node_stopped_with_sigterm_drains_and_stays_stopped, launched_cluster) {
   BOOST_REQUIRE(::kill(pid_of("node-b"), SIGTERM) == 0);
   BOOST_REQUIRE(launcher.wait_for_line("cluster: node 'node-b' exited with status 0", 60s));
   BOOST_TEST(classify().ok, "the other node serves on");
@@ -90,14 +101,14 @@ BOOST_AUTO_TEST_CASE(a_node_stopped_with_sigterm_drains_and_stays_stopped) {
   BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(stopping_the_launcher_drains_every_node) {
+BOOST_FIXTURE_TEST_CASE(stopping_the_launcher_drains_every_node, launched_cluster) {
   launcher.signal(SIGTERM);
   BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0);
   BOOST_TEST(launcher.output().find("node 'node-a' stopped") != std::string::npos);
   BOOST_TEST(launcher.output().find("node 'node-b' stopped") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(a_killed_launcher_leaves_no_node_behind) {
+BOOST_FIXTURE_TEST_CASE(a_killed_launcher_leaves_no_node_behind, launched_cluster) {
   const pid_t a = pid_of("node-a"), b = pid_of("node-b");
   launcher.signal(SIGKILL);
   for (pid_t node : {a, b}) {
@@ -105,6 +116,32 @@ BOOST_AUTO_TEST_CASE(a_killed_launcher_leaves_no_node_behind) {
     BOOST_TEST(ended, "node pid " << node << " got SIGTERM from the kernel when its launcher died, and drained");
     if (!ended) ::kill(node, SIGKILL);
   }
+}
+
+BOOST_AUTO_TEST_CASE(past_the_files_restart_intensity_a_crashing_node_waits_a_whole_period) {
+  test::nats_server nats;
+  const temp_dir dir;
+  const std::string file = dir.path + "/cluster.yaml";
+  std::ofstream(file) << "supervision: {max_restarts: 1, period_ms: 600000, backoff_ms: 200, max_backoff_ms: 200}\n"
+                         "nodes:\n"
+                         "  - node: {name: solo, stats_interval_ms: 0}\n"
+                         "    models:\n"
+                         "      - {name: synthetic, serves: classify, backend: synthetic, labels: [a, b],\n"
+                         "         input: {width: 32, height: 32}, synthetic: {latency_us: 100}}\n"
+                         "pipelines: {classify: [classify]}\n";
+  test::child_process launcher{"cluster", {INFERMESH_BINARY, "cluster", "--config", file, "--nats", nats.url()}};
+  BOOST_REQUIRE(launcher.wait_for_lines("ready: serving", 1, 60s));
+  BOOST_REQUIRE(::kill(newest_pid(launcher, "solo"), SIGKILL) == 0);  // the first crash: restarted after the file's 200 ms
+  BOOST_REQUIRE(launcher.wait_for_line("cluster: node 'solo' was killed by signal 9; restarting it in 200 ms", 10s));
+  BOOST_REQUIRE(launcher.wait_for_lines("ready: serving", 2, 60s));
+  BOOST_REQUIRE(::kill(newest_pid(launcher, "solo"), SIGKILL) == 0);  // the second within the period: past max_restarts 1
+  BOOST_TEST(launcher.wait_for_line("it failed more than 1 times within 600000 ms: next try in 600000 ms", 10s),
+             launcher.output());
+  std::this_thread::sleep_for(1s);
+  BOOST_TEST(launcher.output().find("ready: serving", launcher.output().rfind("next try in")) == std::string::npos,
+             "not restarted before the period is over");
+  launcher.signal(SIGTERM);
+  BOOST_TEST(launcher.wait_exit(30s).value_or(-1) == 1, "the launcher's exit says its node's last end was a crash");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

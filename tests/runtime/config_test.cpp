@@ -164,6 +164,51 @@ BOOST_AUTO_TEST_CASE(an_ocr_model_needs_no_labels_and_takes_its_engine_settings)
   BOOST_TEST(c->models[0].model.workers == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_cluster_file_gives_each_node_the_shared_keys_and_its_launcher_a_restart_policy) {
+  const std::string cluster = R"(
+nats: {servers: [nats://127.0.0.1:4333]}
+supervision: {max_restarts: 2, backoff_ms: 500}
+nodes:
+  - node: {name: left}
+    models:
+      - {name: m, serves: classify, path: ../models/sample-classifier/model.pt,
+         labels_file: ../models/sample-classifier/labels.txt}
+  - node: {name: right}
+    models:
+      - {name: ocr, serves: ocr, backend: tesseract}
+)";
+  auto plan = parse_cluster_plan(cluster, "c.yaml");
+  BOOST_REQUIRE_MESSAGE(plan, (plan ? "" : plan.err().message));
+  BOOST_TEST((plan->nodes == std::vector<std::string>{"left", "right"}));
+  BOOST_TEST(plan->node_restarts.max_restarts == 2);
+  BOOST_TEST(plan->node_restarts.backoff.count() == 500);
+  BOOST_TEST(plan->node_restarts.max_backoff.count() == 30000);  // the launcher's default, not an actor's
+  BOOST_TEST(plan->node_restarts.period.count() == 300000);
+  auto right = parse_config(cluster, base, "c.yaml", "right");
+  BOOST_REQUIRE_MESSAGE(right, (right ? "" : right.err().message));
+  BOOST_TEST(right->node_name == "right");
+  BOOST_TEST(right->nats.servers.at(0) == "nats://127.0.0.1:4333");
+  BOOST_TEST(!parse_config(cluster, base, "c.yaml", "middle"));
+  auto defaults = parse_cluster_plan("nodes: [{node: {name: a}}]", "d.yaml");
+  BOOST_REQUIRE(defaults);
+  BOOST_TEST(defaults->node_restarts.backoff.count() == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(a_cluster_files_restart_policy_errors_name_the_key) {
+  const std::string nodes = "nodes: [{node: {name: a}}]\n";
+  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
+           {nodes + "supervision: {max_attempts: 3}", "supervision"},  // an actor's key: not the launcher's
+           {nodes + "supervision: {backoff_ms: 5000, max_backoff_ms: 100}", "supervision.max_backoff_ms"},
+           {nodes + "supervision: {period_ms: soon}", "supervision.period_ms"},
+           {nodes + "supervision: 3", "supervision"},
+           {"supervision: {}", "nodes"}}) {
+    auto plan = parse_cluster_plan(yaml, "c.yaml");
+    BOOST_REQUIRE_MESSAGE(!plan, yaml);
+    BOOST_TEST(plan.err().message.find(key) != std::string::npos, "'" << plan.err().message << "' names '" << key << "'");
+    BOOST_TEST(plan.err().message.find("c.yaml") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(invalid_yaml_is_reported_with_its_position) {
   auto c = parse_config("models: [\n  - {", base, "broken.yaml");
   BOOST_REQUIRE(!c);
