@@ -30,8 +30,7 @@ struct node_slot {
   std::vector<std::string> args;
   pid_t pid = -1;
   std::optional<clock::time_point> restart_at;
-  supervision_config restarts;  ///< the cluster file's `supervision:` (cluster_plan)
-  restart_intensity intensity{restarts};
+  restart_intensity intensity;  ///< of the cluster file's `supervision:` (cluster_plan)
   bool clean = true;  ///< its last exit was a clean one (status 0)
 };
 
@@ -72,7 +71,7 @@ void on_node_exit(node_slot& slot, int status, bool stopping) {
   slot.restart_at = clock::now() + decision.delay;
   if (decision.exceeded)
     log(log_level::error, "cluster: node '", slot.name, "' ", how, "; it failed more than ",
-        slot.restarts.max_restarts, " times within ", slot.restarts.period.count(), " ms: next try in ",
+        slot.intensity.config().max_restarts, " times within ", slot.intensity.config().period.count(), " ms: next try in ",
         decision.delay.count(), " ms");
   else
     log(log_level::warn, "cluster: node '", slot.name, "' ", how, "; restarting it in ", decision.delay.count(), " ms");
@@ -101,7 +100,7 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
   std::vector<node_slot> slots;
   slots.reserve(plan->nodes.size());
   for (const auto& name : plan->nodes) {
-    node_slot slot{name, {}, -1, std::nullopt, plan->node_restarts, restart_intensity{plan->node_restarts}};
+    node_slot slot{name, {}, -1, std::nullopt, restart_intensity{plan->node_restarts}};
     slot.args = {self_binary, "node", "--config", config_path, "--node", name};
     for (const auto& s : nats_servers) slot.args.insert(slot.args.end(), {"--nats", s});
     slots.push_back(std::move(slot));

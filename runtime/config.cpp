@@ -153,7 +153,7 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
   return b;
 }
 
-/// `max_restarts`, `period_ms`, `backoff_ms`, `max_backoff_ms` of `n` over `defaults`.
+/// `max_restarts`, `period_ms`, `backoff_ms`, `max_backoff_ms` of `n`, each absent one as in `s`.
 supervision_config parse_restarts(const YAML::Node& n, const std::string& path, supervision_config s) {
   if (!n) return s;
   s.max_restarts = static_cast<int>(integer(n, path, "max_restarts", s.max_restarts, 0, 1'000'000));
