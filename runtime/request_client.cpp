@@ -90,7 +90,9 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
     if (count == reconnects) continue;
     reconnects = count;
     req.reply_to.reset();
+    lock.unlock();  // the reply may arrive meanwhile: its callback needs the box
     transport.publish(subject_of(op), encode_request(req, enc), inbox);  // unanswered if no node takes it: wait on
+    lock.lock();
   }
   const bool got = box->payload.has_value();
   const auto text = box->payload;
