@@ -28,9 +28,15 @@ void document::absorb(step_reply& found) {
   time.queue_ms += found.queue_ms;
   time.compute_ms += found.compute_ms;
   time.batch_size = std::max(time.batch_size, found.batch_size);
-  for (auto& [name, version] : found.models)
-    if (std::none_of(models.begin(), models.end(), [&](const model_ref& m) { return m.name == name; }))
-      models.push_back({name, version});
+  for (const auto& used : found.models)
+    if (std::find(models.begin(), models.end(), used) == models.end()) models.push_back(used);
+  for (const auto& [step, m] : found.produced_by) produced_by.try_emplace(step, m);  // findings kept: the first
+}
+
+std::optional<model_ref> result_model(const std::string& op, const document& doc) {
+  const auto found = doc.produced_by.find(op == "classify" ? step_kind::classify : step_kind::ocr);
+  if (found == doc.produced_by.end()) return std::nullopt;
+  return found->second;
 }
 
 std::optional<std::string> document::doc_type_for_fields() const {
@@ -175,7 +181,12 @@ step_reply findings_from_reply(const reply& rep) {
   out.queue_ms = rep.time.queue_ms;
   out.compute_ms = rep.time.compute_ms;
   out.batch_size = rep.time.batch_size;
-  for (const auto& m : rep.models) out.models.emplace_back(m.name, m.version);
+  out.models = rep.models;
+  if (out.models.empty() && rep.model) out.models = {*rep.model};
+  if (rep.model) {  // the remote op's result model found what its result carries
+    if (out.classified) out.produced_by[step_kind::classify] = *rep.model;
+    if (out.text) out.produced_by[step_kind::ocr] = *rep.model;
+  }
   return out;
 }
 

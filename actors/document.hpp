@@ -4,6 +4,7 @@
 /// it (`result_of`); a remote node's reply is turned back into a step's findings (`findings_from_reply`).
 /// Plain code: no actors, unit-tested on its own.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,8 @@ struct document {
   std::optional<extracted_fields> fields;
   std::string doc_type_asked;                           ///< the request's `doc_type` (extract)
   timing time;
-  std::vector<model_ref> models;
+  std::vector<model_ref> models;                   ///< every model used, in pipeline order, each once
+  std::map<step_kind, model_ref> produced_by;      ///< the model whose findings of each step were kept
 
   /// True when `step` has nothing left to do (its findings are in, or were given in the request).
   bool has(step_kind step, bool auto_rotate) const;
@@ -36,11 +38,16 @@ struct document {
 /// The wire result of `op` (protocol.md "Results") from what the pipeline found.
 value result_of(const std::string& op, const document& doc);
 
+/// The wire's `model` of `op`: the model that produced its result — the classifier for `classify`, the OCR
+/// engine for `ocr`, `extract` and `process` (empty when the pipeline did not record one).
+std::optional<model_ref> result_model(const std::string& op, const document& doc);
+
 /// The wire's `rotation` map of one page.
 value rotation_value(const page_rotation& r);
 
 /// What a remote node's reply to a forwarded step says: its rotation, classification and pages, its timing
-/// and models; an error reply is the step's failure with the same code.
+/// and models (the reply's `model` produced its classification or its text); an error reply is the step's
+/// failure with the same code.
 step_reply findings_from_reply(const reply& rep);
 
 }  // namespace infermesh

@@ -32,7 +32,7 @@ caf::behavior model_step_behavior(caf::event_based_actor* self, model_step_setup
         auto j = std::make_shared<pages_job>();
         j->promise = self->make_response_promise<step_reply>();
         j->left = n;
-        j->reply.models = {{setup.model_name, setup.model_version}};
+        j->reply.found_by(setup.step, {setup.model_name, setup.model_version});
         if (setup.step == step_kind::orient) j->reply.rotations.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
           const int rotation = req.rotations.size() > i && req.rotations[i] ? req.rotations[i]->degrees : 0;

@@ -197,7 +197,7 @@ caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std
         auto j = std::make_shared<job>();
         j->promise = self->make_response_promise<step_reply>();
         j->left = n;
-        j->reply.models = {{st.setup.model_name, st.setup.model_version}};
+        j->reply.found_by(req.step, {st.setup.model_name, st.setup.model_version});
         if (req.step == step_kind::orient) j->reply.rotations.resize(n);
         else j->reply.text.emplace(n);
         j->req = std::move(req);

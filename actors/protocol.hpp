@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "actors/pipeline.hpp"
 #include "messages/error_code.hpp"
+#include "messages/model_ref.hpp"
 #include "messages/shared_bytes.hpp"
 #include "models/document_pages.hpp"
 #include "models/model.hpp"
@@ -105,8 +107,16 @@ struct step_reply {
   int total_pages = 0;                                  ///< ocr: pages in the document
   double queue_ms = 0, compute_ms = 0;
   int batch_size = 0;
-  std::vector<std::pair<std::string, std::string>> models;  ///< {name, version} of each model used
+  std::vector<model_ref> models;                        ///< every model used, in the order they ran
+  std::map<step_kind, model_ref> produced_by;           ///< which model found each step's findings
 
+  /// Records that `m` ran and found the findings of `step`.
+  void found_by(step_kind step, const model_ref& m) {
+    models.push_back(m);
+    produced_by[step] = m;
+  }
+
+  /// A step that failed with `e`.
   static step_reply failed(error e) {
     step_reply r;
     r.failure = std::move(e);

@@ -12,21 +12,33 @@ void reply_cache::forget_old(clock::time_point now) {
   }
 }
 
-reply_cache::seen reply_cache::admit(const std::string& id, const asker& who, clock::time_point now, reply* answer) {
+reply_cache::admission reply_cache::admit(const key& k, const request_fingerprint& fp, const asker& who,
+                                          clock::time_point now) {
   forget_old(now);
-  auto [it, inserted] = entries_.try_emplace(id);
-  if (inserted) return seen::new_id;
+  admission out;
+  auto [it, inserted] = entries_.try_emplace(k);
+  if (inserted) {
+    it->second.fingerprint = fp;
+    return out;
+  }
+  out.differs_in = first_difference(it->second.fingerprint, fp);
+  if (!out.differs_in.empty()) {
+    out.verdict = seen::other_request;
+    return out;
+  }
   if (!it->second.answer) {
     it->second.waiting.push_back(who);
-    return seen::in_flight;
+    out.verdict = seen::in_flight;
+    return out;
   }
-  *answer = *it->second.answer;
-  return seen::answered;
+  out.verdict = seen::answered;
+  out.answer = *it->second.answer;
+  return out;
 }
 
-std::vector<reply_cache::asker> reply_cache::complete(const std::string& id, const reply& answer,
-                                                      clock::time_point now, bool remember) {
-  auto found = entries_.find(id);
+std::vector<reply_cache::asker> reply_cache::complete(const key& k, const reply& answer, clock::time_point now,
+                                                      bool remember) {
+  auto found = entries_.find(k);
   if (found == entries_.end()) return {};
   auto waiting = std::move(found->second.waiting);
   if (!remember || max_entries_ == 0 || ttl_.count() == 0) {
@@ -36,7 +48,7 @@ std::vector<reply_cache::asker> reply_cache::complete(const std::string& id, con
   found->second.answer = answer;
   found->second.waiting.clear();
   found->second.expires = now + ttl_;
-  answered_order_.emplace_back(found->second.expires, id);
+  answered_order_.emplace_back(found->second.expires, k);
   forget_old(now);
   return waiting;
 }

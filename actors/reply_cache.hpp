@@ -1,8 +1,11 @@
 #pragma once
-/// The router's short-lived memory of request ids, so a client's retry (same `id`) is never computed twice on
-/// this node: a repeat of an id still in flight waits for the same answer; a repeat of an id answered
-/// recently gets that answer again. Bounded by `max_entries` (oldest forgotten first) and `ttl`. Plain code:
-/// the caller passes `now`; one owner (the router), not thread-safe.
+/// The router's short-lived memory of requests, so a client's retry is never computed twice on this node: a
+/// repeat of a request still in flight waits for the same answer; a repeat of one answered recently gets that
+/// answer again. An entry is keyed by op and `id` (and whether a node forwarded it: a client's request and a
+/// node's forward of a step never share an entry), and remembers the request's fingerprint: the same key with
+/// another fingerprint is another request (`other_request`), never given this one's answer.
+/// Bounded by `max_entries` (oldest forgotten first) and `ttl`. Plain code: the caller passes `now`; one owner
+/// (the router), not thread-safe.
 
 #include <chrono>
 #include <deque>
@@ -10,16 +13,30 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "messages/reply.hpp"
 #include "messages/request.hpp"
+#include "messages/request_fingerprint.hpp"
 
 namespace infermesh {
 
 class reply_cache {
  public:
   using clock = std::chrono::steady_clock;
+
+  /// What an entry is filed under.
+  struct key {
+    std::string op;
+    std::string id;
+    bool forwarded = false;  ///< sent by another node (`hops` > 0), not by a client
+
+    /// Orders keys in the cache's map.
+    bool operator<(const key& other) const {
+      return std::tie(op, id, forwarded) < std::tie(other.op, other.id, other.forwarded);
+    }
+  };
 
   /// Someone who asked for an id's answer: where to publish it and in which encoding.
   struct asker {
@@ -30,18 +47,30 @@ class reply_cache {
 
   reply_cache(std::size_t max_entries, std::chrono::milliseconds ttl) : max_entries_(max_entries), ttl_(ttl) {}
 
-  enum class seen { new_id, in_flight, answered };
-  /// Registers a request for `id`. `new_id`: compute it. `in_flight`: the asker will get the answer when it
-  /// is ready (`complete` returns it). `answered`: `answer` holds the answer to send back now.
-  seen admit(const std::string& id, const asker& who, clock::time_point now, reply* answer);
-  /// The answer to `id` is ready: remembered for `ttl` when `remember` (not for transient errors such as
-  /// `overloaded`, which a retry should try afresh); returns the other askers waiting for it.
-  std::vector<asker> complete(const std::string& id, const reply& answer, clock::time_point now, bool remember = true);
+  /// `new_request`: compute it. `in_flight`: the asker gets the answer when it is ready (`complete` returns
+  /// it). `answered`: `answer` is the answer to send back now. `other_request`: the key is taken by a request
+  /// with another fingerprint; `differs_in` names the first field that differs; nothing was registered.
+  enum class seen { new_request, in_flight, answered, other_request };
 
+  /// What `admit` decided.
+  struct admission {
+    seen verdict = seen::new_request;
+    reply answer;            ///< `answered` only
+    std::string differs_in;  ///< `other_request` only: the wire name of the field (`image`, `doc_type`, ...)
+  };
+
+  /// Registers a request under `k` with fingerprint `fp`.
+  admission admit(const key& k, const request_fingerprint& fp, const asker& who, clock::time_point now);
+  /// The answer for `k` is ready: remembered for `ttl` when `remember` (not for transient errors such as
+  /// `overloaded`, which a retry should try afresh); returns the other askers waiting for it.
+  std::vector<asker> complete(const key& k, const reply& answer, clock::time_point now, bool remember = true);
+
+  /// Entries held (in flight and remembered).
   std::size_t size() const { return entries_.size(); }
 
  private:
   struct entry {
+    request_fingerprint fingerprint;
     std::optional<reply> answer;  ///< empty while in flight
     std::vector<asker> waiting;
     clock::time_point expires{};
@@ -50,8 +79,8 @@ class reply_cache {
 
   std::size_t max_entries_;
   std::chrono::milliseconds ttl_;
-  std::map<std::string, entry> entries_;
-  std::deque<std::pair<clock::time_point, std::string>> answered_order_;  // (expiry, id), oldest first
+  std::map<key, entry> entries_;
+  std::deque<std::pair<clock::time_point, key>> answered_order_;  // (expiry, key), oldest first
 };
 
 }  // namespace infermesh

@@ -5,6 +5,7 @@
 #include "actors/document.hpp"
 #include "actors/reply_cache.hpp"
 #include "messages/codec.hpp"
+#include "messages/request_fingerprint.hpp"
 
 namespace infermesh {
 namespace {
@@ -24,6 +25,10 @@ using router_ptr = caf::stateful_actor<router_state>*;
 
 double ms_since(steady_time t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); }
 
+/// Where the reply cache files `req` of `op`: a node's forward of a step never shares a client's entry (it
+/// carries other fields, e.g. the `rotation` found where it came from, and must never be refused for that).
+reply_cache::key cache_key_of(const std::string& op, const request& req) { return {op, req.id, req.hops > 0}; }
+
 /// One accepted request on its way through its pipeline. Only the router's thread touches it.
 struct pending {
   std::string op;
@@ -33,11 +38,12 @@ struct pending {
   encoding enc = encoding::msgpack;
   steady_time accepted{};
   std::chrono::milliseconds budget{};
-  bool client_id = false;  ///< the id came from the client: its answer goes to the reply cache
+  bool cached = false;     ///< the id came from the client and the reply cache holds its entry
   acknowledger ack;        ///< durable delivery: acknowledged after the reply is published
   document doc;
 
   steady_time deadline() const { return accepted + budget; }
+  reply_cache::key cache_key() const { return cache_key_of(op, req); }
   std::chrono::milliseconds remaining() const {
     return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline() - clock::now()),
                     std::chrono::milliseconds(1));
@@ -62,21 +68,22 @@ void finish(router_ptr self, const pending_ptr& p, reply& rep) {
       (rep.failure->code == error_code::overloaded || rep.failure->code == error_code::unavailable)) {
     ++self->state.stats.handed_back;
     // Repeats of it waiting here are deliveries of the same queued message: handing it back covers them.
-    if (p->client_id) self->state.cache->complete(p->req.id, rep, clock::now(), false);
+    if (p->cached) self->state.cache->complete(p->cache_key(), rep, clock::now(), false);
     return p->ack.nak();
   }
   rep.id = p->req.id;
   rep.op = p->op;
+  if (rep.ok) rep.model = result_model(p->op, p->doc);
   rep.models = p->doc.models;
   const double total = rep.time.total_ms;
   rep.time = p->doc.time;
   rep.time.total_ms = total;
   send_reply(self, p->reply_subject, p->enc, rep, p->accepted);
-  if (!p->client_id) return p->ack();
+  if (!p->cached) return p->ack();
   const bool transient = rep.failure && (rep.failure->code == error_code::overloaded ||
                                          rep.failure->code == error_code::unavailable ||
                                          rep.failure->code == error_code::deadline_exceeded);
-  for (const auto& other : self->state.cache->complete(p->req.id, rep, clock::now(), !transient)) {
+  for (const auto& other : self->state.cache->complete(p->cache_key(), rep, clock::now(), !transient)) {
     self->state.setup.publish(other.reply_subject, encode_reply(rep, other.enc));
     if (other.ack) other.ack();
   }
@@ -242,16 +249,28 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
   if (req.max_pages > st.setup.max_pages)
     return refuse(req.id, error_code::too_large, "'max_pages' is " + std::to_string(req.max_pages) +
                                                      ", over this node's limit of " + std::to_string(st.setup.max_pages));
-  const bool client_id = !generated_id;
-  if (client_id) {  // a retry of a request this node has seen: never computed twice
-    reply known;
-    switch (st.cache->admit(req.id, {reply_subject, enc, ack.ack}, accepted, &known)) {
+  bool cached = !generated_id;
+  if (cached) {  // a retry of a request this node has seen: never computed twice
+    auto seen = st.cache->admit(cache_key_of(op, req), fingerprint_of(req), {reply_subject, enc, ack.ack}, accepted);
+    switch (seen.verdict) {
       case reply_cache::seen::in_flight: ++st.stats.repeats; return;  // answered (and acked) with the first
       case reply_cache::seen::answered:
         ++st.stats.repeats;
-        st.setup.publish(reply_subject, encode_reply(known, enc));
+        st.setup.publish(reply_subject, encode_reply(seen.answer, enc));
         return ack();
-      case reply_cache::seen::new_id: break;
+      case reply_cache::seen::other_request:
+        // A node's forward is computed afresh, uncached: behind two forwards with one id may be two requests
+        // its sender took as different (two ops there), each owed its own answer. Refusing a reused id is the
+        // job of the node the client asked.
+        if (req.hops > 0) {
+          cached = false;
+          break;
+        }
+        return refuse(req.id, error_code::bad_request,
+                      "'id' \"" + req.id + "\" already names another '" + op + "' request on node '" +
+                          st.setup.node_name + "' (its '" + seen.differs_in +
+                          "' differs): a retry must resend the same request; a new request needs a new 'id'");
+      case reply_cache::seen::new_request: break;
     }
   }
   ++st.stats.in_flight;
@@ -263,7 +282,7 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
   p->enc = enc;
   p->accepted = accepted;
   p->budget = budget;
-  p->client_id = client_id;
+  p->cached = cached;
   p->ack = std::move(ack);
   if (req.doc_type) p->doc.doc_type_asked = *req.doc_type;
   p->req = std::move(req);

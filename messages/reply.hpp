@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "messages/error_code.hpp"
+#include "messages/model_ref.hpp"
 #include "messages/value.hpp"
 
 namespace infermesh {
@@ -18,12 +19,7 @@ struct timing {
   int batch_size = 0;     ///< size of the batch it ran in (0 when it never ran)
 };
 
-/// `{name, version}` of a model that took part.
-struct model_ref {
-  std::string name;
-  std::string version;
-};
-
+/// One reply: the op's result or a coded error, with where its time went and which models took part.
 struct reply {
   std::string id;
   bool ok = false;
@@ -32,8 +28,13 @@ struct reply {
   std::optional<error> failure;   ///< present when !ok
   timing time;
   std::string node;
-  std::vector<model_ref> models;  ///< encoded as one map when there is one, an array when several
+  /// Wire `model` (always one map): the model that produced `result` — the classifier for `classify`, the OCR
+  /// engine for `ocr`, `extract` and `process`. Absent on an error reply.
+  std::optional<model_ref> model;
+  /// Wire `models` (optional array): every model the request used, in pipeline order, each once.
+  std::vector<model_ref> models;
 
+  /// An error reply for `id` and `op`.
   static reply failed(std::string id, std::string op, error_code code, std::string message) {
     reply r;
     r.id = std::move(id);

@@ -22,6 +22,14 @@ double number_or_zero(const value* map, std::string_view key) {
 
 model_ref read_model(const value& v) { return {string_or_empty(v, "name"), string_or_empty(v, "version")}; }
 
+/// The `{name, version}` maps of an array, in order (entries that are not maps are skipped).
+std::vector<model_ref> read_models(const value_array& all) {
+  std::vector<model_ref> out;
+  for (const auto& one : all)
+    if (one.get_if<value_map>() != nullptr) out.push_back(read_model(one));
+  return out;
+}
+
 }  // namespace
 
 std::string encode_reply(const reply& rep, encoding enc) {
@@ -37,12 +45,11 @@ std::string encode_reply(const reply& rep, encoding enc) {
   if (rep.time.batch_size > 0) t.emplace_back("batch_size", rep.time.batch_size);
   m.emplace_back("timing", std::move(t));
   m.emplace_back("node", rep.node);
-  if (rep.models.size() == 1) {
-    m.emplace_back("model", model_value(rep.models.front()));
-  } else if (!rep.models.empty()) {
+  if (rep.model) m.emplace_back("model", model_value(*rep.model));  // one map, never an array
+  if (!rep.models.empty()) {
     value_array all;
     for (const auto& model : rep.models) all.push_back(model_value(model));
-    m.emplace_back("model", std::move(all));
+    m.emplace_back("models", std::move(all));
   }
   return encode_value(value{std::move(m)}, enc);
 }
@@ -70,11 +77,16 @@ outcome<reply> decode_reply(const shared_bytes& payload) {
   rep.time.compute_ms = number_or_zero(t, "compute_ms");
   rep.time.total_ms = number_or_zero(t, "total_ms");
   rep.time.batch_size = static_cast<int>(number_or_zero(t, "batch_size"));
+  if (const value* all = m.find("models"))
+    if (const auto* many = all->get_if<value_array>()) rep.models = read_models(*many);
   if (const value* model = m.find("model")) {
     if (const auto* many = model->get_if<value_array>()) {
-      for (const auto& one : *many) rep.models.push_back(read_model(one));
-    } else {
-      rep.models.push_back(read_model(*model));
+      // An older node sent every model used as an array in `model`: the last one produced the result.
+      auto used = read_models(*many);
+      if (!used.empty()) rep.model = used.back();
+      if (rep.models.empty()) rep.models = std::move(used);
+    } else if (model->get_if<value_map>() != nullptr) {
+      rep.model = read_model(*model);
     }
   }
   return rep;

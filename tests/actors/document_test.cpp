@@ -19,7 +19,7 @@ step_reply classified(const std::string& doc_type, int degrees) {
   step_reply r;
   r.classified = classification{doc_type, 0.9, {{doc_type, 0.9}, {"other", 0.1}}};
   r.rotations = {page_rotation{degrees, 0.8, false}};
-  r.models = {{"classifier", "1"}};
+  r.found_by(step_kind::classify, {"classifier", "1"});
   return r;
 }
 
@@ -53,6 +53,44 @@ BOOST_AUTO_TEST_CASE(findings_already_in_are_not_overwritten_and_models_are_list
   BOOST_TEST(d.classified->doc_type == "invoice");
   BOOST_TEST(d.rotations[0]->degrees == 90);
   BOOST_TEST(d.models.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_result_model_is_the_classifier_for_classify_and_the_ocr_engine_for_the_other_ops) {
+  auto d = two_pages();
+  step_reply orient;
+  orient.found_by(step_kind::orient, {"doc-orientation", "1"});
+  orient.rotations = {page_rotation{0, 0.9, false}, page_rotation{0, 0.9, false}};
+  auto found = classified("invoice", 0);
+  step_reply read;
+  read.text = std::vector<ocr_page>{{"first", 0.9, {}}, {"second", 0.9, {}}};
+  read.found_by(step_kind::ocr, {"tesseract-eng", "5"});
+  for (auto* step : {&orient, &found, &read}) d.absorb(*step);
+  BOOST_TEST((d.models == std::vector<model_ref>{{"doc-orientation", "1"}, {"classifier", "1"}, {"tesseract-eng", "5"}}));
+  BOOST_TEST(result_model("classify", d)->name == "classifier");
+  for (const char* op : {"ocr", "extract", "process"}) BOOST_TEST(result_model(op, d)->name == "tesseract-eng", op);
+}
+
+BOOST_AUTO_TEST_CASE(a_remote_classify_reply_names_its_classifier_as_the_classifications_model) {
+  reply remote;
+  remote.ok = true;
+  remote.result = value_map{{"doc_type", "letter"}, {"confidence", 0.8}, {"scores", value_map{{"letter", 0.8}}}};
+  remote.model = model_ref{"doc-classifier", "2"};
+  remote.models = {{"doc-orientation", "1"}, {"doc-classifier", "2"}};
+  auto d = two_pages();
+  auto found = findings_from_reply(remote);
+  d.absorb(found);
+  BOOST_TEST(result_model("classify", d)->name == "doc-classifier");
+  BOOST_TEST(!result_model("process", d).has_value(), "no text yet: no OCR engine to name");
+  BOOST_TEST(d.models.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_older_nodes_reply_without_models_still_lists_its_model_as_used) {
+  reply old;
+  old.ok = true;
+  old.result = value_map{{"total_pages", 1}, {"pages", value_array{value_map{{"text", "x"}}}}};
+  old.model = model_ref{"tesseract-eng", "4"};
+  auto found = findings_from_reply(old);
+  BOOST_TEST((found.models == std::vector<model_ref>{{"tesseract-eng", "4"}}));
 }
 
 BOOST_AUTO_TEST_CASE(the_process_result_joins_the_pages_text_and_reports_the_first_pages_rotation) {
@@ -101,13 +139,16 @@ BOOST_AUTO_TEST_CASE(a_remote_reply_becomes_the_steps_findings_and_an_error_keep
   ok.result = value_map{{"total_pages", 3},
                         {"pages", value_array{value_map{{"page", 1}, {"text", "hello"}, {"confidence", 0.5},
                                                         {"rotation", value_map{{"degrees", 90}, {"corrected", true}}}}}}};
-  ok.models = {{"tesseract-eng", "5.3"}};
+  ok.model = model_ref{"tesseract-eng", "5.3"};
+  ok.models = {{"doc-orientation", "1"}, {"tesseract-eng", "5.3"}};
   auto found = findings_from_reply(ok);
   BOOST_REQUIRE(found.text);
   BOOST_TEST(found.text->at(0).text == "hello");
   BOOST_TEST(found.text->at(0).rotation.degrees == 90);
   BOOST_TEST(found.total_pages == 3);
-  BOOST_TEST(found.models.at(0).first == "tesseract-eng");
+  BOOST_TEST(found.models.size() == 2u, "the models used over there are carried through");
+  BOOST_TEST(found.produced_by.at(step_kind::ocr).name == "tesseract-eng");
+  BOOST_TEST(!found.produced_by.count(step_kind::classify));
   auto failed = findings_from_reply(reply::failed("x", "ocr", error_code::overloaded, "queue full"));
   BOOST_REQUIRE(failed.failure);
   BOOST_TEST((failed.failure->code == error_code::overloaded));

@@ -73,11 +73,24 @@ struct router_fixture {
   }
 };
 
-std::string request_for(const std::string& file, encoding enc, const std::string& id = "") {
+request sample(const std::string& file, const std::string& id) {
   request r;
   r.id = id;
   r.image = shared_bytes::copy_of(test::read_file(test::sample_image(file)));
-  return encode_request(r, enc);
+  return r;
+}
+
+std::string request_for(const std::string& file, encoding enc, const std::string& id = "") {
+  return encode_request(sample(file, id), enc);
+}
+
+/// The router's counters now.
+router_stats stats_of(caf::actor_system& sys, const caf::actor& router) {
+  router_stats out;
+  caf::scoped_actor self{sys};
+  self->request(router, 5s, stats_atom::value).receive([&](const router_stats& s) { out = s; },
+                                                       [](const caf::error&) { BOOST_FAIL("no stats"); });
+  return out;
 }
 
 }  // namespace
@@ -91,11 +104,69 @@ BOOST_AUTO_TEST_CASE(answers_a_request_on_its_reply_subject_with_labels_model_an
   BOOST_TEST(rep.ok);
   BOOST_TEST(rep.id == "r1");
   BOOST_TEST(rep.node == "router-test");
-  BOOST_TEST(rep.models.at(0).version == "7");
+  BOOST_REQUIRE(rep.model.has_value());
+  BOOST_TEST(rep.model->name == "synthetic");
+  BOOST_TEST(rep.model->version == "7");
+  BOOST_TEST((rep.models == std::vector<model_ref>{{"synthetic", "7"}}));
   const auto* label = rep.result.find("doc_type")->get_if<std::string>();
   BOOST_REQUIRE(label != nullptr);
   BOOST_TEST((*label == "dark" || *label == "mid" || *label == "bright"));
   BOOST_TEST(rep.time.total_ms >= rep.time.compute_ms);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_id_for_another_op_is_answered_by_that_op_not_from_the_cache) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "reused"));
+  BOOST_REQUIRE(out.nth(1).ok);
+  incoming("process", request_for("receipt.jpg", encoding::msgpack, "reused"));
+  auto rep = out.nth(2);
+  BOOST_TEST(rep.op == "process");
+  BOOST_TEST(to_string(rep.failure->code) == "unavailable", "computed: this router cannot orient");
+  BOOST_TEST(stats_of(sys, router).repeats == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_id_with_another_image_is_refused_naming_id_and_the_field) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "one-id"));
+  BOOST_REQUIRE(out.nth(1).ok);
+  incoming("classify", request_for("invoice.jpg", encoding::json, "one-id"));
+  auto rep = out.nth(2);
+  BOOST_REQUIRE(!rep.ok);
+  BOOST_TEST(to_string(rep.failure->code) == "bad_request");
+  BOOST_TEST(rep.id == "one-id");
+  BOOST_TEST(rep.failure->message.find("'id'") != std::string::npos, rep.failure->message);
+  BOOST_TEST(rep.failure->message.find("'image'") != std::string::npos, rep.failure->message);
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "one-id"));
+  BOOST_TEST(out.nth(3).ok, "the first request is still answered from the cache");
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_with_another_deadline_and_priority_is_answered_from_the_cache) {
+  auto first = sample("receipt.jpg", "retried");
+  incoming("classify", encode_request(first, encoding::msgpack));
+  const auto answer = out.nth(1);
+  BOOST_REQUIRE(answer.ok);
+  auto retry = first;
+  retry.deadline_ms = 777;
+  retry.priority = 3;
+  incoming("classify", encode_request(retry, encoding::json), "inbox.retry");
+  auto again = out.nth(2);
+  BOOST_TEST(out.messages[1].first == "inbox.retry");
+  BOOST_TEST(again.ok);
+  BOOST_TEST(*again.result.find("doc_type")->get_if<std::string>() == *answer.result.find("doc_type")->get_if<std::string>());
+  BOOST_TEST(stats_of(sys, router).repeats == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_forward_with_a_clients_id_and_other_fields_is_computed_not_refused) {
+  incoming("classify", request_for("receipt.jpg", encoding::msgpack, "shared"));
+  BOOST_REQUIRE(out.nth(1).ok);
+  auto forwarded = sample("receipt.jpg", "shared");
+  forwarded.hops = 1;
+  forwarded.rotation = 90;  // oriented on the node that forwards it
+  incoming("classify", encode_request(forwarded, encoding::msgpack));
+  BOOST_TEST(out.nth(2).ok);
+  auto other = sample("invoice.jpg", "shared");
+  other.hops = 1;
+  incoming("classify", encode_request(other, encoding::msgpack));
+  BOOST_TEST(out.nth(3).ok, "two forwards with one id and other bytes: each computed");
+  BOOST_TEST(stats_of(sys, router).repeats == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(answers_in_the_encoding_of_the_request) {

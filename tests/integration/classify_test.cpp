@@ -70,9 +70,10 @@ BOOST_AUTO_TEST_CASE(echoes_the_client_id_and_names_the_node_model_and_timing) {
   BOOST_TEST(rep.id == "client-42");
   BOOST_TEST(rep.op == "classify");
   BOOST_TEST(rep.node == "node-t");
-  BOOST_REQUIRE(rep.models.size() == 1u);
-  BOOST_TEST(rep.models[0].name == "doc-layout-sample");
-  BOOST_TEST(rep.models[0].version == "1");
+  BOOST_REQUIRE(rep.model.has_value());
+  BOOST_TEST(rep.model->name == "doc-layout-sample");
+  BOOST_TEST(rep.model->version == "1");
+  BOOST_TEST((rep.models == std::vector<model_ref>{{"doc-layout-sample", "1"}}));
   BOOST_TEST(rep.time.compute_ms > 0);
   BOOST_TEST(rep.time.total_ms >= rep.time.compute_ms);
   BOOST_TEST(rep.time.batch_size >= 1);

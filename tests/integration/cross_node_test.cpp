@@ -68,6 +68,31 @@ BOOST_AUTO_TEST_CASE(process_answers_type_fields_and_text_from_either_entry_poin
     std::set<std::string> models;
     for (const auto& m : rep.models) models.insert(m.name);
     BOOST_TEST((models == std::set<std::string>{"doc-orientation", "doc-classifier", "tesseract-eng"}));
+    BOOST_TEST(rep.models.size() == 3u, "each model listed once");
+    BOOST_REQUIRE(rep.model.has_value());
+    BOOST_TEST(rep.model->name == "tesseract-eng", "process's result comes from the OCR engine, on either node");
+  }
+  BOOST_TEST(entry_points.size() == 2u, "both node-a and node-b answered as entry points");
+}
+
+BOOST_AUTO_TEST_CASE(an_id_used_for_classify_is_used_again_for_process_from_either_entry_point) {
+  std::set<std::string> entry_points;
+  // node-a answers classify; the process with the same id lands on either node (random queue pick, see above):
+  // on node-b its orientation step goes to node-a as a forwarded classify with that id, which must neither get
+  // the client's classify answer nor be refused as another request.
+  for (int i = 0; i < 24 && entry_points.size() < 2; ++i) {
+    const auto id = "reused" + std::to_string(i);
+    auto classified = client.send("classify", page("id-card-rotated-90.jpg", id));
+    BOOST_REQUIRE_MESSAGE(classified.ok, code_of(classified) << ": " << message_of(classified));
+    BOOST_REQUIRE(classified.model.has_value());
+    BOOST_TEST(classified.model->name == "doc-classifier");
+    auto processed = client.send("process", page("id-card-rotated-90.jpg", id));
+    BOOST_REQUIRE_MESSAGE(processed.ok, code_of(processed) << ": " << message_of(processed));
+    entry_points.insert(processed.node);
+    BOOST_TEST(processed.op == "process");
+    BOOST_TEST(text_field(processed, "text").find("LUCAS") != std::string::npos);
+    BOOST_REQUIRE(processed.model.has_value());
+    BOOST_TEST(processed.model->name == "tesseract-eng");
   }
   BOOST_TEST(entry_points.size() == 2u, "both node-a and node-b answered as entry points");
 }

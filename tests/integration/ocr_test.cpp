@@ -46,7 +46,8 @@ BOOST_AUTO_TEST_CASE(reads_a_rotated_card_upright_and_reports_the_rotation) {
   BOOST_REQUIRE(rotation != nullptr);
   BOOST_TEST(*rotation->find("degrees")->get_if<std::int64_t>() == 270);
   BOOST_TEST(*rotation->find("corrected")->get_if<bool>());
-  BOOST_TEST(rep.models.at(0).name == "tesseract-eng");
+  BOOST_REQUIRE(rep.model.has_value());
+  BOOST_TEST(rep.model->name == "tesseract-eng");
 }
 
 BOOST_AUTO_TEST_CASE(answers_json_in_json_and_keeps_classify_serving_on_the_same_node) {

@@ -210,7 +210,8 @@ BOOST_AUTO_TEST_CASE(round_trips_a_reply_with_result_error_timing_and_models) {
   ok.result = value_map{{"doc_type", "invoice"}, {"confidence", 0.9}};
   ok.time = {1.5, 2.5, 4.0, 3};
   ok.node = "n1";
-  ok.models = {{"m", "2"}};
+  ok.model = model_ref{"m", "2"};
+  ok.models = {{"orienter", "1"}, {"m", "2"}};
   for (auto enc : {encoding::msgpack, encoding::json}) {
     auto back = decode_reply(bytes(encode_reply(ok, enc)));
     BOOST_REQUIRE(back);
@@ -219,7 +220,8 @@ BOOST_AUTO_TEST_CASE(round_trips_a_reply_with_result_error_timing_and_models) {
     BOOST_TEST(*back->result.find("doc_type")->get_if<std::string>() == "invoice");
     BOOST_TEST(back->time.compute_ms == 2.5);
     BOOST_TEST(back->time.batch_size == 3);
-    BOOST_TEST(back->models.at(0).version == "2");
+    BOOST_TEST((back->model == model_ref{"m", "2"}));
+    BOOST_TEST((back->models == std::vector<model_ref>{{"orienter", "1"}, {"m", "2"}}));
     BOOST_TEST(!back->failure.has_value());
   }
   auto failed = reply::failed("b", "classify", error_code::overloaded, "queue full");
@@ -228,6 +230,58 @@ BOOST_AUTO_TEST_CASE(round_trips_a_reply_with_result_error_timing_and_models) {
   BOOST_TEST(!back->ok);
   BOOST_TEST(to_string(back->failure->code) == "overloaded");
   BOOST_TEST(back->result.is_null());
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_encodes_model_as_one_map_and_every_model_used_in_models) {
+  reply ok;
+  ok.ok = true;
+  ok.op = "process";
+  ok.model = model_ref{"tesseract-eng", "5"};
+  ok.models = {{"doc-orientation", "1"}, {"doc-classifier", "1"}, {"tesseract-eng", "5"}};
+  for (auto enc : {encoding::msgpack, encoding::json}) {
+    auto tree = decode_value(bytes(encode_reply(ok, enc)), enc, limits);
+    BOOST_REQUIRE(tree);
+    const value* model = tree->find("model");
+    BOOST_REQUIRE(model != nullptr);
+    BOOST_REQUIRE(model->get_if<value_map>() != nullptr);  // a map even though three models were used
+    BOOST_TEST(*model->find("name")->get_if<std::string>() == "tesseract-eng");
+    const value* models = tree->find("models");
+    BOOST_REQUIRE(models != nullptr);
+    BOOST_REQUIRE(models->get_if<value_array>() != nullptr);
+    BOOST_TEST(models->get_if<value_array>()->size() == 3u);
+    BOOST_TEST(*(*models->get_if<value_array>())[0].find("name")->get_if<std::string>() == "doc-orientation");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_error_reply_without_models_has_neither_model_nor_models) {
+  auto tree = decode_value(bytes(encode_reply(reply::failed("x", "ocr", error_code::internal, "m"), encoding::json)),
+                           encoding::json, limits);
+  BOOST_REQUIRE(tree);
+  BOOST_TEST(tree->find("model") == nullptr);
+  BOOST_TEST(tree->find("models") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(an_older_nodes_model_array_decodes_as_its_last_model_and_the_models_used) {
+  const std::string old_reply =
+      R"({"id":"a","ok":true,"op":"classify","result":{},"node":"old",)"
+      R"("model":[{"name":"doc-orientation","version":"1"},{"name":"doc-classifier","version":"2"}]})";
+  auto back = decode_reply(bytes(old_reply));
+  BOOST_REQUIRE(back);
+  BOOST_TEST((back->model == model_ref{"doc-classifier", "2"}));
+  BOOST_TEST((back->models == std::vector<model_ref>{{"doc-orientation", "1"}, {"doc-classifier", "2"}}));
+  auto reencoded = decode_value(bytes(encode_reply(*back, encoding::json)), encoding::json, limits);
+  BOOST_REQUIRE(reencoded);
+  BOOST_TEST(reencoded->find("model")->get_if<value_map>() != nullptr, "never re-encoded as an array");
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_is_neither_map_nor_array_and_model_entries_that_are_not_maps_are_ignored) {
+  auto back = decode_reply(bytes(R"({"id":"a","ok":true,"model":"classifier","models":[3,{"name":"m","version":"1"}]})"));
+  BOOST_REQUIRE(back);
+  BOOST_TEST(!back->model.has_value());
+  BOOST_TEST((back->models == std::vector<model_ref>{{"m", "1"}}));
+  auto empty = decode_reply(bytes(R"({"id":"a","ok":true,"model":[]})"));
+  BOOST_REQUIRE(empty);
+  BOOST_TEST(!empty->model.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(json_reply_keeps_the_wire_field_order) {
