@@ -1,27 +1,22 @@
 #pragma once
 /// The batcher actor: a thin shell around `batching_policy`. It admits requests (or answers `overloaded` at
 /// once), sends each image to the preprocessing pool, feeds ready tensors to the policy, runs the batches the
-/// policy forms on the model actor (one at a time), and answers every admitted request exactly once:
-/// scores, `deadline_exceeded` (dropped before compute), or the preprocessing/model error.
-/// On success the batcher owns the request until it answers it.
+/// policy forms on its model (one at a time), and answers every admitted request exactly once: scores,
+/// `deadline_exceeded` (dropped before compute), or the preprocessing/model error. On success the batcher owns
+/// the request until it answers it. Interface: batcher_actor (interfaces.hpp); its timers are internal.
 ///
-/// Supervision: the batcher is its model actor's supervisor (the model restarts alone; the batcher, which
-/// holds the queue, lives on). When the model actor dies, the batch it held goes back into the queue, a
-/// replacement is spawned after a back-off (doubling from `backoff` to `max_backoff`) and serves the queue as
-/// soon as it has loaded the model. A batch that fails (or whose model died) comes back split: each of its
-/// requests runs alone, so one poison input fails alone (`internal`) and the rest succeed; a request whose
-/// model died under it `max_attempts` times is answered `internal`. More than `max_restarts` restarts within
-/// `period` make the model unhealthy: queued requests are answered `unavailable`, `on_health(false)` tells the
-/// node (which stops taking the ops that need this model), and one restart is tried per `period` until one
-/// succeeds (`on_health(true)`). A replacement still loading `loading_grace` after its predecessor died also
-/// calls `on_health(false)` (the queue is kept), and `on_health(true)` once it serves.
+/// Failure: a batch that fails comes back split — each of its requests runs alone, so one poison input fails
+/// alone (`internal`) and the rest succeed. A request whose model died under it (`model_died`) runs again,
+/// up to `max_attempts` deaths. A model that is unhealthy answers `unavailable`, and so does the batcher.
+/// Restarting the model is its model supervisor's job (model_supervisor.hpp): the batcher holds only a handle
+/// to it, and while a replacement loads its batch waits there. The batcher's own death takes its model with it
+/// (one_for_all: batcher_supervisor.hpp restarts the pair).
+/// Time is read from the actor system's clock (CAF's virtual clock in tests).
 
-#include <functional>
 #include <string>
 
 #include "actors/batching_policy.hpp"
-#include "actors/restart_intensity.hpp"
-#include "actors/protocol.hpp"
+#include "actors/interfaces.hpp"
 
 namespace infermesh {
 
@@ -29,15 +24,9 @@ struct batcher_setup {
   std::string model_name;   ///< for error messages
   batching_config batching;
   input_spec input;
-  model_actor model;
-  caf::actor preprocessors;  ///< see spawn_preprocessor_pool
-  supervision_config supervision;
-  /// Spawns a replacement model actor (which loads the model on its own thread). Empty: no restarts.
-  std::function<model_actor()> respawn;
-  /// Called on the batcher's thread when the model becomes unhealthy (false) or healthy again (true).
-  std::function<void(bool healthy)> on_health;
-  /// Called on the batcher's thread when a replacement is ready, with the time since its predecessor died.
-  std::function<void(double recovery_ms)> on_restarted;
+  supervised_model_actor model;  ///< the model supervisor (spawn_model_supervisor)
+  preprocess_actor preprocessors;
+  int max_attempts = supervision_config{}.max_attempts;  ///< model deaths one request may live through
 };
 
 batcher_actor spawn_batcher(caf::actor_system& sys, batcher_setup setup);

@@ -1,12 +1,13 @@
 #pragma once
-/// The model actor: the only owner of a loaded model. Spawn it detached: a forward pass blocks its thread,
-/// never a CAF scheduler thread. Its batcher supervises it (see batcher.hpp): a replacement loads the model
-/// again on its own thread (`loader`), so a restart never blocks the batcher.
+/// The model actor: the only owner of a loaded model. Spawned detached: a forward pass blocks its thread,
+/// never a CAF scheduler thread. Its model supervisor (model_supervisor.hpp) restarts it; a replacement loads
+/// the model again on its own thread (`loader`), so a restart never blocks anyone.
+/// Interface: model_actor (interfaces.hpp); `ping` is answered once the model is loaded.
 
 #include <functional>
 #include <memory>
 
-#include "actors/protocol.hpp"
+#include "actors/interfaces.hpp"
 
 namespace infermesh {
 

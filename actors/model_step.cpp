@@ -22,16 +22,23 @@ struct pages_job {
   step_reply reply;
   std::size_t left = 0;
   bool answered = false;
+  steady_time arrived{};
+  std::optional<steady_time> first_start;
+  steady_time last_end{};
 };
 
-caf::behavior model_step_behavior(caf::event_based_actor* self, model_step_setup setup) {
+double ms(steady_time::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+step_actor::behavior_type model_step_behavior(step_actor::pointer self, model_step_setup setup) {
   return {
+      [=](ping_atom) { return true; },
       [=](step_atom, const step_request& req) -> caf::result<step_reply> {
         const std::size_t n = setup.step == step_kind::orient ? req.pages.size() : std::min<std::size_t>(1, req.pages.size());
         if (n == 0) return step_reply::failed({error_code::bad_request, "no page to look at"});
         auto j = std::make_shared<pages_job>();
         j->promise = self->make_response_promise<step_reply>();
         j->left = n;
+        j->arrived = self->clock().now();
         j->reply.found_by(setup.step, {setup.model_name, setup.model_version});
         if (setup.step == step_kind::orient) j->reply.rotations.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -47,13 +54,15 @@ caf::behavior model_step_behavior(caf::event_based_actor* self, model_step_setup
                       j->promise.deliver(step_reply::failed(std::move(*res.failure)));
                       return;
                     }
-                    rep.queue_ms = std::max(rep.queue_ms, res.queue_ms);
-                    rep.compute_ms += res.compute_ms;
+                    j->first_start = std::min(j->first_start.value_or(res.batch_started), res.batch_started);
+                    j->last_end = std::max(j->last_end, res.batch_finished);
                     rep.batch_size = std::max(rep.batch_size, res.batch_size);
                     if (setup.step == step_kind::orient) rep.rotations[i] = rotation_from_scores(setup.labels, res.scores);
                     else rep.classified = classify_scores(setup.labels, res.scores);
                     if (--j->left == 0) {
                       j->answered = true;
+                      rep.queue_ms = ms(*j->first_start - j->arrived);
+                      rep.compute_ms = ms(j->last_end - *j->first_start);
                       j->promise.deliver(std::move(rep));
                     }
                   },
@@ -72,7 +81,7 @@ caf::behavior model_step_behavior(caf::event_based_actor* self, model_step_setup
 
 }  // namespace
 
-caf::actor spawn_model_step(caf::actor_system& sys, model_step_setup setup) {
+step_actor spawn_model_step(caf::actor_system& sys, model_step_setup setup) {
   return sys.spawn(model_step_behavior, std::move(setup));
 }
 

@@ -4,20 +4,18 @@
 #include <map>
 
 #include "actors/batching_policy.hpp"
+#include "actors/supervised_child.hpp"
 
 namespace infermesh {
 namespace {
 
-using clock = std::chrono::steady_clock;
-
 struct worker_state {
-  std::shared_ptr<tesseract_ocr> engine;
+  std::shared_ptr<ocr_engine> engine;
   static inline const char* name = "ocr_worker";
 };
 
-ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> self,
-                                    std::shared_ptr<tesseract_ocr> engine,
-                                    std::function<outcome<std::unique_ptr<tesseract_ocr>>()> make_engine) {
+ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> self, std::shared_ptr<ocr_engine> engine,
+                                    ocr_engine_factory make_engine) {
   if (!engine && make_engine) {  // a replacement: load the engine on this (detached) thread
     auto fresh = make_engine();
     if (!fresh) {
@@ -29,9 +27,9 @@ ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> se
   self->state.engine = std::move(engine);
   return {
       [=](ocr_atom, const shared_bytes& page, int known_rotation, bool auto_rotate) -> ocr_result {
-        const auto started = clock::now();
+        const auto started = std::chrono::steady_clock::now();
         auto read = self->state.engine->read(page, known_rotation, auto_rotate);
-        const std::chrono::duration<double, std::milli> took = clock::now() - started;
+        const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
         if (!read) return {read.err(), {}, took.count()};
         return {std::nullopt, std::move(*read), took.count()};
       },
@@ -40,6 +38,7 @@ ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> se
         if (!rotation) return {rotation.err(), {}};
         return {std::nullopt, *rotation};
       },
+      [=](ping_atom) { return true; },
   };
 }
 
@@ -50,15 +49,22 @@ struct job {
   step_reply reply;
   std::size_t left = 0;
   bool answered = false;
+  steady_time arrived{};
+  std::optional<steady_time> first_start;
+  steady_time last_end{};
 
   void fail(error e) {
     if (answered) return;
     answered = true;
     promise.deliver(step_reply::failed(std::move(e)));
   }
-  void page_done() {
+  void page_done(steady_time now) {
+    last_end = std::max(last_end, now);
     if (--left == 0 && !answered) {
       answered = true;
+      const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+      reply.queue_ms = ms(first_start.value_or(arrived) - arrived);
+      reply.compute_ms = ms(last_end - first_start.value_or(arrived));
       promise.deliver(std::move(reply));
     }
   }
@@ -70,78 +76,99 @@ struct task {
   int attempts = 0;  ///< worker deaths this page lived through
 };
 
+using pool_impl = step_actor::extend<caf::reacts_to<wake_atom, std::uint64_t>,
+                                     caf::reacts_to<supervise_atom, std::uint64_t, std::uint64_t>>;
+
 struct pool_state {
-  ~pool_state() {  // the workers go with their pool (step_supervisor restarts them together)
-    for (auto& w : workers)
-      if (w) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-  }
   ocr_pool_setup setup;
-  std::vector<ocr_actor> workers;
-  std::vector<bool> busy;   // reading a page, or down (being replaced)
+  std::vector<std::unique_ptr<supervised_child<ocr_actor>>> workers;  // stable addresses: handlers hold them
+  std::vector<bool> busy;   // reading a page
   std::optional<batching_policy> queue;  // batches of one: priority, deadlines and the bound, per page
   std::map<std::uint64_t, task> tasks;
   std::uint64_t next_ticket = 0;
   bool wake_pending = false;
+  bool healthy = true;
   static inline const char* name = "ocr_pool";
 };
 
-using pool_ptr = caf::stateful_actor<pool_state>*;
+using pool_ptr = pool_impl::stateful_pointer<pool_state>;
+
+steady_time now(pool_ptr self) { return self->clock().now(); }
 
 void dispatch(pool_ptr self);
+
+/// The pool is healthy while every worker is.
+void update_health(pool_ptr self) {
+  auto& st = self->state;
+  const bool healthy = std::all_of(st.workers.begin(), st.workers.end(), [](const auto& w) { return w->healthy(); });
+  if (healthy == st.healthy) return;
+  st.healthy = healthy;
+  if (st.setup.on_health) st.setup.on_health(healthy);
+}
 
 void run_task(pool_ptr self, std::size_t w, task t) {
   auto& st = self->state;
   st.busy[w] = true;
   const auto& req = t.owner->req;
+  const auto started = now(self);
+  if (!t.owner->first_start) t.owner->first_start = started;
   auto done = [self, w] {
     self->state.busy[w] = false;
     dispatch(self);
   };
-  auto lost = [self, t](caf::error& e) mutable {  // the worker died under the page: the down handler replaces it
+  const auto incarnation = st.workers[w]->life().incarnation();
+  auto lost = [self, w, t, incarnation](caf::error& e) mutable {  // the worker died under the page: its lifecycle replaces it
     auto& st = self->state;
-    if (++t.attempts >= st.setup.max_attempts || !st.setup.make_engine) {
+    st.busy[w] = false;
+    st.workers[w]->mark_dying(incarnation);  // (its down message may come after this)
+    if (++t.attempts >= st.setup.supervision.max_attempts || !st.setup.make_engine) {
       t.owner->fail({error_code::internal, "OCR worker died reading this page: " + self->system().render(e)});
     } else if (!t.owner->answered) {
       const auto ticket = st.next_ticket++;
-      st.queue->requeue({ticket, t.owner->req.priority, clock::now(), t.owner->req.deadline, false});
+      st.queue->requeue({ticket, t.owner->req.priority, now(self), t.owner->req.deadline, false});
       st.tasks.emplace(ticket, std::move(t));
     }
     dispatch(self);
   };
   const auto& rotation = req.rotations.size() > t.page ? req.rotations[t.page] : std::nullopt;
+  const auto& worker = st.workers[w]->child();
   if (req.step == step_kind::orient) {
-    self->request(st.workers[w], caf::infinite, orient_atom::value, req.pages[t.page])
+    self->request(worker, caf::infinite, orient_atom::value, req.pages[t.page])
         .then(
-            [t, done](orient_result& r) {
+            [self, t, done](orient_result& r) {
               if (r.failure) t.owner->fail(std::move(*r.failure));
               else t.owner->reply.rotations[t.page] = r.rotation;
-              t.owner->page_done();
+              t.owner->page_done(now(self));
               done();
             },
             lost);
     return;
   }
-  self->request(st.workers[w], caf::infinite, ocr_atom::value, req.pages[t.page], rotation ? rotation->degrees : -1,
+  self->request(worker, caf::infinite, ocr_atom::value, req.pages[t.page], rotation ? rotation->degrees : -1,
                 req.auto_rotate)
       .then(
-          [t, done](ocr_result& r) {
-            auto& rep = t.owner->reply;
+          [self, t, done](ocr_result& r) {
             if (r.failure) t.owner->fail(std::move(*r.failure));
-            else (*rep.text)[t.page] = std::move(r.page);
-            rep.compute_ms += r.compute_ms;
-            t.owner->page_done();
+            else (*t.owner->reply.text)[t.page] = std::move(r.page);
+            t.owner->page_done(now(self));
             done();
           },
           lost);
 }
 
+/// An idle worker that serves, if any.
+std::optional<std::size_t> idle_worker(const pool_state& st) {
+  for (std::size_t w = 0; w < st.workers.size(); ++w)
+    if (!st.busy[w] && st.workers[w]->serving()) return w;
+  return std::nullopt;
+}
+
 void dispatch(pool_ptr self) {
   auto& st = self->state;
   for (;;) {
-    const auto idle = std::find(st.busy.begin(), st.busy.end(), false);
-    if (idle == st.busy.end()) return;
-    const auto now = clock::now();
-    auto d = st.queue->poll(now, true);
+    const auto w = idle_worker(st);
+    const auto t_now = now(self);
+    auto d = st.queue->poll(t_now, w.has_value());
     for (auto ticket : d.expired) {
       auto t = st.tasks.extract(ticket).mapped();
       t.owner->fail({error_code::deadline_exceeded, "the deadline passed while the page waited for an OCR worker"});
@@ -149,36 +176,42 @@ void dispatch(pool_ptr self) {
     if (d.batch.empty()) {
       if (d.wake_at && !st.wake_pending) {
         st.wake_pending = true;
-        self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(*d.wake_at - now) +
-                                     std::chrono::microseconds(1),
+        self->delayed_send(self,
+                           std::chrono::duration_cast<std::chrono::microseconds>(*d.wake_at - t_now) +
+                               std::chrono::microseconds(1),
                            wake_atom::value, std::uint64_t{0});
       }
       return;
     }
     auto t = st.tasks.extract(d.batch.front()).mapped();
     if (t.owner->answered) continue;  // another page of its request failed: skip the work
-    auto& queue_ms = t.owner->reply.queue_ms;
-    queue_ms = std::max(queue_ms, std::chrono::duration<double, std::milli>(now - t.owner->req.accepted).count());
-    run_task(self, static_cast<std::size_t>(idle - st.busy.begin()), std::move(t));
+    run_task(self, *w, std::move(t));
   }
 }
 
-caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std::shared_ptr<tesseract_ocr>> engines) {
+pool_impl::behavior_type pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std::shared_ptr<ocr_engine>> engines) {
   auto& st = self->state;
   st.setup = std::move(setup);
   st.queue.emplace(batching_config{1, std::chrono::microseconds(0), st.setup.queue_capacity});
-  for (auto& engine : engines) {
-    st.workers.push_back(self->spawn<caf::detached + caf::monitored>(ocr_worker, std::move(engine),
-                                                                      st.setup.make_engine));
+  for (std::size_t w = 0; w < engines.size(); ++w) {
+    auto make = st.setup.make_engine;
+    typename supervised_child<ocr_actor>::setup child;
+    child.what = "OCR engine " + std::to_string(w) + " of model '" + st.setup.model_name + "'";
+    child.supervision = st.setup.supervision;
+    if (make) child.respawn = [self, make] { return self->spawn<caf::detached>(ocr_worker, nullptr, make); };
+    child.on_health = [self](bool) { update_health(self); };
+    child.on_ready = [self](const lifecycle& life) {
+      if (self->state.setup.on_worker_ready) self->state.setup.on_worker_ready(life);
+      dispatch(self);
+    };
+    if (st.setup.worker_hook) child.on_spawned = st.setup.worker_hook(w);
+    st.workers.push_back(std::make_unique<supervised_child<ocr_actor>>());
     st.busy.push_back(false);
+    st.workers.back()->start(self, std::move(child), self->spawn<caf::detached>(ocr_worker, std::move(engines[w]), make), w);
   }
   self->set_down_handler([=](caf::down_msg& down) {
-    auto& st = self->state;
-    for (std::size_t w = 0; w < st.workers.size(); ++w)
-      if (st.workers[w].address() == down.source) {
-        st.busy[w] = true;  // out of service until its replacement is up
-        if (st.setup.make_engine) self->delayed_send(self, st.setup.restart_backoff, restart_atom::value, std::uint64_t{w});
-      }
+    for (auto& w : self->state.workers)
+      if (w->on_down(self, down)) return;
   });
   return {
       [=](step_atom, step_request& req) -> caf::result<step_reply> {
@@ -197,45 +230,34 @@ caf::behavior pool_behavior(pool_ptr self, ocr_pool_setup setup, std::vector<std
         auto j = std::make_shared<job>();
         j->promise = self->make_response_promise<step_reply>();
         j->left = n;
+        j->arrived = now(self);
         j->reply.found_by(req.step, {st.setup.model_name, st.setup.model_version});
         if (req.step == step_kind::orient) j->reply.rotations.resize(n);
         else j->reply.text.emplace(n);
         j->req = std::move(req);
-        const auto now = clock::now();
         for (std::size_t i = 0; i < n; ++i) {
           const auto ticket = st.next_ticket++;
           st.tasks.emplace(ticket, task{j, i});
-          st.queue->push({ticket, j->req.priority, now, j->req.deadline});
+          st.queue->push({ticket, j->req.priority, j->arrived, j->req.deadline});
         }
         dispatch(self);
         return j->promise;
       },
+      [=](ping_atom) { return true; },
       [=](wake_atom, std::uint64_t) {
         self->state.wake_pending = false;
         dispatch(self);
       },
-      [=](restart_atom, std::uint64_t w) {
+      [=](supervise_atom, std::uint64_t slot, std::uint64_t timer) {
         auto& st = self->state;
-        st.workers[w] = self->spawn<caf::detached + caf::monitored>(ocr_worker, nullptr, st.setup.make_engine);
-        self->request(st.workers[w], std::chrono::minutes(2), orient_atom::value, shared_bytes())
-            .then([=](orient_result&) { self->state.busy[w] = false, dispatch(self); },  // loaded: in service
-                  [](caf::error&) {});  // died while loading: the down handler tries again
-      },
-      [=](fault_atom, const std::string& action, std::int64_t) {
-        auto& st = self->state;
-        if (action != "crash" || st.workers.empty()) return;
-        std::size_t victim = 0;  // a busy worker if there is one: the page it reads must survive
-        for (std::size_t w = 0; w < st.workers.size(); ++w)
-          if (st.busy[w]) victim = w;
-        self->send_exit(st.workers[victim], caf::exit_reason::kill);
+        if (slot < st.workers.size()) st.workers[slot]->on_timer(self, timer);
       },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_ocr_pool(caf::actor_system& sys, ocr_pool_setup setup,
-                          std::vector<std::shared_ptr<tesseract_ocr>> engines) {
+step_actor spawn_ocr_pool(caf::actor_system& sys, ocr_pool_setup setup, std::vector<std::shared_ptr<ocr_engine>> engines) {
   return sys.spawn(pool_behavior, std::move(setup), std::move(engines));
 }
 

@@ -24,14 +24,14 @@ preprocess_actor::behavior_type preprocess_worker(std::size_t /*index*/) {
 
 }  // namespace
 
-caf::actor spawn_preprocessor_pool(caf::actor_system& sys, std::size_t workers) {
+preprocess_actor spawn_preprocessor_pool(caf::actor_system& sys, std::size_t workers) {
   use_single_threaded_image_codecs();
   auto index = std::make_shared<std::size_t>(0);
   auto factory = [&sys, index] {
     return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(preprocess_worker, (*index)++));
   };
-  return caf::actor_pool::make(sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1), factory,
-                               caf::actor_pool::round_robin());
+  return caf::actor_cast<preprocess_actor>(caf::actor_pool::make(
+      sys.dummy_execution_unit(), std::max<std::size_t>(workers, 1), factory, caf::actor_pool::round_robin()));
 }
 
 }  // namespace infermesh

@@ -1,5 +1,5 @@
 #pragma once
-/// The messages actors exchange inside a node, and the typed interfaces of the model and batcher actors.
+/// The messages actors exchange inside a node (their interfaces, which list who takes which: interfaces.hpp).
 /// Local only (never serialized): whitelisted with CAF_ALLOW_UNSAFE_MESSAGE_TYPE. Errors are results, not
 /// exceptions: a failed request is an `item_result` with `failure` set.
 
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/lifecycle.hpp"
 #include "actors/pipeline.hpp"
 #include "messages/error_code.hpp"
 #include "messages/model_ref.hpp"
@@ -37,9 +38,11 @@ struct infer_job {
 struct item_result {
   std::optional<error> failure;
   std::vector<float> scores;   ///< one probability per label
-  double queue_ms = 0;         ///< accepted -> batch start
+  double queue_ms = 0;         ///< reached the batcher -> its batch started (preprocessing included)
   double compute_ms = 0;       ///< forward pass of its batch
   int batch_size = 0;
+  steady_time batch_started{};   ///< when its batch started and finished (a step's own timing: first
+  steady_time batch_finished{};  ///< start - step start is its queue wait, last finish - first start compute)
 
   static item_result failed(error_code code, std::string message) {
     item_result r;
@@ -54,11 +57,22 @@ struct preprocessed {
   std::vector<float> tensor;
 };
 
-/// A model actor's answer to one batch.
+/// A model actor's answer to one batch. `model_died`: the model actor died running it (its supervisor says
+/// so; the batcher then retries each request alone, up to `max_attempts` deaths).
 struct batch_run_result {
   std::optional<error> failure;
   batch_scores scores;
   double compute_ms = 0;
+  bool model_died = false;
+};
+
+/// A supervised child's lifecycle, as its supervisor reports it (stats logs; status).
+struct child_status {
+  life_state state = life_state::loading;
+  std::string reason;
+  bool healthy = true;
+  std::uint64_t restarts = 0;   ///< replacements that reached serving
+  double max_recovery_ms = 0;   ///< longest time from a death to the replacement serving
 };
 
 /// An OCR worker's answer: the page read, or why not.
@@ -152,9 +166,7 @@ struct batcher_stats {
   std::uint64_t expired = 0;     ///< dropped before compute: deadline passed
   std::uint64_t failed = 0;      ///< preprocessing or forward failures
   std::uint64_t requeued = 0;    ///< requests put back after their batch failed or their model died
-  std::uint64_t restarts = 0;    ///< model actor restarts
-  double max_recovery_ms = 0;    ///< longest time from a model's death to its replacement being ready
-  bool healthy = true;           ///< false past the restart intensity, until a later restart succeeds
+  child_status model;            ///< the model actor's lifecycle (its supervisor's report)
 };
 
 /// Counters of the router, since it started.
@@ -183,6 +195,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::split_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::acknowledger)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::document_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::child_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::shared_bytes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::input_spec)
@@ -201,47 +214,11 @@ using ocr_atom = caf::atom_constant<caf::atom("ocr")>;
 using orient_atom = caf::atom_constant<caf::atom("orient")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
-using fault_atom = caf::atom_constant<caf::atom("fault")>;
-using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using split_atom = caf::atom_constant<caf::atom("split")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
-using loading_atom = caf::atom_constant<caf::atom("loading")>;
-
-/// Serves one or more steps, locally or remotely: (step_atom, step_request) -> step_reply. Dynamically typed,
-/// so a model's step actor, the OCR pool and the remote step actor stand behind one handle type.
-using step_server = caf::actor;
-
-/// A model actor: owns one loaded model (and its device); runs one forward per batch on its own thread.
-/// (ping_atom) -> bool: answered once the model is loaded (a restarted actor loads it again first).
-/// (fault_atom, action, value): test and simulation faults: "slow" (value ms per batch), "fail" (the next value
-/// batches fail), "heal" (clear both).
-using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::with<batch_run_result>,
-                                     caf::replies_to<ping_atom>::with<bool>,
-                                     caf::reacts_to<fault_atom, std::string, std::int64_t>>;
-
-/// A preprocessing worker: encoded image -> model input tensor. Many run in parallel, off the model's thread.
-/// (prep_atom, image, spec, upright_rotation) -> preprocessed
-/// (split_atom, document, max_pages, limits) -> split_result: the pages of a PDF or TIFF (rendering is heavy,
-/// so it runs here rather than on the router).
-using preprocess_actor =
-    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int>::with<preprocessed>,
-                     caf::replies_to<split_atom, shared_bytes, int, document_limits>::with<split_result>>;
-
-/// An OCR worker: owns one Tesseract engine (not thread-safe) and reads one page at a time on its own thread.
-/// (ocr_atom, page, known_rotation or -1, auto_rotate) -> ocr_result; (orient_atom, page) -> orient_result
-using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, int, bool>::with<ocr_result>,
-                                   caf::replies_to<orient_atom, shared_bytes>::with<orient_result>>;
-
-/// A batcher: admits requests for one model, forms dynamic batches, answers each request once.
-/// (fault_atom, action, value): "crash" kills the model actor (its supervisor, this batcher, restarts it);
-/// other actions go to the model actor. (restart_atom): internal, the supervisor's back-off timer.
-using batcher_actor = caf::typed_actor<caf::replies_to<infer_atom, infer_job>::with<item_result>,
-                                       caf::reacts_to<fault_atom, std::string, std::int64_t>,
-                                       caf::reacts_to<restart_atom, std::uint64_t>,
-                                       caf::reacts_to<wake_atom, std::uint64_t>,
-                                       caf::reacts_to<loading_atom, std::uint64_t>,
-                                       caf::replies_to<stats_atom>::with<batcher_stats>>;
+using supervise_atom = caf::atom_constant<caf::atom("supervise")>;  ///< a supervisor's own timers (supervised_child)
+using status_atom = caf::atom_constant<caf::atom("status")>;
 
 }  // namespace infermesh

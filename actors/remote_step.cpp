@@ -5,6 +5,7 @@
 
 #include "actors/document.hpp"
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 
 namespace infermesh {
 
@@ -60,12 +61,14 @@ std::chrono::milliseconds reply_margin(std::chrono::milliseconds remaining) {
   return std::min(remaining / 10, std::chrono::milliseconds(200));
 }
 
-caf::behavior remote_behavior(caf::stateful_actor<remote_state>* self, remote_step_setup setup) {
+using remote_impl = remote_step_actor::extend<caf::reacts_to<expire_atom, std::uint64_t>>;
+
+remote_impl::behavior_type remote_behavior(remote_impl::stateful_pointer<remote_state> self, remote_step_setup setup) {
   self->state.setup = std::move(setup);
   return {
       [=](step_atom, const step_request& req) -> caf::result<step_reply> {
         auto& st = self->state;
-        const std::string subject = st.setup.subject_prefix + remote_op_of(req.step);
+        const std::string subject = wire::op_subject(remote_op_of(req.step));
         if (req.hops >= max_forwards)
           return step_reply::failed({error_code::unavailable,
                                      "node '" + st.setup.node_name + "' does not host the '" +
@@ -84,6 +87,7 @@ caf::behavior remote_behavior(caf::stateful_actor<remote_state>* self, remote_st
         self->delayed_send(self, remaining - margin, expire_atom::value, ticket);
         return promise;
       },
+      [=](ping_atom) { return true; },
       [=](reply_atom, std::uint64_t ticket, const shared_bytes& payload, bool no_responders) {
         auto found = self->state.waiting_for.find(ticket);
         if (found == self->state.waiting_for.end()) return;  // expired already: a late reply is dropped
@@ -113,7 +117,7 @@ caf::behavior remote_behavior(caf::stateful_actor<remote_state>* self, remote_st
 
 }  // namespace
 
-caf::actor spawn_remote_step(caf::actor_system& sys, remote_step_setup setup) {
+remote_step_actor spawn_remote_step(caf::actor_system& sys, remote_step_setup setup) {
   return sys.spawn(remote_behavior, std::move(setup));
 }
 

@@ -4,8 +4,8 @@
 /// reply back into the step's findings. It is the same kind of step server as a local model's, so the router
 /// has one code path for "run a step".
 ///
-/// Replies come back on one inbox subscription per node (`<inbox>.<ticket>`), delivered to this actor as
-/// (reply_atom, ticket, payload, no_responders). No node serving the op answers `unavailable` at once; no
+/// Interface: remote_step_actor (interfaces.hpp). Replies come back on one inbox subscription per node
+/// (`<inbox>.<ticket>`), delivered to this actor as (reply_atom, ticket, payload, no_responders). No node serving the op answers `unavailable` at once; no
 /// reply a little before the deadline (the node serving it may have died) also answers `unavailable`, early
 /// enough for the router to pass it on within the client's deadline.
 
@@ -13,14 +13,13 @@
 #include <string>
 #include <string_view>
 
-#include "actors/protocol.hpp"
+#include "actors/interfaces.hpp"
 #include "messages/request.hpp"
 
 namespace infermesh {
 
 struct remote_step_setup {
   std::string node_name;
-  std::string subject_prefix = "infermesh.v1.";
   std::string inbox;  ///< replies arrive on `<inbox>.<ticket>`
   /// Publishes `payload` to `subject` with reply subject `reply`; an error message when it could not.
   std::function<std::optional<std::string>(const std::string& subject, std::string_view payload,
@@ -28,7 +27,7 @@ struct remote_step_setup {
       publish;
 };
 
-caf::actor spawn_remote_step(caf::actor_system& sys, remote_step_setup setup);
+remote_step_actor spawn_remote_step(caf::actor_system& sys, remote_step_setup setup);
 
 /// The request a node sends to run `step` of `req` elsewhere (pure; unit-tested).
 request forwarded_request(const step_request& req, std::chrono::milliseconds remaining);

@@ -21,7 +21,7 @@ struct router_state {
   static inline const char* name = "router";
 };
 
-using router_ptr = caf::stateful_actor<router_state>*;
+using router_ptr = router_actor::stateful_pointer<router_state>;
 
 double ms_since(steady_time t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); }
 
@@ -153,7 +153,7 @@ void walk(router_ptr self, pending_ptr p, std::size_t i) {
   const auto found = local.find(step);
   if (step == step_kind::orient && found == local.end() && p->req.hops > 0)
     return walk(self, std::move(p), i + 1);  // forwarded here: not again; the OCR engine orients pages itself
-  const step_server& server = found != local.end() ? found->second : self->state.setup.remote;
+  const step_actor& server = found != local.end() ? found->second : self->state.setup.remote;
   if (!server)
     return fail(self, p, error_code::unavailable,
                 "node '" + self->state.setup.node_name + "' cannot run step '" + std::string(step_name(step)) + "'");
@@ -192,7 +192,7 @@ void start(router_ptr self, pending_ptr p) {
   };
   if (!is_multi_page_format(p->req.image)) return begin(p, {p->req.image}, 1);
   const int max_pages = static_cast<int>(std::min<std::int64_t>(p->req.max_pages, st.setup.max_pages));
-  self->request(caf::actor_cast<preprocess_actor>(st.setup.splitter), p->remaining(), split_atom::value,
+  self->request(st.setup.splitter, p->remaining(), split_atom::value,
                 p->req.image, max_pages, st.setup.documents)
       .then(
           [self, p, begin](split_result& split) {
@@ -289,7 +289,7 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
   start(self, std::move(p));
 }
 
-caf::behavior router_behavior(router_ptr self, router_setup setup) {
+router_actor::behavior_type router_behavior(router_ptr self, router_setup setup) {
   self->state.cache.emplace(setup.reply_cache_entries, setup.reply_cache_ttl);
   self->state.setup = std::move(setup);
   return {
@@ -301,12 +301,13 @@ caf::behavior router_behavior(router_ptr self, router_setup setup) {
       },
       [=](drain_atom) { self->state.draining = true; },
       [=](stats_atom) { return self->state.stats; },
+      [=](ping_atom) { return true; },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_router(caf::actor_system& sys, router_setup setup) {
+router_actor spawn_router(caf::actor_system& sys, router_setup setup) {
   return sys.spawn(router_behavior, std::move(setup));
 }
 

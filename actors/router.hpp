@@ -7,7 +7,7 @@
 ///
 /// A PDF or TIFF is split into page images first (on a preprocessing worker); an image is its own only page.
 ///
-/// Messages:
+/// Interface: router_actor (interfaces.hpp):
 ///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject, steady_time received)
 ///       -> publishes one reply; `received` (when NATS delivered it) starts the request's deadline
 ///   (durable_atom, std::string op, shared_bytes payload, std::uint64_t delivered, acknowledger ack,
@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/protocol.hpp"
+#include "actors/interfaces.hpp"
 #include "messages/request.hpp"
 
 namespace infermesh {
@@ -33,9 +33,9 @@ using publish_fn = std::function<void(const std::string& subject, std::string_vi
 struct router_setup {
   std::string node_name;
   std::map<std::string, pipeline> pipelines;      ///< op -> its steps, for every op this node accepts
-  std::map<step_kind, step_server> local_steps;   ///< the steps this node's models serve
-  step_server remote;                             ///< every other step (null: answered `unavailable`)
-  caf::actor splitter;                            ///< preprocessing pool: splits PDF and TIFF into pages
+  std::map<step_kind, step_actor> local_steps;    ///< the steps this node's models serve
+  step_actor remote;                              ///< every other step (null: answered `unavailable`)
+  preprocess_actor splitter;                      ///< preprocessing pool: splits PDF and TIFF into pages
   document_limits documents;
   int max_pages = 100;                            ///< the most pages a request may ask for (`max_pages`)
   decode_limits limits;
@@ -47,6 +47,6 @@ struct router_setup {
   std::uint64_t max_deliver = 5;  ///< durable delivery: deliveries of one request before it is answered `internal`
 };
 
-caf::actor spawn_router(caf::actor_system& sys, router_setup setup);
+router_actor spawn_router(caf::actor_system& sys, router_setup setup);
 
 }  // namespace infermesh

@@ -33,20 +33,30 @@ struct ocr_page {
   page_rotation rotation;
 };
 
-class tesseract_ocr {
+/// What an OCR worker needs of an engine: Tesseract, or the fault door's decorator around it. Not thread-safe.
+class ocr_engine {
+ public:
+  virtual ~ocr_engine() = default;
+  /// See tesseract_ocr::read.
+  virtual outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) = 0;
+  /// See tesseract_ocr::orientation.
+  virtual outcome<page_rotation> orientation(const shared_bytes& image) = 0;
+};
+
+class tesseract_ocr : public ocr_engine {
  public:
   /// Loads the OSD and the `language` models from `tessdata`; fails naming the missing file.
   static outcome<std::unique_ptr<tesseract_ocr>> create(const ocr_config& config);
-  ~tesseract_ocr();
+  ~tesseract_ocr() override;
 
   /// Decodes `image` (PNG/JPEG/PGM) and reads it upright: turned back by `known_rotation` (clockwise degrees)
   /// when that is 0, 90, 180 or 270, else by the orientation it detects when `auto_rotate`, else as it is.
   /// With `auto_rotate`, a page that reads badly (confidence < min_read_confidence) is also read turned by a
   /// half turn, and the better reading (and its rotation) wins: reading settles what orientation doubts.
-  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate);
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) override;
 
   /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier).
-  outcome<page_rotation> orientation(const shared_bytes& image);
+  outcome<page_rotation> orientation(const shared_bytes& image) override;
 
   struct impl;
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "actors/restart_intensity.hpp"
+#include "actors/lifecycle.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
 
@@ -23,16 +23,33 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// One node of the cluster file and its process: running (pid > 0), waiting for a restart (restart_at), or
-/// done (neither).
+/// One node of the cluster file and its process, through the one lifecycle (actors/lifecycle.hpp, with the
+/// cluster file's `supervision:`): running (pid > 0), waiting for a restart (restart_at, timer
+/// `restart_timer`), or done (neither; stopped). A running process counts as serving: the launcher does not
+/// probe a node's readiness (yet).
 struct node_slot {
   std::string name;
   std::vector<std::string> args;
   pid_t pid = -1;
   std::optional<clock::time_point> restart_at;
-  restart_intensity intensity;  ///< of the cluster file's `supervision:` (cluster_plan)
+  std::uint64_t restart_timer = 0;
+  lifecycle life;
   bool clean = true;  ///< its last exit was a clean one (status 0)
 };
+
+/// The node process of `slot` started (now running).
+void started(node_slot& slot) {
+  const auto now = clock::now();
+  const auto incarnation = slot.life.incarnation() == 0 ? slot.life.started(now) : slot.life.incarnation();
+  slot.life.ready(incarnation, now);
+}
+
+/// The node of `slot` died (or could not start) because `why`: its restart is due after the back-off.
+void died(node_slot& slot, const std::string& why) {
+  const auto next = slot.life.died(clock::now(), why);
+  slot.restart_at = clock::now() + next.restart_delay;
+  slot.restart_timer = next.restart_timer;
+}
 
 /// Starts a node process. It gets SIGTERM (and drains) if the launcher dies first, so a killed launcher leaves
 /// no orphan behind to be started twice. Forks from this single-threaded process: the child only calls
@@ -64,17 +81,18 @@ void on_node_exit(node_slot& slot, int status, bool stopping) {
   const std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
                                               : "exited with status " + std::to_string(WEXITSTATUS(status));
   if (slot.clean || stopping) {
+    slot.life.stop(how);
     log(slot.clean ? log_level::info : log_level::warn, "cluster: node '", slot.name, "' ", how);
     return;
   }
-  const auto decision = slot.intensity.on_death(clock::now());
-  slot.restart_at = clock::now() + decision.delay;
-  if (decision.exceeded)
+  died(slot, how);
+  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*slot.restart_at - clock::now()).count();
+  if (slot.life.state() == life_state::unhealthy)
     log(log_level::error, "cluster: node '", slot.name, "' ", how, "; it failed more than ",
-        slot.intensity.config().max_restarts, " times within ", slot.intensity.config().period.count(), " ms: next try in ",
-        decision.delay.count(), " ms");
+        slot.life.config().max_restarts, " times within ", slot.life.config().period.count(), " ms: next try in ",
+        delay, " ms");
   else
-    log(log_level::warn, "cluster: node '", slot.name, "' ", how, "; restarting it in ", decision.delay.count(), " ms");
+    log(log_level::warn, "cluster: node '", slot.name, "' ", how, "; restarting it in ", delay, " ms");
 }
 
 }  // namespace
@@ -100,7 +118,7 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
   std::vector<node_slot> slots;
   slots.reserve(plan->nodes.size());
   for (const auto& name : plan->nodes) {
-    node_slot slot{name, {}, -1, std::nullopt, restart_intensity{plan->node_restarts}};
+    node_slot slot{name, {}, -1, std::nullopt, 0, lifecycle{plan->node_restarts}};
     slot.args = {self_binary, "node", "--config", config_path, "--node", name};
     for (const auto& s : nats_servers) slot.args.insert(slot.args.end(), {"--nats", s});
     slots.push_back(std::move(slot));
@@ -111,6 +129,7 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
     log(log_level::info, "cluster: stopping (", why, ")");
     for (auto& s : slots) {
       s.restart_at.reset();
+      s.life.stop(why);
       if (s.pid > 0) kill(s.pid, SIGTERM);
     }
   };
@@ -120,6 +139,7 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
       stop_all("a node could not be started");
       break;
     }
+    started(s);
     log(log_level::info, "cluster: node '", s.name, "' started, pid ", s.pid);
   }
 
@@ -147,8 +167,13 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
       if (s.pid > 0 && waitpid(s.pid, &status, WNOHANG) == s.pid) on_node_exit(s, status, stopping);
       if (s.restart_at && *s.restart_at <= clock::now()) {
         s.restart_at.reset();
-        if ((s.pid = start_node(s)) > 0) log(log_level::warn, "cluster: node '", s.name, "' restarted, pid ", s.pid);
-        else s.restart_at = clock::now() + s.intensity.on_death(clock::now()).delay;
+        if (!s.life.timer_fired(s.restart_timer, clock::now())) continue;
+        if ((s.pid = start_node(s)) > 0) {
+          started(s);
+          log(log_level::warn, "cluster: node '", s.name, "' restarted, pid ", s.pid);
+        } else {
+          died(s, "could not be started");
+        }
       }
     }
   }

@@ -11,8 +11,8 @@ void log_batcher(const std::string& name, const batcher_stats& s) {
   std::snprintf(mean_text, sizeof mean_text, "%.2f", mean);
   log(log_level::info, "stats model '", name, "': ", s.requests, " requests in ", s.batches, " batches, mean batch ",
       mean_text, ", max batch ", s.max_batch, ", ", s.overloaded, " overloaded, ", s.expired, " expired, ", s.failed,
-      " failed, ", s.restarts, " restarts (longest recovery ", static_cast<int>(s.max_recovery_ms), " ms), ",
-      s.requeued, " requeued", s.healthy ? "" : ", UNHEALTHY");
+      " failed, ", s.model.restarts, " restarts (longest recovery ", static_cast<int>(s.model.max_recovery_ms), " ms), ",
+      s.requeued, " requeued, model ", state_name(s.model.state), s.model.healthy ? "" : ", UNHEALTHY: " + s.model.reason);
 }
 
 void log_router(const router_stats& s) {
@@ -23,7 +23,7 @@ void log_router(const router_stats& s) {
 }
 
 caf::behavior reporter_behavior(caf::event_based_actor* self, std::chrono::milliseconds interval,
-                                named_batchers batchers, caf::actor router) {
+                                named_batchers batchers, router_actor router) {
   if (interval.count() > 0) self->delayed_send(self, interval, caf::tick_atom::value);
   return {
       [=](caf::tick_atom) {
@@ -42,11 +42,11 @@ caf::behavior reporter_behavior(caf::event_based_actor* self, std::chrono::milli
 }  // namespace
 
 caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::milliseconds interval, named_batchers batchers,
-                                caf::actor router) {
+                                router_actor router) {
   return sys.spawn(reporter_behavior, interval, std::move(batchers), std::move(router));
 }
 
-void log_stats(caf::actor_system& sys, const named_batchers& batchers, const caf::actor& router) {
+void log_stats(caf::actor_system& sys, const named_batchers& batchers, const router_actor& router) {
   caf::scoped_actor self{sys};
   for (const auto& [name, b] : batchers)
     self->request(b, std::chrono::seconds(5), stats_atom::value)

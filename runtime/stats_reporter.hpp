@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/protocol.hpp"
+#include "actors/interfaces.hpp"
 
 namespace infermesh {
 
@@ -14,9 +14,9 @@ using named_batchers = std::vector<std::pair<std::string, batcher_actor>>;
 
 /// An actor that calls log_stats every `interval` (never when `interval` is 0).
 caf::actor spawn_stats_reporter(caf::actor_system& sys, std::chrono::milliseconds interval, named_batchers batchers,
-                                caf::actor router);
+                                router_actor router);
 
 /// Asks every batcher and the router for their counters and logs them (blocking; not from inside an actor).
-void log_stats(caf::actor_system& sys, const named_batchers& batchers, const caf::actor& router);
+void log_stats(caf::actor_system& sys, const named_batchers& batchers, const router_actor& router);
 
 }  // namespace infermesh

@@ -1,11 +1,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <thread>
 
 #include "actors/batcher_supervisor.hpp"
+#include "actors/fault_door.hpp"
 #include "actors/model_actor.hpp"
 #include "actors/preprocessor.hpp"
 #include "models/synthetic_model.hpp"
+#include "support/model_group.hpp"
 #include "support/node_process.hpp"
 
 using namespace infermesh;
@@ -13,11 +16,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A batcher group (synthetic model, 50 ms per batch) under its supervisor; `respawn` counts replacements.
+/// A batcher group (synthetic model, 50 ms per batch) under its supervisor, crashed through a fault door;
+/// `respawn` counts replacements.
 struct group_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  caf::actor pool;
+  fault_door door;
+  preprocess_actor pool;
   model_config mc;
   batcher_setup bs;
   batcher_actor supervisor;
@@ -31,8 +36,9 @@ struct group_fixture {
     mc.synthetic.latency = 50ms;
     mc.input.width = mc.input.height = 32;
     pool = spawn_preprocessor_pool(sys, 2);
-    bs = batcher_setup{"synthetic", {4, 1ms, 64}, mc.input, fresh_model(), pool, supervision, {}, {}, {}};
-    batcher_supervisor_setup s{"synthetic", supervision, spawn_batcher(sys, bs), {}, {}, {}};
+    bs = batcher_setup{"synthetic", {4, 1ms, 64}, mc.input, fresh_model(), pool, supervision.max_attempts};
+    batcher_supervisor_setup s{"synthetic", supervision, spawn_batcher(sys, bs), {}, {}, {},
+                               door.spawned_hook("synthetic", fault_target::batcher)};
     s.respawn = [this] {
       ++respawned;
       auto b = bs;
@@ -47,14 +53,20 @@ struct group_fixture {
     caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   }
 
-  model_actor fresh_model() { return spawn_model_actor(sys, std::make_shared<synthetic_model>(mc)); }
+  supervised_model_actor fresh_model() { return test::supervised_model(sys, std::make_shared<synthetic_model>(mc)); }
 
   infer_job job() {
     static const std::string bytes = test::read_file(test::sample_image("receipt.jpg"));
     return {shared_bytes::copy_of(bytes), 0, std::chrono::steady_clock::now(), steady_time::max()};
   }
 
-  void crash_batcher() { caf::anon_send(supervisor, fault_atom::value, std::string("crash-batcher"), std::int64_t{0}); }
+  void crash_batcher() {
+    fault f;
+    f.model = "synthetic";
+    f.target = fault_target::batcher;
+    // (The supervisor tells the door its batcher when it starts, asynchronously: wait for that, bounded.)
+    for (int i = 0; i < 500 && door.apply(f); ++i) std::this_thread::sleep_for(10ms);
+  }
 };
 
 /// `max_restarts` within a minute, restarts after 1 ms.

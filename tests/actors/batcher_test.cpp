@@ -1,10 +1,14 @@
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 #include "actors/batcher.hpp"
 #include "actors/model_actor.hpp"
 #include "actors/preprocessor.hpp"
 #include "models/synthetic_model.hpp"
+#include "support/model_group.hpp"
 #include "support/node_process.hpp"
+#include "support/virtual_time.hpp"
 
 using namespace infermesh;
 using namespace std::chrono_literals;
@@ -18,8 +22,8 @@ struct batcher_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<synthetic_model> model;
-  model_actor model_handle;
-  caf::actor pool;
+  supervised_model_actor model_handle;
+  preprocess_actor pool;
   batcher_actor batcher;
 
   explicit batcher_fixture(std::size_t capacity = 64) {
@@ -29,12 +33,13 @@ struct batcher_fixture {
     mc.synthetic.latency = model_latency;
     mc.input.width = mc.input.height = 32;
     model = std::make_shared<synthetic_model>(mc);
-    model_handle = spawn_model_actor(sys, model);
+    model_handle = test::supervised_model(sys, model);
     pool = spawn_preprocessor_pool(sys, 2);
-    batcher = spawn_batcher(sys, {"synthetic", {max_batch, 1ms, capacity}, mc.input, model_handle, pool});
+    batcher = spawn_batcher(sys, {"synthetic", {max_batch, 1ms, capacity}, mc.input, model_handle, pool, 3});
   }
   ~batcher_fixture() {
-    for (auto a : {caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model_handle), pool})
+    for (auto a : {caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model_handle),
+                   caf::actor_cast<caf::actor>(pool)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   }
 
@@ -124,6 +129,102 @@ BOOST_FIXTURE_TEST_CASE(fails_a_whole_batch_with_internal_when_the_model_fails_a
   BOOST_TEST(to_string(failed.at(0).failure->code) == "internal");
   auto next = run_all({job(sample_jpeg())});
   BOOST_TEST(!next.at(0).failure.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The batcher's timing on CAF's virtual time: scheduled test doubles for the preprocessing pool (answers after a
+// delay named by the image bytes, "after:<ms>") and the model (counts batches and their sizes).
+namespace {
+
+using delayed_prep_impl = preprocess_actor::extend<caf::reacts_to<wake_atom, std::uint64_t>>;
+
+struct delayed_prep_state {
+  std::map<std::uint64_t, caf::typed_response_promise<preprocessed>> waiting;
+  std::uint64_t next = 0;
+  static inline const char* name = "test-preprocessor";
+};
+
+delayed_prep_impl::behavior_type delayed_preprocessor(delayed_prep_impl::stateful_pointer<delayed_prep_state> self,
+                                                      std::size_t tensor_size) {
+  return {
+      [=](prep_atom, const shared_bytes& image, const input_spec&, int) -> caf::result<preprocessed> {
+        const auto ms = std::stoi(std::string(image.view().substr(6)));
+        if (ms == 0) return preprocessed{std::nullopt, std::vector<float>(tensor_size)};
+        auto p = self->make_response_promise<preprocessed>();
+        self->state.waiting.emplace(self->state.next, p);
+        self->delayed_send(self, std::chrono::milliseconds(ms), wake_atom::value, self->state.next++);
+        return p;
+      },
+      [=](split_atom, const shared_bytes&, int, const document_limits&) { return split_result{}; },
+      [=](wake_atom, std::uint64_t ticket) {
+        self->state.waiting.at(ticket).deliver(preprocessed{std::nullopt, std::vector<float>(tensor_size)});
+        self->state.waiting.erase(ticket);
+      },
+  };
+}
+
+supervised_model_actor::behavior_type counting_model(supervised_model_actor::pointer, std::vector<std::size_t>* batches) {
+  return {
+      [=](run_atom, const tensor_batch& b) -> batch_run_result {
+        batches->push_back(b.count);
+        return {std::nullopt, {b.count, 1, std::vector<float>(b.count, 1.0f)}, 1.0, false};
+      },
+      [](ping_atom) { return true; },
+      [](status_atom) { return child_status{}; },
+  };
+}
+
+struct virtual_batcher_fixture : test::virtual_time {
+  static constexpr auto max_delay = std::chrono::milliseconds(10);
+  std::vector<std::size_t> batches;
+  batcher_actor batcher;
+
+  virtual_batcher_fixture() {
+    input_spec spec;
+    spec.width = spec.height = 2;
+    auto prep = keep(sys.spawn(delayed_preprocessor, spec.tensor_size()));
+    auto model = keep(sys.spawn(counting_model, &batches));
+    batcher = keep(spawn_batcher(sys, {"counting", {4, max_delay, 64}, spec, model, prep, 3}));
+  }
+  void send(int preprocess_ms) {
+    const auto bytes = "after:" + std::to_string(preprocess_ms);
+    self->send(batcher, infer_atom::value, infer_job{shared_bytes::copy_of(bytes), 0, now(), steady_time::max()});
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(batcher_on_virtual_time)
+
+BOOST_FIXTURE_TEST_CASE(a_partial_batch_fires_when_its_oldest_request_waited_max_queue_delay, virtual_batcher_fixture) {
+  send(0);   // ready at once...
+  send(50);  // ...while this one is still being preprocessed: the batcher waits for it, up to max_delay
+  run();
+  advance(9ms);
+  BOOST_TEST(batches.empty(), "9 ms < max_queue_delay");
+  advance(1ms);
+  BOOST_TEST(batches == std::vector<std::size_t>{1}, boost::test_tools::per_element());
+  advance(40ms);  // the second is ready; nothing else is coming: it runs at once
+  BOOST_TEST(batches == (std::vector<std::size_t>{1, 1}), boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(requests_ready_together_form_one_batch_without_waiting, virtual_batcher_fixture) {
+  for (int i = 0; i < 3; ++i) send(5);
+  run();
+  advance(5ms);
+  BOOST_TEST(batches == std::vector<std::size_t>{3}, boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(queue_wait_is_counted_from_arrival_at_the_batcher_to_its_batch_start, virtual_batcher_fixture) {
+  send(7);
+  run();
+  advance(7ms);
+  self->receive([](item_result& r) {
+                  BOOST_TEST(!r.failure.has_value());
+                  BOOST_TEST(r.queue_ms == 7.0, "preprocessing included, nothing before the batcher");
+                },
+                caf::after(0s) >> [] { BOOST_FAIL("no answer"); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,7 @@
 #include "actors/router.hpp"
 #include "messages/codec.hpp"
 #include "models/synthetic_model.hpp"
+#include "support/model_group.hpp"
 #include "support/node_process.hpp"
 
 using namespace infermesh;
@@ -42,7 +43,7 @@ struct router_fixture {
   caf::actor_system sys{cfg};
   published out;
   std::vector<caf::actor> actors;
-  caf::actor router;
+  router_actor router;
 
   router_fixture() {
     model_config mc;
@@ -50,9 +51,9 @@ struct router_fixture {
     mc.labels = {"dark", "mid", "bright"};
     mc.synthetic.latency = 1ms;
     mc.input.width = mc.input.height = 32;
-    auto model = spawn_model_actor(sys, std::make_shared<synthetic_model>(mc));
+    auto model = test::supervised_model(sys, std::make_shared<synthetic_model>(mc));
     auto pool = spawn_preprocessor_pool(sys, 1);
-    auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool});
+    auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool, 3});
     router_setup setup;
     setup.node_name = "router-test";
     auto step = spawn_model_step(sys, {step_kind::classify, batcher, "synthetic", "7", mc.labels});
@@ -61,7 +62,8 @@ struct router_fixture {
     setup.limits = {1u << 20, 1u << 20};
     setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
     router = spawn_router(sys, std::move(setup));
-    actors = {router, step, caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model), pool};
+    actors = {caf::actor_cast<caf::actor>(router), caf::actor_cast<caf::actor>(step), caf::actor_cast<caf::actor>(batcher),
+              caf::actor_cast<caf::actor>(model), caf::actor_cast<caf::actor>(pool)};
   }
   ~router_fixture() {
     for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -85,7 +87,7 @@ std::string request_for(const std::string& file, encoding enc, const std::string
 }
 
 /// The router's counters now.
-router_stats stats_of(caf::actor_system& sys, const caf::actor& router) {
+router_stats stats_of(caf::actor_system& sys, const router_actor& router) {
   router_stats out;
   caf::scoped_actor self{sys};
   self->request(router, 5s, stats_atom::value).receive([&](const router_stats& s) { out = s; },

@@ -1,0 +1,99 @@
+#include <chrono>
+
+#include "actors/batcher.hpp"
+#include "actors/batcher_supervisor.hpp"
+#include "actors/model_actor.hpp"
+#include "actors/model_step.hpp"
+#include "actors/model_supervisor.hpp"
+#include "actors/step_supervisor.hpp"
+#include "runtime/log.hpp"
+#include "runtime/model_parts.hpp"
+
+namespace infermesh {
+namespace {
+
+/// The model as a replacement loads it (behind the fault door's switch when there is one).
+model_loader loader_of(part_context& ctx, const model_config& m) {
+  model_loader load = [m] { return load_model(m); };
+  if (!ctx.door) return load;
+  fault_door* door = ctx.door;
+  return door->decorate_loader<std::unique_ptr<model>>(m.name, [door, load, name = m.name]() -> outcome<std::unique_ptr<model>> {
+    auto loaded = load();
+    if (!loaded) return loaded.err();
+    return door->decorate(name, std::move(*loaded));
+  });
+}
+
+std::function<void(const caf::actor&)> hook(part_context& ctx, const std::string& model, fault_target target) {
+  if (!ctx.door) return {};
+  return ctx.door->spawned_hook(model, target);
+}
+
+}  // namespace
+
+outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& hosted) {
+  const model_config& m = hosted.model;
+  const auto started = std::chrono::steady_clock::now();
+  auto loaded = load_model(m);
+  if (!loaded) return error{loaded.err().code, "model '" + m.name + "': " + loaded.err().message};
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  log(log_level::info, "model '", m.name, "' v", m.version, " loaded and warmed up on ", m.device, " in ",
+      static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
+  std::unique_ptr<model> first = std::move(*loaded);
+  if (ctx.door) first = ctx.door->decorate(m.name, std::move(first));
+
+  caf::actor_system* sys = &ctx.system;
+  const auto load = loader_of(ctx, m);
+  auto health = [report = ctx.report_health, name = m.name](const char* reporter) {
+    return [report, name, reporter](bool healthy) { report(name, reporter, healthy); };
+  };
+  // The group: a model supervisor (restarting the model actor) under a batcher. `model` is the group's first
+  // model actor (loaded above) or, for a replacement group, one that loads itself.
+  model_supervisor_setup ms{m.name, hosted.supervision, {}, [sys, load] { return spawn_model_actor(*sys, nullptr, load); },
+                            health("model"),
+                            [name = m.name](const lifecycle& life) {
+                              if (life.restarts() > 0)
+                                log(log_level::warn, "model '", name, "' restarted: ready ",
+                                    static_cast<int>(life.last_recovery_ms()), " ms after its crash");
+                            },
+                            hook(ctx, m.name, fault_target::model)};
+  batcher_setup bs{m.name, hosted.batching, m.input, {}, ctx.preprocessors, hosted.supervision.max_attempts};
+  auto group = [sys, ms, bs](model_actor model) mutable {
+    ms.first = std::move(model);
+    bs.model = spawn_model_supervisor(*sys, ms);
+    return spawn_batcher(*sys, bs);
+  };
+  batcher_supervisor_setup gs{m.name, hosted.supervision,
+                              group(spawn_model_actor(ctx.system, std::shared_ptr<model>(std::move(first)))),
+                              [sys, group, load]() mutable { return group(spawn_model_actor(*sys, nullptr, load)); },
+                              health("batcher"),
+                              [name = m.name](const lifecycle& life) {
+                                if (life.restarts() > 0) log(log_level::warn, "model '", name, "': batcher restarted");
+                              },
+                              hook(ctx, m.name, fault_target::batcher)};
+  auto batcher = spawn_batcher_supervisor(ctx.system, std::move(gs));
+
+  const step_kind step = *parse_step(m.serves.front());
+  const model_step_setup step_setup{step, batcher, m.name, m.version, m.labels};
+  step_supervisor_setup ss{"the step actor of model '" + m.name + "'", hosted.supervision,
+                           spawn_model_step(ctx.system, step_setup),
+                           [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, health("step"),
+                           [name = m.name](const lifecycle& life) {
+                             if (life.restarts() > 0) log(log_level::warn, "model '", name, "': step actor restarted");
+                           },
+                           hook(ctx, m.name, fault_target::step)};
+  auto server = spawn_step_supervisor(ctx.system, std::move(ss));
+  model_part part;
+  part.name = m.name;
+  part.steps[step] = server;
+  part.batcher = batcher;
+  part.actors = {caf::actor_cast<caf::actor>(server), caf::actor_cast<caf::actor>(batcher)};
+  return part;
+}
+
+outcome<model_part> start_model(part_context& ctx, const hosted_model& hosted) {
+  if (hosted.model.backend == model_config::backend_kind::tesseract) return start_ocr_model(ctx, hosted);
+  return start_batched_model(ctx, hosted);
+}
+
+}  // namespace infermesh

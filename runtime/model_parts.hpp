@@ -1,0 +1,50 @@
+#pragma once
+/// The parts of a node that host models, one per model kind, each built from its config entry:
+///   batched (TorchScript, synthetic): model actor → model supervisor → batcher → batcher supervisor, and
+///     the model's step actor → step supervisor (batched_model_part.cpp);
+///   tesseract: engine workers → OCR pool → step supervisor (ocr_model_part.cpp).
+/// A part reports its model's health to `report_health`, logs its restarts, and, when the node has a fault
+/// door, wires the door's hooks in (decorated model and engines, spawned-child hooks). Called on the node's
+/// start-up thread only.
+
+#include <caf/all.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/fault_door.hpp"
+#include "actors/interfaces.hpp"
+#include "messages/outcome.hpp"
+#include "runtime/config.hpp"
+
+namespace infermesh {
+
+/// What every model part needs from the node.
+struct part_context {
+  caf::actor_system& system;
+  preprocess_actor preprocessors;
+  fault_door* door = nullptr;  ///< null: faults off
+  /// `reporter` (a supervisor of the model: "model", "batcher", "step", "pool") found the model healthy or not.
+  std::function<void(const std::string& model, const std::string& reporter, bool healthy)> report_health;
+};
+
+/// A model's actors as the rest of the node uses them.
+struct model_part {
+  std::string name;
+  std::map<step_kind, step_actor> steps;  ///< the pipeline steps it serves
+  std::optional<batcher_actor> batcher;   ///< batched models: its batcher (stats)
+  std::vector<caf::actor> actors;         ///< to stop at shutdown
+};
+
+/// Loads and warms a batched model (to fail early) and starts its supervised actors.
+outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& hosted);
+/// Creates a Tesseract model's engines and starts its supervised pool.
+outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hosted);
+
+/// Starts the part of `hosted`'s kind.
+outcome<model_part> start_model(part_context& ctx, const hosted_model& hosted);
+
+}  // namespace infermesh
