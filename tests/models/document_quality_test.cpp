@@ -21,7 +21,7 @@ constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0
 const std::string source = INFERMESH_SOURCE_DIR;
 
 void render(const std::string& dir, int count, int seed, bool rotate) {
-  std::vector<std::string> argv{"/usr/bin/python3", source + "/models/synthetic_documents.py", "--out", dir,
+  std::vector<std::string> argv{"/usr/bin/python3", source + "/training/synthetic_documents.py", "--out", dir,
                                 "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
   argv.push_back(rotate ? "--rotate" : "--clean");
   test::child_process python("render", argv);
@@ -30,8 +30,8 @@ void render(const std::string& dir, int count, int seed, bool rotate) {
 
 /// The node's orientation step: the orientation model of the embedded default config.
 std::vector<std::string> orientation_model() {
-  return {"--orientation-model", source + "/models/orientation-classifier/model.pt", "--orientation-labels",
-          source + "/models/orientation-classifier/labels.txt", "--orientation-size", "224"};
+  return {"--orientation-model", source + "/model-repository/orientation-classifier/model.pt", "--orientation-labels",
+          source + "/model-repository/orientation-classifier/labels.txt", "--orientation-size", "224"};
 }
 
 /// Runs infermesh-evaluate and returns measure -> percent from its table.
@@ -57,8 +57,8 @@ BOOST_AUTO_TEST_SUITE(document_quality)
 BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and_rotated_pages) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render(dir, rotated_pages, 777, true);
-  std::vector<std::string> args{"--docs", dir, "--model", source + "/models/document-classifier/model.pt",
-                                "--labels", source + "/models/document-classifier/labels.txt", "--size", "160"};
+  std::vector<std::string> args{"--docs", dir, "--model", source + "/model-repository/document-classifier/model.pt",
+                                "--labels", source + "/model-repository/document-classifier/labels.txt", "--size", "160"};
   for (auto& a : orientation_model()) args.push_back(a);
   auto table = evaluate(args);
   std::filesystem::remove_all(dir);

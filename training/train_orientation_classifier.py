@@ -3,7 +3,7 @@
 sent is turned clockwise (0, 90, 180 or 270 degrees: the wire's `rotation.degrees`), from pages rendered by synthetic_documents.py
 in the training fonts. Exports TorchScript + labels + a model card.
 
-    /usr/bin/python3 models/train_orientation_classifier.py --out models/orientation-classifier
+    /usr/bin/python3 training/train_orientation_classifier.py --out model-repository/orientation-classifier
 
 A page rendered upright and then turned counter-clockwise by C degrees is turned clockwise by (360 - C) % 360.
 Every rendered page is seen in all four orientations. Half of the training pages are cropped to a random
@@ -22,6 +22,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthetic_documents as sd  # noqa: E402
 import train_document_classifier as tdc  # noqa: E402
+
+REPO = tdc.REPO
 
 LABELS = ["0", "90", "180", "270"]
 MEAN = torch.tensor(tdc.MEAN).view(1, 3, 1, 1)
@@ -69,7 +71,7 @@ def accuracy(net, x, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "orientation-classifier"))
+    ap.add_argument("--out", default=os.path.join(REPO, "model-repository", "orientation-classifier"))
     ap.add_argument("--seed", type=int, default=3026)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--pages", type=int, default=1500)

@@ -4,7 +4,7 @@
 The reference a node is checked against (tests/integration/reference_scores_test.cpp): same file, same
 preprocessing (OpenCV decode, colour order, resize, normalisation, NCHW layout), same TorchScript module.
 
-    /usr/bin/python3 models/reference_scores.py --config cluster-config/single-node.yaml IMAGE...
+    /usr/bin/python3 training/reference_scores.py --config cluster-config/single-node.yaml IMAGE...
 
 Output: one line per image, `SCORES <path> <json {label: probability}>`.
 """

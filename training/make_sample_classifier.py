@@ -3,9 +3,9 @@
 
 It renders synthetic pages of five layouts (invoice, receipt, id_card, letter, form) with OpenCV, trains a
 small CNN on them with python3-torch, and writes a TorchScript module whose output is class probabilities
-(softmax is part of the module), its label list, and held-out sample images. Deterministic by --seed.
+(softmax is part of the module), its label list, and held-out sample images (samples/layouts/). Deterministic by --seed.
 
-    /usr/bin/python3 models/make_sample_classifier.py --out models/sample-classifier
+    /usr/bin/python3 training/make_sample_classifier.py --out model-repository/sample-classifier
 
 The preprocessing the module expects is the one in cluster-config/single-node.yaml: decode to RGB, resize to
 128x128 (bilinear), scale to [0,1], normalise with ImageNet mean/std, NCHW float32.
@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 import torch
 import torch.nn as nn
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LABELS = ["invoice", "receipt", "id_card", "letter", "form"]
 SIZE = 128
@@ -181,7 +183,9 @@ def dataset(seed, per_class):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "sample-classifier"))
+    ap.add_argument("--out", default=os.path.join(REPO, "model-repository", "sample-classifier"))
+    ap.add_argument("--samples-out", default=os.path.join(REPO, "samples", "layouts"),
+                    help="where the held-out sample pages go (the runtime tests' inputs)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-class", type=int, default=300)
     ap.add_argument("--epochs", type=int, default=8)
@@ -209,12 +213,12 @@ def main():
     with open(os.path.join(a.out, "labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
     rng = random.Random(a.seed + 2000)
-    os.makedirs(os.path.join(a.out, "samples"), exist_ok=True)
+    os.makedirs(a.samples_out, exist_ok=True)
     for label in LABELS:  # JPEG keeps the samples small; one PNG so both decoders are exercised
         img = render(rng, label)
-        cv2.imwrite(os.path.join(a.out, "samples", label + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        cv2.imwrite(os.path.join(a.samples_out, label + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         if label == "receipt":
-            cv2.imwrite(os.path.join(a.out, "samples", label + ".png"), img)
+            cv2.imwrite(os.path.join(a.samples_out, label + ".png"), img)
     with open(os.path.join(a.out, "card.json"), "w") as f:
         json.dump({"labels": LABELS, "seed": a.seed, "train_per_class": a.per_class, "epochs": a.epochs,
                    "held_out_accuracy": acc, "input": [3, SIZE, SIZE]}, f, indent=2)

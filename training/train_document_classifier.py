@@ -2,7 +2,7 @@
 """Trains the document classifier (invoice, receipt, id_card, letter, form) that infermesh serves, on pages
 rendered by synthetic_documents.py in the training fonts, and exports TorchScript + labels + a model card.
 
-    /usr/bin/python3 models/train_document_classifier.py --out models/document-classifier
+    /usr/bin/python3 training/train_document_classifier.py --out model-repository/document-classifier
 
 Preprocessing is exactly the node's (`input` of the model's config entry): JPEG bytes -> OpenCV decode (with
 `decode: fast`) -> RGB -> bilinear resize to SIZE x SIZE -> /255 -> ImageNet mean/std -> NCHW float32.
@@ -23,6 +23,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthetic_documents as sd  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SIZE = 160
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -77,7 +79,7 @@ def dataset(seed, per_class, fonts_split):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "document-classifier"))
+    ap.add_argument("--out", default=os.path.join(REPO, "model-repository", "document-classifier"))
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--per-class", type=int, default=500)
     ap.add_argument("--heldout-per-class", type=int, default=100)
