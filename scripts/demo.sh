@@ -24,26 +24,26 @@ wait_for_line "$work/node.log" "ready: serving" 60
 cat "$work/node.log"
 
 echo
-echo "\$ infermesh request classify models/samples/invoice-upright.jpg"
-"$bin" request classify "$repo/models/samples/invoice-upright.jpg" --nats "$url"
+echo "\$ infermesh request classify samples/invoice-upright.jpg"
+"$bin" request classify "$repo/samples/invoice-upright.jpg" --nats "$url"
 
 echo
-echo "\$ infermesh request ocr models/samples/id-card-rotated-90.jpg"
-"$bin" request ocr "$repo/models/samples/id-card-rotated-90.jpg" --nats "$url"
+echo "\$ infermesh request ocr samples/id-card-rotated-90.jpg"
+"$bin" request ocr "$repo/samples/id-card-rotated-90.jpg" --nats "$url"
 
 echo
-echo "\$ infermesh request extract models/samples/id-card-rotated-90.jpg --doc-type id_card"
-"$bin" request extract "$repo/models/samples/id-card-rotated-90.jpg" --doc-type id_card --nats "$url"
+echo "\$ infermesh request extract samples/id-card-rotated-90.jpg --doc-type id_card"
+"$bin" request extract "$repo/samples/id-card-rotated-90.jpg" --doc-type id_card --nats "$url"
 
 echo
-echo "\$ infermesh request process models/samples/invoice-and-letter.pdf"
-"$bin" request process "$repo/models/samples/invoice-and-letter.pdf" --nats "$url"
+echo "\$ infermesh request process samples/invoice-and-letter.pdf"
+"$bin" request process "$repo/samples/invoice-and-letter.pdf" --nats "$url"
 
 if $load; then
   # Without orientation detection (a Tesseract pass per page), this measures the batched classifier path.
   echo
-  echo "\$ infermesh load classify models/samples/receipt-upright.jpg --clients 64 --seconds 10 --no-auto-rotate"
-  "$bin" load classify "$repo/models/samples/receipt-upright.jpg" --clients 64 --seconds 10 \
+  echo "\$ infermesh load classify samples/receipt-upright.jpg --clients 64 --seconds 10 --no-auto-rotate"
+  "$bin" load classify "$repo/samples/receipt-upright.jpg" --clients 64 --seconds 10 \
     --no-auto-rotate --nats "$url"
 fi
 

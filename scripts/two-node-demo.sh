@@ -21,8 +21,8 @@ cat "$work/cluster.log"
 
 for file in invoice-and-letter.pdf id-card-rotated-90.jpg receipt-upright.jpg; do
   echo
-  echo "\$ infermesh request process models/samples/$file"
-  "$bin" request process "$repo/models/samples/$file" --nats "$url"
+  echo "\$ infermesh request process samples/$file"
+  "$bin" request process "$repo/samples/$file" --nats "$url"
 done
 
 kill -TERM "$cluster_pid"

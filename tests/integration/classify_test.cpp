@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(the_cli_prints_the_label_and_exits_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_exits_non_zero_on_an_error_reply) {
-  const auto not_an_image = std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier/labels.txt";
+  const auto not_an_image = std::string(INFERMESH_SOURCE_DIR) + "/model-repository/sample-classifier/labels.txt";
   test::child_process cli("cli", {INFERMESH_BINARY, "request", "classify", not_an_image, "--json", "--nats",
                                   nats.url()});
   BOOST_TEST(cli.wait_exit(std::chrono::seconds(30)).value_or(-1) == 1);

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/models/samples/";
+const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/samples/";
 
 /// The pid of `node`'s newest process, from `launcher`'s log.
 pid_t newest_pid(const test::child_process& launcher, const std::string& node) {

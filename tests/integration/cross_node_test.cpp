@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/models/samples/";
+const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/samples/";
 const std::string cluster_file = std::string(INFERMESH_SOURCE_DIR) + "/cluster-config/two-node.yaml";
 
 struct two_nodes {

@@ -1,5 +1,5 @@
 // The shipped node (cluster-config/single-node.yaml) on the bundled sample documents: classify, ocr and
-// extract give the right answers for each type, rotated pages included (truth: models/samples/truth.json).
+// extract give the right answers for each type, rotated pages included (truth: samples/truth.json).
 #include <boost/test/unit_test.hpp>
 
 #include <opencv2/core.hpp>
@@ -14,7 +14,7 @@ using namespace infermesh;
 
 namespace {
 
-const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/models/samples/";
+const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/samples/";
 
 struct sample {
   std::string file, doc_type;

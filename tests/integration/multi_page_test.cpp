@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(ocr_of_a_pdf_gives_the_right_text_for_each_page_up_to_max_p
 
 BOOST_AUTO_TEST_CASE(process_of_the_bundled_scanned_pdf_reads_the_upside_down_second_page) {
   request req;
-  req.image = shared_bytes::copy_of(test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/invoice-and-letter.pdf"));
+  req.image = shared_bytes::copy_of(test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/samples/invoice-and-letter.pdf"));
   req.deadline_ms = 120000;
   auto rep = client.send("process", req);
   BOOST_REQUIRE_MESSAGE(rep.ok, code_of(rep) << " " << message_of(rep));

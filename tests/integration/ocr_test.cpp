@@ -17,7 +17,7 @@ struct ocr_fixture {
 
 /// OCR of a full page takes seconds (more on a loaded CI machine or under sanitizers): a generous deadline.
 request document_request(const std::string& file) {
-  auto req = test::image_request(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/" + file);
+  auto req = test::image_request(std::string(INFERMESH_SOURCE_DIR) + "/samples/" + file);
   req.deadline_ms = 120000;
   return req;
 }

@@ -13,10 +13,10 @@ namespace {
 
 constexpr double tolerance = 1e-4;  // the bar; float32 forward passes agree far more closely
 
-/// Runs models/reference_scores.py on `images` with the node's own config; image -> label -> probability.
+/// Runs training/reference_scores.py on `images` with the node's own config; image -> label -> probability.
 std::map<std::string, std::map<std::string, double>> python_scores(const std::string& config,
                                                                    const std::vector<std::string>& images) {
-  std::vector<std::string> argv{"/usr/bin/python3", std::string(INFERMESH_SOURCE_DIR) + "/models/reference_scores.py",
+  std::vector<std::string> argv{"/usr/bin/python3", std::string(INFERMESH_SOURCE_DIR) + "/training/reference_scores.py",
                                 "--config", config};
   argv.insert(argv.end(), images.begin(), images.end());
   test::child_process python("reference-scores", argv);

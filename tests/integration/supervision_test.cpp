@@ -145,7 +145,7 @@ void ocr_survives(const std::string& action) {
   test::client client(nats.url());
   const std::string inbox = "test.ocr.crash.replies";
   test::reply_collector collector(client.transport(), inbox);
-  const auto receipt = test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/receipt-upright.jpg");
+  const auto receipt = test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/samples/receipt-upright.jpg");
   for (int i = 0; i < 4; ++i) {
     request r;
     r.id = "page" + std::to_string(i);

@@ -1,9 +1,10 @@
 // The document models' quality bar, on a small held-out sample that CI can afford: pages rendered with a seed
 // and fonts the classifier never saw, measured by the same infermesh-evaluate tool that produces the model
-// card's table (which runs on 1000+ pages).
+// card's table (which runs on 1000+ pages), on the models and preprocessing of the node's embedded default.
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -21,24 +22,18 @@ constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0
 const std::string source = INFERMESH_SOURCE_DIR;
 
 void render(const std::string& dir, int count, int seed, bool rotate) {
-  std::vector<std::string> argv{"/usr/bin/python3", source + "/models/synthetic_documents.py", "--out", dir,
+  std::vector<std::string> argv{"/usr/bin/python3", source + "/training/synthetic_documents.py", "--out", dir,
                                 "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
   argv.push_back(rotate ? "--rotate" : "--clean");
   test::child_process python("render", argv);
   BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
 }
 
-/// The node's orientation step: the orientation model of the embedded default config.
-std::vector<std::string> orientation_model() {
-  return {"--orientation-model", source + "/models/orientation-classifier/model.pt", "--orientation-labels",
-          source + "/models/orientation-classifier/labels.txt", "--orientation-size", "224"};
-}
-
 /// Runs infermesh-evaluate and returns measure -> percent from its table.
 std::map<std::string, double> evaluate(std::vector<std::string> args) {
   args.insert(args.begin(), INFERMESH_EVALUATE_BINARY);
   test::child_process tool("evaluate", args);
-  BOOST_REQUIRE(tool.wait_exit(std::chrono::minutes(10)).value_or(-1) == 0);
+  BOOST_REQUIRE_MESSAGE(tool.wait_exit(std::chrono::minutes(10)).value_or(-1) == 0, tool.output());
   std::map<std::string, double> out;
   static const std::regex row(R"(\| (.+?) \|\s+([0-9.]+)%)");
   std::istringstream lines(tool.output());
@@ -57,10 +52,7 @@ BOOST_AUTO_TEST_SUITE(document_quality)
 BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and_rotated_pages) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render(dir, rotated_pages, 777, true);
-  std::vector<std::string> args{"--docs", dir, "--model", source + "/models/document-classifier/model.pt",
-                                "--labels", source + "/models/document-classifier/labels.txt", "--size", "160"};
-  for (auto& a : orientation_model()) args.push_back(a);
-  auto table = evaluate(args);
+  auto table = evaluate({"--docs", dir});
   std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= classifier_bar);
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
@@ -69,9 +61,7 @@ BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and
 BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render(dir, clean_pages, 778, false);
-  std::vector<std::string> args{"--docs", dir, "--fields"};
-  for (auto& a : orientation_model()) args.push_back(a);
-  auto table = evaluate(args);
+  auto table = evaluate({"--docs", dir, "--fields"});
   std::filesystem::remove_all(dir);
   int fields = 0;
   for (const auto& [measure, percent] : table)
@@ -82,6 +72,26 @@ BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unsee
   BOOST_TEST(fields == 13);  // invoice 4, receipt 3, id_card 3, letter 2, form 1
   if (table.count("id_card: wrong CPF check digits marked invalid"))
     BOOST_TEST(table.at("id_card: wrong CPF check digits marked invalid") == 100.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_node_config_stops_the_evaluation_with_a_message_naming_file_and_key) {
+  const auto dir = test::make_temp_dir("infermesh-quality");
+  render(dir, 1, 779, false);
+  const std::string config = dir + "/bad.yaml";
+  std::ofstream(config) << "models:\n"
+                           "  - name: doc-classifier\n"
+                           "    serves: classify\n"
+                           "    path: " << source << "/model-repository/document-classifier/model.pt\n"
+                           "    labels_file: " << source << "/model-repository/document-classifier/labels.txt\n"
+                           "    input: {widht: 160}\n";  // the typo the message must name
+  test::child_process tool("evaluate", {INFERMESH_EVALUATE_BINARY, "--docs", dir, "--config", config});
+  const auto status = tool.wait_exit(std::chrono::minutes(1));
+  const auto output = tool.output();
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(status.value_or(-1) == 2);
+  BOOST_TEST(output.find(config) != std::string::npos, output);
+  BOOST_TEST(output.find("models[0].input") != std::string::npos, output);
+  BOOST_TEST(output.find("widht") != std::string::npos, output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

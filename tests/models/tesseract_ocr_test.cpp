@@ -9,9 +9,9 @@ using namespace infermesh;
 
 namespace {
 
-/// A rendered document of models/samples (ground truth in models/samples/truth.json).
+/// A rendered document of samples/ (ground truth in samples/truth.json).
 shared_bytes document(const std::string& file) {
-  return shared_bytes::copy_of(test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/models/samples/" + file));
+  return shared_bytes::copy_of(test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/samples/" + file));
 }
 
 struct engine_fixture {

@@ -10,7 +10,7 @@ using namespace infermesh;
 
 namespace {
 
-const std::string model_dir = std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier";
+const std::string model_dir = std::string(INFERMESH_SOURCE_DIR) + "/model-repository/sample-classifier";
 
 model_config sample_config() {
   model_config c;

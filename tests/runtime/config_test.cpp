@@ -13,8 +13,8 @@ node: {name: n1}
 models:
   - name: m
     serves: classify
-    path: ../models/sample-classifier/model.pt
-    labels_file: ../models/sample-classifier/labels.txt
+    path: ../model-repository/sample-classifier/model.pt
+    labels_file: ../model-repository/sample-classifier/labels.txt
 )";
 
 /// Parses `yaml` and requires an error whose message names `key`.
@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(resolves_relative_paths_against_the_config_folder_and_appli
   auto c = parse_config(valid, base, "test.yaml");
   BOOST_REQUIRE(c);
   const auto& m = c->models[0];
-  BOOST_TEST(m.model.path == std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier/model.pt");
+  BOOST_TEST(m.model.path == std::string(INFERMESH_SOURCE_DIR) + "/model-repository/sample-classifier/model.pt");
   BOOST_TEST(m.batching.max_batch_size == 8u);
   BOOST_TEST(m.batching.queue_capacity == 256u);
   BOOST_TEST(m.model.threads == 1);
@@ -171,8 +171,8 @@ supervision: {max_restarts: 2, backoff_ms: 500}
 nodes:
   - node: {name: left}
     models:
-      - {name: m, serves: classify, path: ../models/sample-classifier/model.pt,
-         labels_file: ../models/sample-classifier/labels.txt}
+      - {name: m, serves: classify, path: ../model-repository/sample-classifier/model.pt,
+         labels_file: ../model-repository/sample-classifier/labels.txt}
   - node: {name: right}
     models:
       - {name: ocr, serves: ocr, backend: tesseract}

@@ -11,11 +11,11 @@
 namespace infermesh::test {
 namespace {
 
-std::string model_dir() { return std::string(INFERMESH_SOURCE_DIR) + "/models/sample-classifier"; }
+std::string model_dir() { return std::string(INFERMESH_SOURCE_DIR) + "/model-repository/sample-classifier"; }
 
 }  // namespace
 
-std::string sample_image(const std::string& file) { return model_dir() + "/samples/" + file; }
+std::string sample_image(const std::string& file) { return std::string(INFERMESH_SOURCE_DIR) + "/samples/layouts/" + file; }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

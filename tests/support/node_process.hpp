@@ -71,7 +71,7 @@ class node_process {
   std::unique_ptr<child_process> process_;
 };
 
-/// The path of a bundled sample image: models/sample-classifier/samples/<file>.
+/// The path of a bundled sample image: samples/layouts/<file>.
 std::string sample_image(const std::string& file);
 /// The bytes of a file.
 std::string read_file(const std::string& path);

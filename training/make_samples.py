@@ -1,11 +1,11 @@
-"""Renders the bundled sample documents (models/samples) and their truth.json, deterministically.
+"""Renders the bundled sample documents (samples/) and their truth.json, deterministically.
 
-    /usr/bin/python3 models/make_samples.py
+    /usr/bin/python3 training/make_samples.py
 """
 import json, os, random, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthetic_documents as sd
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "samples")
+out = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "samples")
 fonts = sd.list_fonts("train")
 truth = []
 for name, doc_type, rotation, seed in [("invoice-upright", "invoice", 0, 11), ("id-card-rotated-90", "id_card", 90, 12),
@@ -21,7 +21,7 @@ with open(out + "/truth.json", "w") as f:
 print(json.dumps(truth, indent=1))
 
 # A two-page PDF (as a scanner makes them: one image per page, 200 dpi): an invoice, then its cover letter
-# turned upside down. `infermesh request process models/samples/invoice-and-letter.pdf` reads both.
+# turned upside down. `infermesh request process samples/invoice-and-letter.pdf` reads both.
 pages, pdf_truth = [], []
 for doc_type, rotation, seed in [("invoice", 0, 21), ("letter", 180, 22)]:
     rng = random.Random(seed)

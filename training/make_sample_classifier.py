@@ -3,27 +3,29 @@
 
 It renders synthetic pages of five layouts (invoice, receipt, id_card, letter, form) with OpenCV, trains a
 small CNN on them with python3-torch, and writes a TorchScript module whose output is class probabilities
-(softmax is part of the module), its label list, and held-out sample images. Deterministic by --seed.
+(softmax is part of the module), its label list, and held-out sample images (samples/layouts/). Deterministic by --seed.
 
-    /usr/bin/python3 models/make_sample_classifier.py --out models/sample-classifier
+    /usr/bin/python3 training/make_sample_classifier.py --out model-repository/sample-classifier
 
-The preprocessing the module expects is the one in cluster-config/single-node.yaml: decode to RGB, resize to
-128x128 (bilinear), scale to [0,1], normalise with ImageNet mean/std, NCHW float32.
+The preprocessing the module expects is node_input.py's with INPUT (the runtime tests' config): decode to RGB,
+resize to 128x128 (bilinear), scale to [0,1], normalise with ImageNet mean/std, NCHW float32. The net is
+convnet.ConvNet with LAYOUT_WIDTHS.
 """
 import argparse
-import json
 import os
 import random
+import time
 
 import cv2
 import numpy as np
 import torch
-import torch.nn as nn
+
+import convnet
+import node_input
 
 LABELS = ["invoice", "receipt", "id_card", "letter", "form"]
 SIZE = 128
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+INPUT = node_input.square(SIZE)  # as tests/support/node_process.cpp feeds the sample classifier
 FONTS = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
          cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_PLAIN]
 WORDS = ("total date amount name address invoice number qty price tax item shop thank you dear sir "
@@ -149,76 +151,46 @@ def render(rng, label):
     return degrade(rng, RENDER[label](rng))
 
 
-def preprocess_bgr(bgr):
-    """Exactly what infermesh's node does: BGR->RGB, bilinear resize, /255, normalise, HWC->CHW."""
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    small = cv2.resize(rgb, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
-    x = (small.astype(np.float32) / 255.0 - MEAN) / STD
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
-
-
-class LayoutNet(nn.Module):
-    def __init__(self, classes):
-        super().__init__()
-        def block(i, o):
-            return nn.Sequential(nn.Conv2d(i, o, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU())
-        self.features = nn.Sequential(block(3, 16), block(16, 32), block(32, 64), block(64, 64), block(64, 96))
-        self.head = nn.Linear(96, classes)
-
-    def forward(self, x):
-        x = self.features(x).mean(dim=(2, 3))
-        return torch.softmax(self.head(x), dim=1)
-
-
 def dataset(seed, per_class):
     rng = random.Random(seed)
     xs, ys = [], []
     for i in range(per_class * len(LABELS)):
         y = i % len(LABELS)
-        xs.append(preprocess_bgr(render(rng, LABELS[y]))); ys.append(y)
+        xs.append(node_input.normalise(render(rng, LABELS[y]), INPUT)); ys.append(y)
     return torch.from_numpy(np.stack(xs)), torch.tensor(ys)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "sample-classifier"))
+    ap.add_argument("--out", default=os.path.join(convnet.MODEL_REPOSITORY, "sample-classifier"))
+    ap.add_argument("--samples-out", default=os.path.join(convnet.REPO, "samples", "layouts"),
+                    help="where the held-out sample pages go (the runtime tests' inputs)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-class", type=int, default=300)
     ap.add_argument("--epochs", type=int, default=8)
     a = ap.parse_args()
     torch.manual_seed(a.seed); torch.set_num_threads(2)
+    started = time.time()
     x, y = dataset(a.seed, a.per_class)
     xt, yt = dataset(a.seed + 1000, 40)
-    net = LayoutNet(len(LABELS))
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    nll = nn.NLLLoss()
-    for epoch in range(a.epochs):
-        net.train(); perm = torch.randperm(len(x))
-        for i in range(0, len(x), 64):
-            idx = perm[i:i + 64]
-            loss = nll(torch.log(net(x[idx]) + 1e-9), y[idx])
-            opt.zero_grad(); loss.backward(); opt.step()
-        net.eval()
+    net = convnet.ConvNet(convnet.LAYOUT_WIDTHS, len(LABELS))
+
+    def held_out_accuracy(net):
         with torch.no_grad():
-            acc = (net(xt).argmax(1) == yt).float().mean().item()
-        print("epoch %d loss %.4f held-out accuracy %.3f" % (epoch, loss.item(), acc), flush=True)
-    os.makedirs(a.out, exist_ok=True)
-    net.eval()
-    scripted = torch.jit.trace(net, torch.zeros(1, 3, SIZE, SIZE))
-    scripted.save(os.path.join(a.out, "model.pt"))
-    with open(os.path.join(a.out, "labels.txt"), "w") as f:
-        f.write("\n".join(LABELS) + "\n")
+            return (net(xt).argmax(1) == yt).float().mean().item()
+    acc = convnet.fit(net, x, y, a.epochs, lambda batch: batch, held_out_accuracy, "held-out accuracy", started,
+                      optimiser=lambda net, steps: (torch.optim.Adam(net.parameters(), lr=3e-3), None))
+    convnet.export(net, a.out, SIZE, LABELS, {"labels": LABELS, "seed": a.seed, "train_per_class": a.per_class,
+                                              "epochs": a.epochs, "held_out_accuracy": acc,
+                                              "input": [3, SIZE, SIZE]}, started)
     rng = random.Random(a.seed + 2000)
-    os.makedirs(os.path.join(a.out, "samples"), exist_ok=True)
+    os.makedirs(a.samples_out, exist_ok=True)
     for label in LABELS:  # JPEG keeps the samples small; one PNG so both decoders are exercised
         img = render(rng, label)
-        cv2.imwrite(os.path.join(a.out, "samples", label + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        cv2.imwrite(os.path.join(a.samples_out, label + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         if label == "receipt":
-            cv2.imwrite(os.path.join(a.out, "samples", label + ".png"), img)
-    with open(os.path.join(a.out, "card.json"), "w") as f:
-        json.dump({"labels": LABELS, "seed": a.seed, "train_per_class": a.per_class, "epochs": a.epochs,
-                   "held_out_accuracy": acc, "input": [3, SIZE, SIZE]}, f, indent=2)
-    print("wrote", a.out)
+            cv2.imwrite(os.path.join(a.samples_out, label + ".png"), img)
+    print("wrote", a.out, "and", a.samples_out)
 
 
 if __name__ == "__main__":

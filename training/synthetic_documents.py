@@ -2,7 +2,7 @@
 """Synthetic labelled documents: invoice, receipt, id_card, letter, form, rendered with PIL and the TrueType
 fonts of Debian's font packages, with ground truth (type, fields, rotation) beside each image.
 
-    /usr/bin/python3 models/synthetic_documents.py --out DIR --count 100 --seed 1 [--fonts train|heldout|all]
+    /usr/bin/python3 training/synthetic_documents.py --out DIR --count 100 --seed 1 [--fonts train|heldout|all]
 
 writes DIR/000000.jpg ... and DIR/truth.jsonl ({"file", "doc_type", "fields", "rotation", "font"} per line).
 Deterministic by seed (and the installed fonts). Fonts are split by family into a training and a held-out set,
