@@ -312,7 +312,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto js = root["jetstream"];
   allow_keys(js, "jetstream", {"stream", "replicas", "ack_wait_ms", "max_deliver", "max_in_flight"});
   if (js) {
-    c.work_queue.stream = text(js, "jetstream", "stream", "INFERMESH");
+    c.work_queue.stream = text(js, "jetstream", "stream", c.work_queue.stream);
     c.work_queue.replicas = static_cast<int>(integer(js, "jetstream", "replicas", 1, 1, 5));
     c.work_queue.ack_wait = std::chrono::milliseconds(integer(js, "jetstream", "ack_wait_ms", 5000, 100, 3'600'000));
     c.max_deliver = static_cast<std::uint64_t>(integer(js, "jetstream", "max_deliver", 5, 1, 1000));

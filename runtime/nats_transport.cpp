@@ -254,7 +254,22 @@ static std::optional<error> ensure_js(nats_transport::impl& p) {
   return std::nullopt;
 }
 
+std::optional<std::string> work_queue_options::op_subject(const std::string& op) const {
+  // `<prefix>.>` with no other wildcard: `>` (only last) stands for the op.
+  if (subjects.size() < 3 || subjects.compare(subjects.size() - 2, 2, ".>") != 0 ||
+      subjects.find_first_of("*>") != subjects.size() - 1)
+    return std::nullopt;
+  return subjects.substr(0, subjects.size() - 1) + op;
+}
+
+static std::optional<error> check_subjects(const work_queue_options& o) {
+  if (o.op_subject("op")) return std::nullopt;
+  return error{error_code::bad_request,
+               "work_queue_options.subjects: must have the form '<prefix>.>' (one subject per op), got '" + o.subjects + "'"};
+}
+
 std::optional<error> nats_transport::ensure_work_queue(const work_queue_options& o) {
+  if (auto e = check_subjects(o)) return e;
   if (auto e = ensure_js(*impl_)) return e;
   jsErrCode code = static_cast<jsErrCode>(0);
   jsStreamInfo* info = nullptr;
@@ -289,9 +304,10 @@ std::optional<error> nats_transport::ensure_work_queue(const work_queue_options&
 }
 
 std::optional<error> nats_transport::pull(const std::string& op, const work_queue_options& o, durable_handler on_message) {
+  if (auto e = check_subjects(o)) return e;
   if (auto e = ensure_js(*impl_)) return e;
-  const std::string durable = "infermesh-" + op;
-  const std::string subject = "infermesh.v1.jobs." + op;
+  const std::string durable = wire::durable_consumer(op);
+  const std::string subject = *o.op_subject(op);
   jsErrCode code = static_cast<jsErrCode>(0);
   jsConsumerInfo* info = nullptr;
   if (js_GetConsumerInfo(&info, impl_->js, o.stream.c_str(), durable.c_str(), nullptr, &code) == NATS_OK) {

@@ -17,13 +17,12 @@
 #include "actors/router_supervisor.hpp"
 #include "actors/step_supervisor.hpp"
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/health_gate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/stats_reporter.hpp"
 
 namespace infermesh {
-
-std::string subject_of(const std::string& op) { return "infermesh.v1." + op; }
 
 namespace {
 
@@ -254,7 +253,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   // Steps this node does not host go over NATS; replies come back on one inbox subscription.
   remote_step_setup remote;
   remote.node_name = c.node_name;
-  remote.subject_prefix = subject_of("");
+  remote.subject_prefix = std::string(wire::subject_prefix);
   remote.inbox = t->new_inbox();
   remote.publish = [t](const std::string& subject, std::string_view payload,
                        const std::string& reply) -> std::optional<std::string> {
@@ -286,7 +285,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   p->reporter = spawn_stats_reporter(p->system, c.stats_interval, p->batchers, p->router);
 
   if (c.faults) {
-    const auto subject = subject_of("control." + c.node_name);
+    const auto subject = wire::control_subject(c.node_name);
     auto control = p->transport->subscribe(subject, "", [targets = p->fault_targets, router = p->router, t](incoming_message&& in) {
       handle_fault(in, targets, router, *t);
     });
@@ -295,7 +294,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   }
   auto router = p->router;
   p->gate = std::make_unique<health_gate>(*t, ops_to_serve(c, local_models), [t, router](const std::string& op) {
-    return t->subscribe(subject_of(op), "infermesh", [router, op](incoming_message&& in) {
+    return t->subscribe(wire::op_subject(op), std::string(wire::queue_group), [router, op](incoming_message&& in) {
       // nats.c delivery thread: hand off without blocking.
       caf::anon_send(router, incoming_atom::value, op, std::move(in.payload), std::move(in.reply),
                      std::chrono::steady_clock::now());
@@ -314,7 +313,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
                        acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
       });
       if (pulled) return *pulled;
-      ops += ", " + op + " (durable: infermesh.v1.jobs." + op + ")";
+      ops += ", " + op + " (durable: " + c.work_queue.op_subject(op).value_or("?") + ")";
     }
   }
   if (auto e = p->transport->flush(std::chrono::seconds(5))) return *e;
