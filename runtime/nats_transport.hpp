@@ -1,5 +1,6 @@
 #pragma once
-/// The NATS seam: the only part of infermesh that talks to nats.c (runtime/nats_transport.cpp includes it).
+/// The NATS seam: the only part of infermesh that talks to nats.c (only runtime/nats_*.cpp include it:
+/// nats_transport.cpp the connection and core messaging, nats_jetstream.cpp the durable work queue).
 /// Every natsStatus becomes an infermesh `error` with context here.
 ///
 /// Thread-safety: `publish` and `request` may be called from any thread (nats.c connections are thread-safe).
@@ -126,7 +127,7 @@ class nats_transport {
   /// Releases nats.c's process-wide resources; call once at exit, after every transport is destroyed.
   static void close_library();
 
-  struct impl;  ///< opaque: nats.c stays inside nats_transport.cpp
+  struct impl;  ///< opaque: nats.c stays inside runtime/nats_*.cpp (runtime/nats_connection_impl.hpp)
 
  private:
   explicit nats_transport(std::unique_ptr<impl> p);
