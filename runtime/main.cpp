@@ -47,6 +47,11 @@ struct command_spec {
 };
 
 const std::vector<command_spec>& commands() {
+  // The client commands' common options.
+  const option_spec client_nats{"nats", "URL",
+                                "NATS server, repeatable (default $INFERMESH_NATS_URL, else nats://127.0.0.1:4222)"};
+  const option_spec no_auto_rotate{"no-auto-rotate", "", "do not turn the pages upright first"};
+  const option_spec timeout_ms{"timeout-ms", "N", "wait at most N ms per try (default 30000)"};
   static const std::vector<command_spec> all{
       {"node", "", "serve the models of a config file until SIGINT/SIGTERM",
        {{"config", "FILE", "node or cluster file (default: the embedded cluster-config/single-node.yaml)"},
@@ -61,25 +66,25 @@ const std::vector<command_spec>& commands() {
       {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
        {{"json", "", "send a JSON request (default msgpack)"},
         {"doc-type", "T", "the document type (extract needs it: invoice, receipt, id_card, letter, form)"},
-        {"no-auto-rotate", "", "do not turn the pages upright first"},
-        {"timeout-ms", "N", "wait at most N ms per try (default 30000)"},
+        no_auto_rotate,
+        timeout_ms,
         {"deadline-ms", "N", "the request's deadline"},
         {"priority", "N", "the request's priority (higher first)"},
         {"id", "ID", "the request id (default: a random one)"},
         {"max-pages", "N", "read at most N pages of a PDF/TIFF (default 10)"},
         {"attempts", "N", "tries, same id, when no node answers or one answers overloaded/unavailable (default 3)"},
         {"durable", "", "send it through the JetStream work queue (ops a node configures `delivery: durable`)"},
-        {"nats", "URL", "NATS server, repeatable (default $INFERMESH_NATS_URL, else nats://127.0.0.1:4222)"}},
+        client_nats},
        "OP is classify, ocr, extract or process; FILE a PNG, JPEG, TIFF or PDF. Nodes never compute an id twice.\n"
        "Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"},
       {"load", "OP FILE", "closed-loop load: sent/answered/lost, latency percentiles, batch sizes",
        {{"clients", "N", "concurrent clients (default 64)"},
         {"seconds", "N", "how long (default 10)"},
-        {"timeout-ms", "N", "wait at most N ms per try (default 30000)"},
+        timeout_ms,
         {"attempts", "N", "tries per request, same id (default 1)"},
         {"doc-type", "T", "the document type (extract)"},
-        {"no-auto-rotate", "", "do not turn the pages upright first"},
-        {"nats", "URL", "NATS server, repeatable (default $INFERMESH_NATS_URL, else nats://127.0.0.1:4222)"}},
+        no_auto_rotate,
+        client_nats},
        "Exit status 1 if any request got no reply.\n"},
   };
   return all;

@@ -8,8 +8,8 @@
 #include <regex>
 #include <thread>
 
-#include "messages/subjects.hpp"
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/load_client.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"

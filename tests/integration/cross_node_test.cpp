@@ -8,8 +8,8 @@
 #include <regex>
 #include <set>
 
-#include "messages/subjects.hpp"
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"

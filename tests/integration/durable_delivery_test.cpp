@@ -16,8 +16,8 @@
 #include <sstream>
 #include <thread>
 
-#include "messages/subjects.hpp"
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/request_client.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
