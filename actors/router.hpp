@@ -18,6 +18,7 @@
 ///   (stats_atom) -> router_stats  -> counters, `in_flight` included (graceful drain waits for 0)
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -44,7 +45,9 @@ struct router_setup {
   /// A client's retry (same `id`) within `reply_cache_ttl` is answered from memory, never computed twice here.
   std::size_t reply_cache_entries = 10000;
   std::chrono::milliseconds reply_cache_ttl{60000};
-  std::uint64_t max_deliver = 5;  ///< durable delivery: deliveries of one request before it is answered `internal`
+  /// Durable delivery: deliveries of one request before it is answered `internal` (the node sets its config's
+  /// `jetstream.max_deliver`; unset, no limit).
+  std::uint64_t max_deliver = std::numeric_limits<std::uint64_t>::max();
 };
 
 router_actor spawn_router(caf::actor_system& sys, router_setup setup);

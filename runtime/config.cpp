@@ -63,6 +63,21 @@ long long integer(const YAML::Node& map, const std::string& path, const char* ke
   return v;
 }
 
+/// One of `names` (an absent key: `fallback`, the struct's default); anything else is an error listing them.
+template <class T>
+T choice(const YAML::Node& map, const std::string& path, const char* key, T fallback,
+         std::initializer_list<std::pair<const char*, T>> names) {
+  const auto node = map[key];
+  if (!node || node.IsNull()) return fallback;
+  const auto given = text(map, path, key, "");
+  std::string list;
+  for (const auto& [name, v] : names) {
+    if (given == name) return v;
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  throw config_error{join(path, key), "must be one of " + list + ", got '" + given + "'"};
+}
+
 std::array<float, 3> triple(const YAML::Node& map, const std::string& path, const char* key,
                             std::array<float, 3> fallback, bool positive) {
   const auto node = map[key];
@@ -120,23 +135,14 @@ input_spec parse_input(const YAML::Node& n, const std::string& path) {
   if (!n) return in;
   in.width = static_cast<int>(integer(n, path, "width", in.width, 1, 8192));
   in.height = static_cast<int>(integer(n, path, "height", in.height, 1, 8192));
-  const auto color = text(n, path, "color", "rgb");
-  if (color == "rgb") in.color = input_spec::color_order::rgb;
-  else if (color == "bgr") in.color = input_spec::color_order::bgr;
-  else throw config_error{join(path, "color"), "must be 'rgb' or 'bgr', got '" + color + "'"};
-  const auto resize = text(n, path, "resize", "linear");
-  if (resize == "linear") in.resize = input_spec::interpolation::linear;
-  else if (resize == "area") in.resize = input_spec::interpolation::area;
-  else if (resize == "nearest") in.resize = input_spec::interpolation::nearest;
-  else if (resize == "cubic") in.resize = input_spec::interpolation::cubic;
-  else throw config_error{join(path, "resize"), "must be one of linear, area, nearest, cubic, got '" + resize + "'"};
+  in.color = choice(n, path, "color", in.color, {{"rgb", input_spec::color_order::rgb}, {"bgr", input_spec::color_order::bgr}});
+  in.resize = choice(n, path, "resize", in.resize,
+                     {{"linear", input_spec::interpolation::linear}, {"area", input_spec::interpolation::area},
+                      {"nearest", input_spec::interpolation::nearest}, {"cubic", input_spec::interpolation::cubic}});
   in.mean = triple(n, path, "mean", in.mean, false);
   in.stddev = triple(n, path, "std", in.stddev, true);
-  in.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
-  const auto decode = text(n, path, "decode", "full");
-  if (decode != "full" && decode != "fast")
-    throw config_error{join(path, "decode"), "must be 'full' or 'fast', got '" + decode + "'"};
-  in.fast_jpeg_decode = decode == "fast";
+  in.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", static_cast<long long>(in.max_pixels), 1, 1'000'000'000));
+  in.fast_jpeg_decode = choice(n, path, "decode", in.fast_jpeg_decode, {{"full", false}, {"fast", true}});
   return in;
 }
 
@@ -144,9 +150,9 @@ batching_config parse_batching(const YAML::Node& n, const std::string& path) {
   allow_keys(n, path, {"max_batch_size", "max_queue_delay_us", "queue_capacity"});
   batching_config b;
   if (!n) return b;
-  b.max_batch_size = static_cast<std::size_t>(integer(n, path, "max_batch_size", 8, 1, 4096));
-  b.max_queue_delay = std::chrono::microseconds(integer(n, path, "max_queue_delay_us", 2000, 0, 10'000'000));
-  b.queue_capacity = static_cast<std::size_t>(integer(n, path, "queue_capacity", 256, 1, 1'000'000));
+  b.max_batch_size = static_cast<std::size_t>(integer(n, path, "max_batch_size", static_cast<long long>(b.max_batch_size), 1, 4096));
+  b.max_queue_delay = std::chrono::microseconds(integer(n, path, "max_queue_delay_us", b.max_queue_delay.count(), 0, 10'000'000));
+  b.queue_capacity = static_cast<std::size_t>(integer(n, path, "queue_capacity", static_cast<long long>(b.queue_capacity), 1, 1'000'000));
   if (b.queue_capacity < b.max_batch_size)
     throw config_error{join(path, "queue_capacity"), "must be at least max_batch_size (" +
                                                          std::to_string(b.max_batch_size) + ")"};
@@ -169,8 +175,8 @@ supervision_config parse_supervision(const YAML::Node& n, const std::string& pat
   allow_keys(n, path, {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms", "max_attempts", "loading_grace_ms"});
   supervision_config s = parse_restarts(n, path, {});
   if (!n) return s;
-  s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", 3, 1, 100));
-  s.loading_grace = std::chrono::milliseconds(integer(n, path, "loading_grace_ms", 1000, 0, 3'600'000));
+  s.max_attempts = static_cast<int>(integer(n, path, "max_attempts", s.max_attempts, 1, 100));
+  s.loading_grace = std::chrono::milliseconds(integer(n, path, "loading_grace_ms", s.loading_grace.count(), 0, 3'600'000));
   return s;
 }
 
@@ -181,7 +187,7 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
   hosted_model h;
   model_config& m = h.model;
   m.name = text(n, path, "name", "", true);
-  m.version = text(n, path, "version", "1");
+  m.version = text(n, path, "version", m.version);
   if (!n["serves"]) throw config_error{join(path, "serves"), "is required: the step(s) it serves (classify, orient, ocr)"};
   m.serves = n["serves"].IsScalar() ? std::vector<std::string>{n["serves"].as<std::string>()}
                                     : string_list(n["serves"], join(path, "serves"));
@@ -206,8 +212,8 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
     if (n["batching"]) allow_keys(n["batching"], join(path, "batching"), {"queue_capacity"});
     m.ocr.tessdata = text(n, path, "tessdata", m.ocr.tessdata);
     m.ocr.language = text(n, path, "language", m.ocr.language);
-    m.ocr.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", 40'000'000, 1, 1'000'000'000));
-    m.workers = static_cast<int>(integer(n, path, "workers", 2, 1, 256));
+    m.ocr.max_pixels = static_cast<std::uint64_t>(integer(n, path, "max_pixels", static_cast<long long>(m.ocr.max_pixels), 1, 1'000'000'000));
+    m.workers = static_cast<int>(integer(n, path, "workers", m.workers, 1, 256));
     h.batching = parse_batching(n["batching"], join(path, "batching"));
     return h;
   }
@@ -217,10 +223,10 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
     m.path = resolve(base_dir, text(n, path, "path", "", true));
     if (!fs::is_regular_file(m.path)) throw config_error{join(path, "path"), "file '" + m.path + "' does not exist"};
   }
-  m.device = text(n, path, "device", "cpu");
+  m.device = text(n, path, "device", m.device);
   if (m.device != "cpu" && m.device.rfind("cuda:", 0) != 0)
     throw config_error{join(path, "device"), "must be 'cpu' or 'cuda:N', got '" + m.device + "'"};
-  m.threads = static_cast<int>(integer(n, path, "threads", 1, 1, 256));
+  m.threads = static_cast<int>(integer(n, path, "threads", m.threads, 1, 256));
   if (n["labels"] && n["labels_file"]) throw config_error{join(path, "labels"), "give labels or labels_file, not both"};
   if (n["labels"]) m.labels = string_list(n["labels"], join(path, "labels"));
   else if (n["labels_file"])
@@ -232,10 +238,10 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
   const auto syn = n["synthetic"];
   allow_keys(syn, join(path, "synthetic"), {"latency_us", "per_item_latency_us", "poison_mean_above", "load_ms"});
   if (syn) {
-    m.synthetic.latency = std::chrono::microseconds(integer(syn, join(path, "synthetic"), "latency_us", 1000, 0, 60'000'000));
+    m.synthetic.latency = std::chrono::microseconds(integer(syn, join(path, "synthetic"), "latency_us", m.synthetic.latency.count(), 0, 60'000'000));
     m.synthetic.per_item_latency =
-        std::chrono::microseconds(integer(syn, join(path, "synthetic"), "per_item_latency_us", 0, 0, 60'000'000));
-    m.synthetic.load_time = std::chrono::milliseconds(integer(syn, join(path, "synthetic"), "load_ms", 0, 0, 600'000));
+        std::chrono::microseconds(integer(syn, join(path, "synthetic"), "per_item_latency_us", m.synthetic.per_item_latency.count(), 0, 60'000'000));
+    m.synthetic.load_time = std::chrono::milliseconds(integer(syn, join(path, "synthetic"), "load_ms", m.synthetic.load_time.count(), 0, 600'000));
     if (const auto poison = syn["poison_mean_above"]; poison) {
       double v = 0;
       if (!poison.IsScalar() || !YAML::convert<double>::decode(poison, v))
@@ -256,23 +262,23 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
                             "pdf_dpi", "faults", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
-    c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", 10000, 1, 86'400'000));
-    c.drain_timeout = std::chrono::milliseconds(integer(node, "node", "drain_timeout_ms", 15000, 0, 3'600'000));
-    c.max_payload_bytes = static_cast<std::size_t>(integer(node, "node", "max_payload_bytes", 8 << 20, 1024, 64 << 20));
+    c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", c.default_deadline.count(), 1, 86'400'000));
+    c.drain_timeout = std::chrono::milliseconds(integer(node, "node", "drain_timeout_ms", c.drain_timeout.count(), 0, 3'600'000));
+    c.max_payload_bytes = static_cast<std::size_t>(integer(node, "node", "max_payload_bytes", static_cast<long long>(c.max_payload_bytes), 1024, 64 << 20));
     c.max_image_bytes = static_cast<std::size_t>(
         integer(node, "node", "max_image_bytes", static_cast<long long>(c.max_payload_bytes), 1, 64 << 20));
-    c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", 2, 1, 256));
-    c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", 10000, 0, 86'400'000));
-    c.max_pages = static_cast<int>(integer(node, "node", "max_pages", 100, 1, 10000));
-    c.reply_cache_entries = static_cast<std::size_t>(integer(node, "node", "reply_cache_entries", 10000, 0, 10'000'000));
-    c.reply_cache_ttl = std::chrono::milliseconds(integer(node, "node", "reply_cache_ttl_ms", 60000, 0, 86'400'000));
+    c.preprocess_workers = static_cast<std::size_t>(integer(node, "node", "preprocess_workers", static_cast<long long>(c.preprocess_workers), 1, 256));
+    c.stats_interval = std::chrono::milliseconds(integer(node, "node", "stats_interval_ms", c.stats_interval.count(), 0, 86'400'000));
+    c.max_pages = static_cast<int>(integer(node, "node", "max_pages", c.max_pages, 1, 10000));
+    c.reply_cache_entries = static_cast<std::size_t>(integer(node, "node", "reply_cache_entries", static_cast<long long>(c.reply_cache_entries), 0, 10'000'000));
+    c.reply_cache_ttl = std::chrono::milliseconds(integer(node, "node", "reply_cache_ttl_ms", c.reply_cache_ttl.count(), 0, 86'400'000));
     if (const auto f = node["faults"]; f) {
       bool on = false;
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.faults", "must be true or false"};
       c.faults = on;
     }
-    c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", 1000, 1, 1'000'000));
-    c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", 300, 36, 1200));
+    c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", c.documents.max_document_pages, 1, 1'000'000));
+    c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", c.documents.dpi, 36, 1200));
     c.router_supervision = parse_supervision(node["supervision"], "node.supervision");
   }
   const auto nats = root["nats"];
@@ -280,11 +286,11 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
                             "max_pings_out"});
   if (nats) {
     if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
-    c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", 60, -1, 1'000'000));
-    c.nats.reconnect_wait = std::chrono::milliseconds(integer(nats, "nats", "reconnect_wait_ms", 250, 1, 600'000));
-    c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", 2000, 1, 600'000));
-    c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", 2000, 10, 3'600'000));
-    c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", 2, 1, 100));
+    c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", c.nats.max_reconnect, -1, 1'000'000));
+    c.nats.reconnect_wait = std::chrono::milliseconds(integer(nats, "nats", "reconnect_wait_ms", c.nats.reconnect_wait.count(), 1, 600'000));
+    c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", c.nats.connect_timeout.count(), 1, 600'000));
+    c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", c.nats.ping_interval.count(), 10, 3'600'000));
+    c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", c.nats.max_pings_out, 1, 100));
   }
   const auto models = root["models"];
   if (!models || !models.IsSequence() || models.size() == 0)
@@ -312,11 +318,11 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto js = root["jetstream"];
   allow_keys(js, "jetstream", {"stream", "replicas", "ack_wait_ms", "max_deliver", "max_in_flight"});
   if (js) {
-    c.work_queue.stream = text(js, "jetstream", "stream", "INFERMESH");
-    c.work_queue.replicas = static_cast<int>(integer(js, "jetstream", "replicas", 1, 1, 5));
-    c.work_queue.ack_wait = std::chrono::milliseconds(integer(js, "jetstream", "ack_wait_ms", 5000, 100, 3'600'000));
-    c.max_deliver = static_cast<std::uint64_t>(integer(js, "jetstream", "max_deliver", 5, 1, 1000));
-    c.work_queue.max_in_flight = static_cast<int>(integer(js, "jetstream", "max_in_flight", 64, 1, 100'000));
+    c.work_queue.stream = text(js, "jetstream", "stream", c.work_queue.stream);
+    c.work_queue.replicas = static_cast<int>(integer(js, "jetstream", "replicas", c.work_queue.replicas, 1, 5));
+    c.work_queue.ack_wait = std::chrono::milliseconds(integer(js, "jetstream", "ack_wait_ms", c.work_queue.ack_wait.count(), 100, 3'600'000));
+    c.max_deliver = static_cast<std::uint64_t>(integer(js, "jetstream", "max_deliver", static_cast<long long>(c.max_deliver), 1, 1000));
+    c.work_queue.max_in_flight = static_cast<int>(integer(js, "jetstream", "max_in_flight", c.work_queue.max_in_flight, 1, 100'000));
   }
   const auto pipelines = root["pipelines"];
   allow_keys(pipelines, "pipelines", {"classify", "ocr", "extract", "process"});

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "actors/batcher.hpp"
-#include "actors/batching_policy.hpp"
-#include "actors/pipeline.hpp"
-#include "models/document_pages.hpp"
+#include "actors/batching_policy.hpp"     // batching_config
+#include "actors/pipeline.hpp"            // pipeline, default_pipelines
+#include "actors/restart_intensity.hpp"   // supervision_config
 #include "messages/outcome.hpp"
+#include "models/document_pages.hpp"      // document_limits
 #include "models/model_config.hpp"
-#include "runtime/nats_transport.hpp"
+#include "runtime/nats_transport.hpp"     // nats_options, work_queue_options
 
 namespace infermesh {
 

@@ -5,6 +5,7 @@
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
+//   infermesh --help | infermesh COMMAND --help   (also -h): the commands, or one command's options
 
 #include <algorithm>
 #include <csignal>
@@ -29,30 +30,98 @@ constexpr int exit_ok = 0;
 constexpr int exit_error_reply = 1;
 constexpr int exit_usage = 2;
 
-const char* usage_text =
-    "usage:\n"
-    "  infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]\n"
-    "      Serve the models of FILE (default: the embedded cluster-config/single-node.yaml) until SIGINT/SIGTERM.\n"
-    "      --node picks a node of a cluster file; --nats replaces the config's server list; --name its node name.\n"
-    "  infermesh cluster --config FILE [--nats URL]...\n"
-    "      Run every node of a cluster file (e.g. cluster-config/two-node.yaml) as its own process here.\n"
-    "  infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]\n"
-    "                    [--priority N] [--id ID] [--max-pages N] [--attempts N] [--durable] [--nats URL]...\n"
-    "      Send FILE (PNG/JPEG/TIFF/PDF) to op OP (classify, ocr, extract, process) and print the reply as JSON.\n"
-    "      extract needs --doc-type (invoice, receipt, id_card, letter, form). --max-pages N reads at most N\n"
-    "      pages of a PDF/TIFF (default 10). --json sends a JSON request\n"
-    "      (default msgpack). NATS servers: --nats, else $INFERMESH_NATS_URL, else nats://127.0.0.1:4222.\n"
-    "      Tries up to --attempts times (default 3, same id; nodes never compute an id twice) when no node\n"
-    "      answers within --timeout-ms (default 30000) or one answers overloaded/unavailable.\n"
-    "      --durable sends it through the JetStream work queue (ops a node configures `delivery: durable`).\n"
-    "      Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"
-    "  infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--attempts N] [--doc-type T]\n"
-    "                 [--no-auto-rotate] [--nats URL]...\n"
-    "      Closed-loop load (default 64 clients for 10 s): prints sent/answered/lost, latency percentiles and the\n"
-    "      batch sizes the node reported. Exit status 1 if any request got no reply.\n";
+/// One option of a command: `--name VALUE` (value names it), or a flag (value empty).
+struct option_spec {
+  const char* name;
+  const char* value;
+  const char* help;
+};
 
-int usage(const std::string& problem) {
-  std::cerr << "infermesh: " << problem << "\n" << usage_text;
+/// A command: what `infermesh COMMAND --help` prints, and the options its parser accepts (one list for both).
+struct command_spec {
+  const char* name;
+  const char* operands;  ///< after the command name, before the options
+  const char* summary;   ///< one line in `infermesh --help`
+  std::vector<option_spec> options;
+  const char* details;   ///< after the option list
+};
+
+const std::vector<command_spec>& commands() {
+  // The client commands' common options.
+  const option_spec client_nats{"nats", "URL",
+                                "NATS server, repeatable (default $INFERMESH_NATS_URL, else nats://127.0.0.1:4222)"};
+  const option_spec no_auto_rotate{"no-auto-rotate", "", "do not turn the pages upright first"};
+  const option_spec timeout_ms{"timeout-ms", "N", "wait at most N ms per try (default 30000)"};
+  static const std::vector<command_spec> all{
+      {"node", "", "serve the models of a config file until SIGINT/SIGTERM",
+       {{"config", "FILE", "node or cluster file (default: the embedded cluster-config/single-node.yaml)"},
+        {"node", "NAME", "the node of a cluster file to run (needs --config)"},
+        {"nats", "URL", "NATS server, repeatable: replaces the config's nats.servers"},
+        {"name", "NAME", "replaces the config's node.name"}},
+       "SIGINT/SIGTERM drain the node: it unsubscribes, answers what it accepted, then exits 0.\n"},
+      {"cluster", "", "run every node of a cluster file as its own process here, restarted if it crashes",
+       {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/two-node.yaml); required"},
+        {"nats", "URL", "NATS server, repeatable: replaces the file's nats.servers"}},
+       "SIGINT/SIGTERM drain every node; exits 0 if every node's last exit was clean.\n"},
+      {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
+       {{"json", "", "send a JSON request (default msgpack)"},
+        {"doc-type", "T", "the document type (extract needs it: invoice, receipt, id_card, letter, form)"},
+        no_auto_rotate,
+        timeout_ms,
+        {"deadline-ms", "N", "the request's deadline"},
+        {"priority", "N", "the request's priority (higher first)"},
+        {"id", "ID", "the request id (default: a random one)"},
+        {"max-pages", "N", "read at most N pages of a PDF/TIFF (default 10)"},
+        {"attempts", "N", "tries, same id, when no node answers or one answers overloaded/unavailable (default 3)"},
+        {"durable", "", "send it through the JetStream work queue (ops a node configures `delivery: durable`)"},
+        client_nats},
+       "OP is classify, ocr, extract or process; FILE a PNG, JPEG, TIFF or PDF. Nodes never compute an id twice.\n"
+       "Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"},
+      {"load", "OP FILE", "closed-loop load: sent/answered/lost, latency percentiles, batch sizes",
+       {{"clients", "N", "concurrent clients (default 64)"},
+        {"seconds", "N", "how long (default 10)"},
+        timeout_ms,
+        {"attempts", "N", "tries per request, same id (default 1)"},
+        {"doc-type", "T", "the document type (extract)"},
+        no_auto_rotate,
+        client_nats},
+       "Exit status 1 if any request got no reply.\n"},
+  };
+  return all;
+}
+
+const command_spec* find_command(const std::string& name) {
+  for (const auto& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+/// `infermesh COMMAND --help`: its synopsis, every option, the details.
+std::string command_help(const command_spec& c) {
+  std::string out = std::string("usage: infermesh ") + c.name + (*c.operands ? " " : "") + c.operands + " [options]\n" +
+                    "  " + c.summary + "\noptions:\n";
+  for (const auto& o : c.options) {
+    std::string left = std::string("--") + o.name + (*o.value ? std::string(" ") + o.value : "");
+    left.resize(std::max<std::size_t>(left.size() + 1, 20), ' ');
+    out += "  " + left + o.help + "\n";
+  }
+  out += "  -h, --help          this help\n";
+  return out + c.details;
+}
+
+/// `infermesh --help`: every command with its summary.
+std::string general_help() {
+  std::string out = "usage: infermesh COMMAND [options]\ncommands:\n";
+  for (const auto& c : commands()) {
+    std::string left = std::string(c.name) + (*c.operands ? " " : "") + c.operands;
+    left.resize(std::max<std::size_t>(left.size() + 1, 18), ' ');
+    out += "  " + left + c.summary + "\n";
+  }
+  return out + "infermesh COMMAND --help lists a command's options.\n";
+}
+
+int usage(const std::string& problem, const command_spec* command = nullptr) {
+  std::cerr << "infermesh: " << problem << "\n" << (command ? command_help(*command) : general_help());
   return exit_usage;
 }
 
@@ -62,10 +131,10 @@ struct args {
   std::vector<std::string> flags;                            // --key
 };
 
-std::optional<args> parse_args(int argc, char** argv, int first, const std::vector<std::string>& valued,
-                               const std::vector<std::string>& flags, std::string& problem) {
+/// The arguments after the command name, by `command`'s options.
+std::optional<args> parse_args(int argc, char** argv, const command_spec& command, std::string& problem) {
   args a;
-  for (int i = first; i < argc; ++i) {
+  for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) != 0) {
       a.positional.push_back(s);
@@ -73,14 +142,17 @@ std::optional<args> parse_args(int argc, char** argv, int first, const std::vect
     }
     auto eq = s.find('=');
     std::string key = s.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    if (std::find(flags.begin(), flags.end(), key) != flags.end() && eq == std::string::npos) {
+    const auto spec = std::find_if(command.options.begin(), command.options.end(),
+                                   [&](const option_spec& o) { return key == o.name; });
+    if (spec == command.options.end()) return problem = "unknown option " + s, std::nullopt;
+    if (!*spec->value && eq == std::string::npos) {
       a.flags.push_back(key);
-    } else if (std::find(valued.begin(), valued.end(), key) != valued.end()) {
+    } else if (*spec->value) {
       if (eq != std::string::npos) a.options.emplace_back(key, s.substr(eq + 1));
       else if (i + 1 < argc) a.options.emplace_back(key, argv[++i]);
       else return problem = "--" + key + " needs a value", std::nullopt;
     } else {
-      return problem = "unknown option " + s, std::nullopt;
+      return problem = "--" + key + " takes no value", std::nullopt;
     }
   }
   return a;
@@ -128,12 +200,13 @@ std::optional<std::string> read_whole_file(const std::string& path) {
 
 int run_node(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"config", "nats", "name", "node"}, {}, problem);
-  if (!a) return usage(problem);
-  if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'");
+  const auto* command = find_command("node");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'", command);
   auto files = all_of(*a, "config");
   auto nodes = all_of(*a, "node");
-  if (files.empty() && !nodes.empty()) return usage("--node needs --config (a cluster file)");
+  if (files.empty() && !nodes.empty()) return usage("--node needs --config (a cluster file)", command);
   auto config = files.empty() ? load_embedded_default_config()
                               : load_config_file(files.back(), nodes.empty() ? "" : nodes.back());
   if (!config) {
@@ -169,10 +242,11 @@ int run_node(int argc, char** argv) {
 
 int run_cluster_command(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"config", "nats"}, {}, problem);
-  if (!a) return usage(problem);
+  const auto* command = find_command("cluster");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
   auto files = all_of(*a, "config");
-  if (files.empty()) return usage("cluster needs --config FILE (a cluster file with a `nodes:` list)");
+  if (files.empty()) return usage("cluster needs --config FILE (a cluster file with a `nodes:` list)", command);
   char self[4096] = {0};
   if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
   return run_cluster(self, files.back(), all_of(*a, "nats"));
@@ -180,11 +254,10 @@ int run_cluster_command(int argc, char** argv) {
 
 int run_request(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2,
-                      {"timeout-ms", "deadline-ms", "priority", "id", "nats", "doc-type", "max-pages", "attempts"},
-                      {"json", "no-auto-rotate", "durable"}, problem);
-  if (!a) return usage(problem);
-  if (a->positional.size() != 2) return usage("request needs OP and FILE");
+  const auto* command = find_command("request");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (a->positional.size() != 2) return usage("request needs OP and FILE", command);
   const auto& op = a->positional[0];
   const auto& file = a->positional[1];
   auto timeout = number_option(*a, "timeout-ms", problem);
@@ -192,10 +265,10 @@ int run_request(int argc, char** argv) {
   auto priority = number_option(*a, "priority", problem);
   auto max_pages = number_option(*a, "max-pages", problem);
   auto attempts = number_option(*a, "attempts", problem);
-  if (!problem.empty()) return usage(problem);
+  if (!problem.empty()) return usage(problem, command);
 
   auto bytes = read_whole_file(file);
-  if (!bytes) return usage("cannot read '" + file + "'");
+  if (!bytes) return usage("cannot read '" + file + "'", command);
 
   request req;
   if (auto ids = all_of(*a, "id"); !ids.empty()) req.id = ids.back();
@@ -230,10 +303,10 @@ int run_request(int argc, char** argv) {
 
 int run_load_command(int argc, char** argv) {
   std::string problem;
-  auto a = parse_args(argc, argv, 2, {"clients", "seconds", "timeout-ms", "nats", "doc-type", "attempts"},
-                      {"no-auto-rotate"}, problem);
-  if (!a) return usage(problem);
-  if (a->positional.size() != 2) return usage("load needs OP and FILE");
+  const auto* command = find_command("load");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (a->positional.size() != 2) return usage("load needs OP and FILE", command);
   load_options options;
   options.op = a->positional[0];
   options.image_path = a->positional[1];
@@ -241,7 +314,7 @@ int run_load_command(int argc, char** argv) {
   auto seconds = number_option(*a, "seconds", problem);
   auto timeout = number_option(*a, "timeout-ms", problem);
   auto attempts = number_option(*a, "attempts", problem);
-  if (!problem.empty()) return usage(problem);
+  if (!problem.empty()) return usage(problem, command);
   if (attempts) options.attempts = static_cast<int>(std::clamp(*attempts, 1LL, 100LL));
   if (clients) options.clients = static_cast<int>(std::clamp(*clients, 1LL, 4096LL));
   if (seconds) options.duration = std::chrono::seconds(std::clamp(*seconds, 1LL, 86400LL));
@@ -249,7 +322,7 @@ int run_load_command(int argc, char** argv) {
   if (auto types = all_of(*a, "doc-type"); !types.empty()) options.doc_type = types.back();
   options.auto_rotate = !has_flag(*a, "no-auto-rotate");
   auto image = read_whole_file(options.image_path);
-  if (!image) return usage("cannot read '" + options.image_path + "'");
+  if (!image) return usage("cannot read '" + options.image_path + "'", command);
   int status = exit_usage;
   {
     auto transport = nats_transport::connect(client_nats_options(*a));
@@ -270,17 +343,27 @@ int run_load_command(int argc, char** argv) {
 }  // namespace
 }  // namespace infermesh
 
+/// Whether `arg` asks for help.
+static bool is_help(const std::string& arg) { return arg == "--help" || arg == "-h"; }
+
 int main(int argc, char** argv) {
   using namespace infermesh;
   if (argc < 2) return usage("missing command");
-  const std::string command = argv[1];
-  if (command == "node") return run_node(argc, argv);
-  if (command == "cluster") return run_cluster_command(argc, argv);
-  if (command == "request") return run_request(argc, argv);
-  if (command == "load") return run_load_command(argc, argv);
-  if (command == "--help" || command == "help" || command == "-h") {
-    std::cout << usage_text;
+  const std::string name = argv[1];
+  if (is_help(name) || name == "help") {
+    const auto* command = argc > 2 ? find_command(argv[2]) : nullptr;  // `infermesh help load`
+    std::cout << (command ? command_help(*command) : general_help());
     return exit_ok;
   }
-  return usage("unknown command '" + command + "'");
+  const auto* command = find_command(name);
+  if (!command) return usage("unknown command '" + name + "'");
+  for (int i = 2; i < argc; ++i)
+    if (is_help(argv[i])) {
+      std::cout << command_help(*command);
+      return exit_ok;
+    }
+  if (name == "node") return run_node(argc, argv);
+  if (name == "cluster") return run_cluster_command(argc, argv);
+  if (name == "request") return run_request(argc, argv);
+  return run_load_command(argc, argv);
 }

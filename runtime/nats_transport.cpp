@@ -1,17 +1,13 @@
 #include "runtime/nats_transport.hpp"
 
-#include <nats/nats.h>
-
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <cstdint>
 
 #include "runtime/log.hpp"
+#include "runtime/nats_connection_impl.hpp"
 
 namespace infermesh {
-namespace {
+
+namespace nats_detail {
 
 std::string status_text(natsStatus s) {
   std::string text = natsStatus_GetText(s);
@@ -28,6 +24,13 @@ error to_error(natsStatus s, const std::string& context) {
   else if (s == NATS_INVALID_ARG || s == NATS_INVALID_SUBJECT) code = error_code::bad_request;
   return {code, context + ": " + status_text(s)};
 }
+
+}  // namespace nats_detail
+
+using nats_detail::status_text;
+using nats_detail::to_error;
+
+namespace {
 
 /// "nats://user:secret@host:4222" -> "nats://host:4222": never log credentials.
 std::string without_credentials(std::string url) {
@@ -52,88 +55,38 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
   log(log_level::warn, "nats: asynchronous error: ", natsStatus_GetText(err));
 }
 
-/// One op's pull thread: what it may take (credits) and whether it takes anything (paused).
-struct puller_state {
-  explicit puller_state(std::string o, int credits) : op(std::move(o)), credits(credits) {}
-  const std::string op;
-  std::mutex mutex;
-  std::condition_variable changed;
-  int credits;
-  bool paused = false;
-  bool stopped = false;
-
-  void release() {
-    std::lock_guard<std::mutex> guard(mutex);
-    ++credits;
-    changed.notify_all();
-  }
-  /// How many to fetch now (0: nothing, look again later); waits up to `patience` for a credit.
-  int wanted(int batch, std::chrono::milliseconds patience) {
-    std::unique_lock<std::mutex> lock(mutex);
-    changed.wait_for(lock, patience, [&] { return stopped || (!paused && credits > 0); });
-    return stopped || paused ? 0 : std::min(batch, credits);
-  }
-};
-
 }  // namespace
 
-struct nats_transport::impl {
-  natsOptions* options = nullptr;
-  natsConnection* connection = nullptr;
-  std::mutex subscriptions_mutex;
-  std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
-  jsCtx* js = nullptr;
-  std::atomic<bool> pulling{true};
-  std::vector<std::thread> pullers;
-  std::mutex puller_states_mutex;  // pull() at start-up vs pause_pulling() from the health gate
-  std::vector<std::shared_ptr<puller_state>> puller_states;
-  // Pull subscriptions live as long as the connection: a request taken from one is acknowledged through it,
-  // possibly after pulling stopped (a node drains what it holds).
-  std::vector<natsSubscription*> pull_subscriptions;
-
-  ~impl() {
-    stop_pullers();
-    for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
-    if (js != nullptr) jsCtx_Destroy(js);
-    // A handler must not run once it is freed (below, with this object), and nats.c's Destroy does not wait
-    // for a running one: drain every subscription (those drained already end at once) and wait, bounded, until
-    // the messages they hold were handled.
-    for (auto& [sub, h] : subscriptions) natsSubscription_Drain(sub);  // already draining or closed: ignored
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    for (auto& [sub, h] : subscriptions) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      natsSubscription_WaitForDrainCompletion(sub, std::max<std::int64_t>(1, left.count()));
-    }
-    for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
-    if (connection != nullptr) {
-      natsConnection_Close(connection);
-      natsConnection_Destroy(connection);
-    }
-    if (options != nullptr) natsOptions_Destroy(options);
+nats_transport::impl::~impl() {
+  stop_pullers();
+  for (auto* sub : pull_subscriptions) natsSubscription_Destroy(sub);
+  if (js != nullptr) jsCtx_Destroy(js);
+  // A handler must not run once it is freed (below, with this object), and nats.c's Destroy does not wait
+  // for a running one: drain every subscription (those drained already end at once) and wait, bounded, until
+  // the messages they hold were handled.
+  for (auto& [sub, h] : subscriptions) natsSubscription_Drain(sub);  // already draining or closed: ignored
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (auto& [sub, h] : subscriptions) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    natsSubscription_WaitForDrainCompletion(sub, std::max<std::int64_t>(1, left.count()));
   }
-
-  void stop_pullers() {
-    pulling = false;
-    std::lock_guard<std::mutex> guard(puller_states_mutex);
-    for (auto& state : puller_states) {
-      std::lock_guard<std::mutex> guard(state->mutex);
-      state->stopped = true;
-      state->changed.notify_all();
-    }
-    for (auto& t : pullers)
-      if (t.joinable()) t.join();
+  for (auto& [sub, h] : subscriptions) natsSubscription_Destroy(sub);
+  if (connection != nullptr) {
+    natsConnection_Close(connection);
+    natsConnection_Destroy(connection);
   }
+  if (options != nullptr) natsOptions_Destroy(options);
+}
 
-  static void deliver(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    std::shared_ptr<natsMsg> owner(msg, natsMsg_Destroy);
-    const char* reply = natsMsg_GetReply(msg);
-    incoming_message in{natsMsg_GetSubject(msg), reply != nullptr ? reply : "",
-                        shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(msg)),
-                                     static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
-                        natsMsg_IsNoResponders(msg)};
-    (*static_cast<handler*>(closure))(std::move(in));
-  }
-};
+void nats_transport::impl::deliver(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  std::shared_ptr<natsMsg> owner(msg, natsMsg_Destroy);
+  const char* reply = natsMsg_GetReply(msg);
+  incoming_message in{natsMsg_GetSubject(msg), reply != nullptr ? reply : "",
+                      shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(msg)),
+                                   static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                      natsMsg_IsNoResponders(msg)};
+  (*static_cast<handler*>(closure))(std::move(in));
+}
 
 nats_transport::nats_transport(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 nats_transport::~nats_transport() = default;
@@ -239,175 +192,6 @@ std::string nats_transport::new_inbox() const {
   std::string out(inbox);
   natsInbox_Destroy(inbox);
   return out;
-}
-
-static error js_error(natsStatus s, jsErrCode code, const std::string& what) {
-  auto e = to_error(s, what);
-  if (code != 0) e.message += " (JetStream error " + std::to_string(code) + ")";
-  return e;
-}
-
-static std::optional<error> ensure_js(nats_transport::impl& p) {
-  if (p.js != nullptr) return std::nullopt;
-  if (natsStatus s = natsConnection_JetStream(&p.js, p.connection, nullptr); s != NATS_OK)
-    return to_error(s, "nats: no JetStream context");
-  return std::nullopt;
-}
-
-std::optional<error> nats_transport::ensure_work_queue(const work_queue_options& o) {
-  if (auto e = ensure_js(*impl_)) return e;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  jsStreamInfo* info = nullptr;
-  if (js_GetStreamInfo(&info, impl_->js, o.stream.c_str(), nullptr, &code) == NATS_OK) {
-    jsStreamInfo_Destroy(info);
-    return std::nullopt;
-  }
-  jsStreamConfig cfg;
-  jsStreamConfig_Init(&cfg);
-  cfg.Name = o.stream.c_str();
-  const char* subjects[] = {o.subjects.c_str()};
-  cfg.Subjects = subjects;
-  cfg.SubjectsLen = 1;
-  cfg.Retention = js_WorkQueuePolicy;
-  cfg.Storage = js_FileStorage;
-  cfg.Replicas = o.replicas;
-  // A JetStream cluster that is still electing its leaders answers "no responders" or "no suitable peers"
-  // for a few seconds after it starts: keep asking for a while.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    code = static_cast<jsErrCode>(0);
-    natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &code);
-    if (s == NATS_OK) {
-      jsStreamInfo_Destroy(info);
-      return std::nullopt;
-    }
-    if (code == 10058) return std::nullopt;  // created meanwhile by another node: fine
-    if (std::chrono::steady_clock::now() >= until)
-      return js_error(s, code, "nats: cannot create stream '" + o.stream + "' (is JetStream on? nats-server -js)");
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-}
-
-std::optional<error> nats_transport::pull(const std::string& op, const work_queue_options& o, durable_handler on_message) {
-  if (auto e = ensure_js(*impl_)) return e;
-  const std::string durable = "infermesh-" + op;
-  const std::string subject = "infermesh.v1.jobs." + op;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  jsConsumerInfo* info = nullptr;
-  if (js_GetConsumerInfo(&info, impl_->js, o.stream.c_str(), durable.c_str(), nullptr, &code) == NATS_OK) {
-    jsConsumerInfo_Destroy(info);
-  } else {
-    jsConsumerConfig cc;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable.c_str();
-    cc.FilterSubject = subject.c_str();
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(o.ack_wait).count();
-    cc.MaxAckPending = 1024;
-    cc.Replicas = o.replicas;  // the consumer's delivery state survives a server as the stream does
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);  // leaders being elected
-    for (;;) {
-      code = static_cast<jsErrCode>(0);
-      natsStatus s = js_AddConsumer(&info, impl_->js, o.stream.c_str(), &cc, nullptr, &code);
-      if (s == NATS_OK) jsConsumerInfo_Destroy(info);
-      if (s == NATS_OK || code == 10148 || code == 10013) break;  // (or created meanwhile by another node)
-      if (std::chrono::steady_clock::now() >= until)
-        return js_error(s, code, "nats: cannot create consumer '" + durable + "'");
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  }
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = o.stream.c_str();
-  so.Consumer = durable.c_str();
-  natsSubscription* sub = nullptr;
-  code = static_cast<jsErrCode>(0);
-  if (natsStatus s = js_PullSubscribe(&sub, impl_->js, subject.c_str(), durable.c_str(), nullptr, &so, &code); s != NATS_OK)
-    return js_error(s, code, "nats: cannot pull from '" + durable + "'");
-  auto state = std::make_shared<puller_state>(op, std::max(1, o.max_in_flight));
-  {
-    std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
-    impl_->puller_states.push_back(state);
-  }
-  impl_->pullers.emplace_back([p = impl_.get(), sub, state, on_message = std::move(on_message)] {
-    while (p->pulling) {
-      const int wanted = state->wanted(32, std::chrono::milliseconds(250));
-      if (wanted == 0) continue;
-      natsMsgList list{nullptr, 0};
-      jsErrCode err = static_cast<jsErrCode>(0);
-      natsStatus s = natsSubscription_Fetch(&list, sub, wanted, 250, &err);
-      if (s != NATS_OK) continue;  // NATS_TIMEOUT: nothing queued; reconnects: try again
-      {
-        std::lock_guard<std::mutex> guard(state->mutex);
-        state->credits -= list.Count;
-      }
-      for (int i = 0; i < list.Count; ++i) {
-        natsMsg* raw = list.Msgs[i];
-        list.Msgs[i] = nullptr;  // ownership moves to `owner`; its credit comes back when the last copy goes
-        std::shared_ptr<natsMsg> owner(raw, [state](natsMsg* m) {
-          natsMsg_Destroy(m);
-          state->release();
-        });
-        durable_message m;
-        jsMsgMetaData* meta = nullptr;
-        if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
-          m.delivered = meta->NumDelivered;
-          jsMsgMetaData_Destroy(meta);
-        }
-        m.payload = shared_bytes(owner, reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(raw)),
-                                 static_cast<std::size_t>(natsMsg_GetDataLength(raw)));
-        m.ack = [owner] { natsMsg_Ack(owner.get(), nullptr); };
-        m.nak = [owner] { natsMsg_NakWithDelay(owner.get(), 100, nullptr); };
-        on_message(std::move(m));
-      }
-      natsMsgList_Destroy(&list);
-    }
-  });
-  impl_->pull_subscriptions.push_back(sub);
-  return std::nullopt;
-}
-
-void nats_transport::stop_pulling() { impl_->stop_pullers(); }
-
-void nats_transport::pause_pulling(const std::string& op, bool paused) {
-  std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
-  for (auto& state : impl_->puller_states)
-    if (state->op == op) {
-      std::lock_guard<std::mutex> guard(state->mutex);
-      state->paused = paused;
-      state->changed.notify_all();
-    }
-}
-
-std::optional<error> nats_transport::publish_durable(const std::string& subject, std::string_view payload,
-                                                     const std::string& msg_id, std::chrono::milliseconds timeout) {
-  if (auto e = ensure_js(*impl_)) return e;
-  natsMsg* msg = nullptr;
-  if (natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
-      s != NATS_OK)
-    return to_error(s, "nats: cannot create a message");
-  std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
-  natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
-  // Until `timeout`, a refused or unanswered publish is tried again (100 ms apart): a stream whose leader died
-  // answers "no responders", or nothing at all (a publish that reached the dead leader's route), until the
-  // survivors elect another. Each attempt waits at most `attempt_wait` for its acknowledgement, so one lost
-  // publish does not use up the whole timeout. Nats-Msg-Id makes a repeat that did land harmless.
-  constexpr std::chrono::milliseconds attempt_wait{1000};
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    po.MaxWait = std::max<std::int64_t>(1, std::min(left, attempt_wait).count());
-    jsPubAck* ack = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_PublishMsg(&ack, impl_->js, msg, &po, &code);
-    if (ack != nullptr) jsPubAck_Destroy(ack);
-    if (s == NATS_OK) return std::nullopt;
-    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= until)
-      return js_error(s, code, "nats: the work queue did not accept the request");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
 }
 
 void nats_transport::close_library() { nats_CloseAndWait(2000); }

@@ -1,5 +1,6 @@
 #pragma once
-/// The NATS seam: the only part of infermesh that talks to nats.c (runtime/nats_transport.cpp includes it).
+/// The NATS seam: the only part of infermesh that talks to nats.c (only runtime/nats_*.cpp include it:
+/// nats_transport.cpp the connection and core messaging, nats_jetstream.cpp the durable work queue).
 /// Every natsStatus becomes an infermesh `error` with context here.
 ///
 /// Thread-safety: `publish` and `request` may be called from any thread (nats.c connections are thread-safe).
@@ -16,12 +17,13 @@
 
 #include "messages/outcome.hpp"
 #include "messages/shared_bytes.hpp"
+#include "messages/subjects.hpp"
 
 namespace infermesh {
 
 struct nats_options {
   std::vector<std::string> servers{"nats://127.0.0.1:4222"};
-  std::string client_name = "infermesh";
+  std::string client_name{wire::client_name};
   int max_reconnect = 60;                                   ///< attempts per outage; -1 = forever
   std::chrono::milliseconds reconnect_wait{250};
   std::chrono::milliseconds connect_timeout{2000};
@@ -49,13 +51,19 @@ struct durable_message {
 
 /// The work queue of durable delivery (protocol.md, "Durable requests").
 struct work_queue_options {
-  std::string stream = "INFERMESH";
-  std::string subjects = "infermesh.v1.jobs.>";
+  std::string stream{wire::work_queue_stream};
+  /// The subjects the stream captures, of the form `<prefix>.>`; op `o`'s requests are published to and pulled
+  /// from `<prefix>.o` (`op_subject`).
+  std::string subjects{wire::work_queue_subjects};
   int replicas = 1;
   std::chrono::milliseconds ack_wait{5000};
   /// Requests of one op a node holds at a time (pulled, not yet acknowledged or handed back): it pulls only
   /// what it can work on, so the rest waits in the stream for any node instead of being handed back.
   int max_in_flight = 64;
+
+  /// The subject of `op`'s requests: `subjects` with its `>` replaced by `op` (the default gives
+  /// `wire::durable_subject(op)`); nullopt unless `subjects` has the form `<prefix>.>`.
+  std::optional<std::string> op_subject(const std::string& op) const;
 };
 
 class nats_transport {
@@ -88,9 +96,11 @@ class nats_transport {
 
   /// The server's maximum payload in bytes.
   std::size_t max_payload() const;
-  /// Creates the work-queue stream if it is missing (nodes and durable clients both call it).
+  /// Creates the work-queue stream if it is missing (nodes and durable clients both call it). `bad_request`
+  /// naming `subjects` when it does not have the form `<prefix>.>`.
   std::optional<error> ensure_work_queue(const work_queue_options& options);
-  /// Pulls `op`'s requests from the durable consumer `infermesh-<op>` (created if missing: explicit acks,
+  /// Pulls `op`'s requests (subject `options.op_subject(op)`) from the durable consumer `infermesh-<op>`
+  /// (`wire::durable_consumer`; created if missing: explicit acks,
   /// `ack_wait`) on a thread of its own, handing each to `on_message`, until `stop_pulling`. At most
   /// `max_in_flight` are held at once: a request counts until the last copy of its message is gone.
   std::optional<error> pull(const std::string& op, const work_queue_options& options, durable_handler on_message);
@@ -117,7 +127,7 @@ class nats_transport {
   /// Releases nats.c's process-wide resources; call once at exit, after every transport is destroyed.
   static void close_library();
 
-  struct impl;  ///< opaque: nats.c stays inside nats_transport.cpp
+  struct impl;  ///< opaque: nats.c stays inside runtime/nats_*.cpp (runtime/nats_connection_impl.hpp)
 
  private:
   explicit nats_transport(std::unique_ptr<impl> p);

@@ -21,8 +21,6 @@
 
 namespace infermesh {
 
-std::string subject_of(const std::string& op) { return wire::op_subject(op); }
-
 namespace {
 
 caf::actor_system_config& scheduler_config(caf::actor_system_config& cfg) {
@@ -139,6 +137,7 @@ struct node::impl {
     for (auto& a : all)
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     system.await_all_actors_done();
+    if (gate) gate->close();  // its thread uses the transport
     transport.reset();  // no actor can publish any more
   }
 
@@ -260,7 +259,7 @@ std::optional<error> node::impl::start_ingress(std::string& serving) {
                      acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
     });
     if (pulled) return *pulled;
-    serving += ", " + op + " (durable: " + wire::durable_subject(op) + ")";
+    serving += ", " + op + " (durable: " + config.work_queue.op_subject(op).value_or("?") + ")";
   }
   return std::nullopt;
 }
@@ -307,7 +306,8 @@ void node::drain_and_stop() {
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
   p.transport->stop_pulling();  // no more work-queue requests; unacknowledged ones go to other nodes
   // Only the op subscriptions: replies from other nodes (remote steps) still come in while draining.
-  p.transport->drain_subscriptions(p.gate->subscriptions(), p.config.drain_timeout);
+  // The gate stops changing subscriptions first, so the ones drained are all there are.
+  p.transport->drain_subscriptions(p.gate->close(), p.config.drain_timeout);
   caf::anon_send(p.router, drain_atom::value);
   const auto until = std::chrono::steady_clock::now() + p.config.drain_timeout;
   router_stats s = p.ask_router();

@@ -1,7 +1,7 @@
 #pragma once
 /// A node: one process that hosts models and serves their ops over NATS. `start` loads and warms every model,
 /// spawns the actors (model, batcher, preprocessing pool, router), connects to NATS, and subscribes each op's
-/// subject (queue group `infermesh`) only when everything is ready. `drain_and_stop` is graceful shutdown:
+/// subject (`wire::op_subject`, queue group `wire::queue_group`) only when everything is ready. `drain_and_stop` is graceful shutdown:
 /// stop taking new work, answer everything accepted, then stop. Not thread-safe: one owner (main).
 
 #include <memory>
@@ -26,8 +26,5 @@ class node {
   explicit node(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
-
-/// The NATS subject of an op: `infermesh.v1.<op>`.
-std::string subject_of(const std::string& op);
 
 }  // namespace infermesh

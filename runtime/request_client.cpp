@@ -5,22 +5,22 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
-#include <iterator>
 #include <random>
 #include <thread>
 
-#include "runtime/node.hpp"
+#include "messages/subjects.hpp"
 
 namespace infermesh {
 
 reply send_request(nats_transport& transport, const std::string& op, const request& req, encoding enc,
                    std::chrono::milliseconds timeout) {
-  static const char* const v1_ops[] = {"classify", "ocr", "extract", "process"};
-  if (std::find(std::begin(v1_ops), std::end(v1_ops), op) == std::end(v1_ops))
-    return reply::failed(req.id, op, error_code::not_found,
-                         "unknown op '" + op + "' (v1 ops: classify, ocr, extract, process)");
+  if (!wire::is_op(op)) {
+    std::string known;
+    for (auto name : wire::ops) known += (known.empty() ? "" : ", ") + std::string(name);
+    return reply::failed(req.id, op, error_code::not_found, "unknown op '" + op + "' (v1 ops: " + known + ")");
+  }
   const auto payload = encode_request(req, enc);
-  auto answer = transport.request(subject_of(op), payload, timeout);
+  auto answer = transport.request(wire::op_subject(op), payload, timeout);
   if (!answer) return reply::failed(req.id, op, answer.err().code, answer.err().message);
   auto decoded = decode_reply(*answer);
   if (!decoded) return reply::failed(req.id, op, error_code::internal, "unreadable reply: " + decoded.err().message);
@@ -73,7 +73,7 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
   auto reconnects = transport.reconnects();
   // The publish rides out the stream's leader elections (a NATS server died) within the call's timeout.
   const auto until = std::chrono::steady_clock::now() + timeout;
-  if (auto e = transport.publish_durable("infermesh.v1.jobs." + op, payload, req.id, timeout)) {
+  if (auto e = transport.publish_durable(wire::durable_subject(op), payload, req.id, timeout)) {
     transport.unsubscribe(*sub);
     return reply::failed(req.id, op, error_code::unavailable, e->message);
   }
@@ -91,7 +91,7 @@ reply send_durable(nats_transport& transport, const std::string& op, request req
     reconnects = count;
     req.reply_to.reset();
     lock.unlock();  // the reply may arrive meanwhile: its callback needs the box
-    transport.publish(subject_of(op), encode_request(req, enc), inbox);  // unanswered if no node takes it: wait on
+    transport.publish(wire::op_subject(op), encode_request(req, enc), inbox);  // unanswered if no node takes it: wait on
     lock.lock();
   }
   const bool got = box->payload.has_value();

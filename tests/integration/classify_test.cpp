@@ -3,6 +3,7 @@
 
 #include <numeric>
 
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
@@ -54,7 +55,7 @@ BOOST_AUTO_TEST_CASE(reads_png_as_well_as_jpeg) {
 BOOST_AUTO_TEST_CASE(answers_a_json_request_with_a_base64_image_in_json) {
   const auto payload = encode_request(test::image_request(test::sample_image("letter.jpg"), "j1"), encoding::json);
   BOOST_REQUIRE(payload.front() == '{');
-  auto raw = client.transport().request("infermesh.v1.classify", payload, std::chrono::seconds(30));
+  auto raw = client.transport().request(wire::op_subject("classify"), payload, std::chrono::seconds(30));
   BOOST_REQUIRE(raw);
   BOOST_TEST(raw->view().front() == '{');
   auto rep = decode_reply(*raw);

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
@@ -37,7 +38,7 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_requests_each_get_exactly_one_correct
     const auto id = "c" + std::to_string(i);
     expected[id] = type;
     auto payload = encode_request(test::image_request(test::sample_image(type + ".jpg"), id), encoding::msgpack);
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", payload, inbox));
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, inbox));
   }
   BOOST_REQUIRE(collector.wait_for(concurrent_requests, 60s));
   // A duplicate would arrive right behind the others: give it a bounded chance to show up.
@@ -67,7 +68,7 @@ BOOST_AUTO_TEST_CASE(a_full_queue_answers_overloaded_without_waiting_for_the_mod
   test::reply_collector collector(client.transport(), "test.replies");
   const auto payload = encode_request(test::image_request(test::sample_image("id_card.jpg")), encoding::msgpack);
   for (int i = 0; i < requests; ++i)
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", payload, "test.replies"));
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, "test.replies"));
   BOOST_REQUIRE(collector.wait_for(requests, 60s));
   std::map<std::string, int> codes;
   for (const auto& rep : collector.replies()) {
@@ -88,9 +89,9 @@ BOOST_AUTO_TEST_CASE(a_request_whose_deadline_passes_in_the_queue_is_answered_de
   auto slow = test::image_request(test::sample_image("id_card.jpg"), "occupies-the-model");
   auto hurried = test::image_request(test::sample_image("id_card.jpg"), "hurried");
   hurried.deadline_ms = 50;
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", encode_request(slow, encoding::msgpack),
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), encode_request(slow, encoding::msgpack),
                                             "test.replies"));
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", encode_request(hurried, encoding::msgpack),
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), encode_request(hurried, encoding::msgpack),
                                             "test.replies"));
   BOOST_REQUIRE(collector.wait_for(2, 30s));
   for (const auto& rep : collector.replies()) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/load_client.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
@@ -50,8 +51,8 @@ BOOST_AUTO_TEST_CASE(a_repeated_id_is_answered_from_the_reply_cache_not_computed
   const std::string inbox = "test.repeat.replies";
   test::reply_collector collector(client.transport(), inbox);
   const auto payload = encode_request(grey("same-id"), encoding::msgpack);
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", payload, inbox));  // in flight (50 ms)...
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", payload, inbox));  // ...when this comes
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, inbox));  // in flight (50 ms)...
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, inbox));  // ...when this comes
   BOOST_REQUIRE(collector.wait_for(2, 10s));
   auto later = client.send("classify", grey("same-id"));  // after the answer
   BOOST_TEST(later.ok);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
@@ -133,7 +134,7 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_process_requests_each_get_one_correct
     const auto id = "c" + std::to_string(i);
     expected[id] = type;
     auto payload = encode_request(page(file, id), encoding::msgpack);
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.process", payload, inbox));
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("process"), payload, inbox));
   }
   BOOST_REQUIRE(collector.wait_for(n, 240s));
   std::map<std::string, int> seen;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/request_client.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
@@ -69,7 +70,7 @@ load_result run_durable_load(nats_transport& client, const std::string& inbox, i
   for (int i = 0; i < n; ++i) {
     const auto id = "d" + std::to_string(i);
     sent_at[id] = std::chrono::steady_clock::now();
-    auto refused = client.publish_durable("infermesh.v1.jobs.classify", encode_request(grey(id, inbox), encoding::msgpack),
+    auto refused = client.publish_durable(wire::durable_subject("classify"), encode_request(grey(id, inbox), encoding::msgpack),
                                           id, 30s);
     BOOST_REQUIRE_MESSAGE(!refused, id << ": " << (refused ? refused->message : ""));
     if (i == n / 4) {
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_CASE(a_request_past_max_deliver_is_answered_internal_and_removed
   test::client client(nats.url());
   const std::string inbox = "test.durable.rot";
   test::reply_collector collector(client.transport(), inbox);
-  BOOST_REQUIRE(!client.transport().publish_durable("infermesh.v1.jobs.classify",
+  BOOST_REQUIRE(!client.transport().publish_durable(wire::durable_subject("classify"),
                                                     encode_request(grey("stuck", inbox), encoding::msgpack), "stuck", 5s));
   BOOST_REQUIRE(collector.wait_for(1, 10s));
   const auto first = collector.replies().front();

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/free_port.hpp"
 #include "support/nats_server.hpp"
@@ -39,7 +40,7 @@ BOOST_AUTO_TEST_CASE(sigterm_answers_every_accepted_request_then_exits_zero) {
   test::reply_collector collector(client.transport(), "test.replies");
   const auto payload = encode_request(test::image_request(test::sample_image("id_card.jpg")), encoding::msgpack);
   for (int i = 0; i < requests; ++i)
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", payload, "test.replies"));
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, "test.replies"));
   // The first reply comes after one model latency; by then the node has accepted all of them.
   BOOST_REQUIRE(collector.wait_for(1, 30s));
   const auto stopped = node.stop_problem(30s);

@@ -1,6 +1,7 @@
 // ocr through the public edge: a node that hosts the classifier and a Tesseract pool.
 #include <boost/test/unit_test.hpp>
 
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
@@ -52,7 +53,7 @@ BOOST_AUTO_TEST_CASE(reads_a_rotated_card_upright_and_reports_the_rotation) {
 
 BOOST_AUTO_TEST_CASE(answers_json_in_json_and_keeps_classify_serving_on_the_same_node) {
   const auto payload = encode_request(document_request("invoice-upright.jpg"), encoding::json);
-  auto raw = client.transport().request("infermesh.v1.ocr", payload, std::chrono::seconds(60));
+  auto raw = client.transport().request(wire::op_subject("ocr"), payload, std::chrono::seconds(60));
   BOOST_REQUIRE(raw);
   BOOST_TEST(raw->view().front() == '{');
   auto rep = decode_reply(*raw);

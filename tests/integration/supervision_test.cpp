@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "runtime/load_client.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
@@ -49,7 +50,7 @@ request grey(int level, const std::string& id) {
 void inject(test::client& client, const std::string& node, const std::string& action, int value = 0) {
   const std::string command = R"({"model": "synthetic", "action": ")" + action + R"(", "value": )" +
                               std::to_string(value) + "}";
-  auto answer = client.transport().request("infermesh.v1.control." + node, command, 5s);
+  auto answer = client.transport().request(wire::control_subject(node), command, 5s);
   BOOST_REQUIRE(answer);
   BOOST_REQUIRE(answer->view().find("\"ok\":true") != std::string_view::npos);
 }
@@ -151,10 +152,10 @@ void ocr_survives(const std::string& action) {
     r.id = "page" + std::to_string(i);
     r.image = shared_bytes::copy_of(receipt);
     r.deadline_ms = 120000;
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.ocr", encode_request(r, encoding::msgpack), inbox));
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("ocr"), encode_request(r, encoding::msgpack), inbox));
   }
   const std::string crash = R"({"model": "tesseract-eng", "action": ")" + action + R"(", "value": 0})";
-  auto answer = client.transport().request("infermesh.v1.control.o1", crash, 5s);  // mid-page
+  auto answer = client.transport().request(wire::control_subject("o1"), crash, 5s);  // mid-page
   BOOST_REQUIRE(answer);
   BOOST_REQUIRE(collector.wait_for(4, 120s));
   for (const auto& rep : collector.replies()) {
@@ -198,7 +199,7 @@ BOOST_AUTO_TEST_CASE(a_router_killed_under_load_is_restarted_and_retrying_client
                           nats.url(), "s1");
   test::client client(nats.url());
   auto crash_router = [&] {
-    auto answer = client.transport().request("infermesh.v1.control.s1", R"({"actor": "router", "action": "crash"})", 5s);
+    auto answer = client.transport().request(wire::control_subject("s1"), R"({"actor": "router", "action": "crash"})", 5s);
     BOOST_REQUIRE(answer);
     BOOST_REQUIRE(answer->view().find("\"ok\":true") != std::string_view::npos);
   };
@@ -220,11 +221,11 @@ BOOST_AUTO_TEST_CASE(a_poison_input_fails_alone_and_its_batch_mates_succeed) {
   const std::string inbox = "test.poison.replies";
   test::reply_collector collector(client.transport(), inbox);
   inject(client, "s1", "slow", 100);  // hold the model on the first request, so the next ones queue into one batch
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", encode_request(grey(128, "warm"), encoding::msgpack), inbox));
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), encode_request(grey(128, "warm"), encoding::msgpack), inbox));
   for (int i = 0; i < 7; ++i)
-    BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify",
+    BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"),
                                               encode_request(grey(100, "ok" + std::to_string(i)), encoding::msgpack), inbox));
-  BOOST_REQUIRE(!client.transport().publish("infermesh.v1.classify", encode_request(grey(255, "poison"), encoding::msgpack), inbox));
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), encode_request(grey(255, "poison"), encoding::msgpack), inbox));
   BOOST_REQUIRE(collector.wait_for(9, 30s));
   for (const auto& rep : collector.replies()) {
     if (rep.id == "poison") BOOST_TEST(test::code_of(rep) == "internal", test::message_of(rep));
@@ -300,7 +301,7 @@ BOOST_AUTO_TEST_CASE(past_its_restart_intensity_a_durable_node_stops_pulling_and
   for (int i = 0; i < n; ++i) {
     auto r = grey(128, "queued" + std::to_string(i));
     r.reply_to = inbox;
-    BOOST_REQUIRE(!client.transport().publish_durable("infermesh.v1.jobs.classify", encode_request(r, encoding::msgpack),
+    BOOST_REQUIRE(!client.transport().publish_durable(wire::durable_subject("classify"), encode_request(r, encoding::msgpack),
                                                       r.id, 5s));
   }
   const auto all_sent = std::chrono::steady_clock::now();

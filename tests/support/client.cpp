@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "runtime/node.hpp"
+#include "messages/subjects.hpp"
 #include "support/node_process.hpp"
 
 namespace infermesh::test {
@@ -21,7 +21,7 @@ reply client::send(const std::string& op, const request& req, encoding enc, std:
 }
 
 reply client::send_raw(const std::string& op, const std::string& payload, std::chrono::milliseconds timeout) {
-  auto answer = transport_->request(subject_of(op), payload, timeout);
+  auto answer = transport_->request(wire::op_subject(op), payload, timeout);
   if (!answer) return reply::failed("", op, answer.err().code, answer.err().message);
   auto decoded = decode_reply(*answer);
   if (!decoded) return reply::failed("", op, error_code::internal, decoded.err().message);
