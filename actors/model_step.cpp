@@ -1,5 +1,7 @@
 #include "actors/model_step.hpp"
 
+#include "actors/step_fan_in.hpp"
+
 #include <algorithm>
 
 namespace infermesh {
@@ -17,64 +19,37 @@ classification classify_scores(const std::vector<std::string>& labels, const std
 
 namespace {
 
-struct pages_job {
-  caf::typed_response_promise<step_reply> promise;
-  step_reply reply;
-  std::size_t left = 0;
-  bool answered = false;
-  steady_time arrived{};
-  std::optional<steady_time> first_start;
-  steady_time last_end{};
-};
-
-double ms(steady_time::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
 step_actor::behavior_type model_step_behavior(step_actor::pointer self, model_step_setup setup) {
   return {
       [=](ping_atom) { return true; },
       [=](step_atom, const step_request& req) -> caf::result<step_reply> {
         const std::size_t n = setup.step == step_kind::orient ? req.pages.size() : std::min<std::size_t>(1, req.pages.size());
         if (n == 0) return step_reply::failed({error_code::bad_request, "no page to look at"});
-        auto j = std::make_shared<pages_job>();
-        j->promise = self->make_response_promise<step_reply>();
-        j->left = n;
-        j->arrived = self->clock().now();
-        j->reply.found_by(setup.step, {setup.model_name, setup.model_version});
-        if (setup.step == step_kind::orient) j->reply.rotations.resize(n);
+        auto promise = self->make_response_promise<step_reply>();
+        auto j = std::make_shared<step_fan_in>(promise, n, self->clock().now());
+        j->reply().found_by(setup.step, {setup.model_name, setup.model_version});
+        if (setup.step == step_kind::orient) j->reply().rotations.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
           const int rotation = req.rotations.size() > i && req.rotations[i] ? req.rotations[i]->degrees : 0;
           infer_job job{req.pages[i], req.priority, req.accepted, req.deadline, rotation};
           self->request(setup.batcher, caf::infinite, infer_atom::value, std::move(job))
               .then(
                   [=](item_result& res) {
-                    auto& rep = j->reply;
-                    if (j->answered) return;
-                    if (res.failure) {
-                      j->answered = true;
-                      j->promise.deliver(step_reply::failed(std::move(*res.failure)));
-                      return;
-                    }
-                    j->first_start = std::min(j->first_start.value_or(res.batch_started), res.batch_started);
-                    j->last_end = std::max(j->last_end, res.batch_finished);
+                    if (j->answered()) return;
+                    if (res.failure) return j->fail(std::move(*res.failure));
+                    auto& rep = j->reply();
                     rep.batch_size = std::max(rep.batch_size, res.batch_size);
                     if (setup.step == step_kind::orient) rep.rotations[i] = rotation_from_scores(setup.labels, res.scores);
                     else rep.classified = classify_scores(setup.labels, res.scores);
-                    if (--j->left == 0) {
-                      j->answered = true;
-                      rep.queue_ms = ms(*j->first_start - j->arrived);
-                      rep.compute_ms = ms(j->last_end - *j->first_start);
-                      j->promise.deliver(std::move(rep));
-                    }
+                    j->started(res.batch_started);
+                    j->done(res.batch_finished);
                   },
                   [=](caf::error& e) {
-                    if (j->answered) return;
-                    j->answered = true;
-                    j->promise.deliver(step_reply::failed(
-                        {error_code::unavailable, "model '" + setup.model_name + "' is not running: " +
-                                                      self->system().render(e)}));
+                    j->fail({error_code::unavailable,
+                             "model '" + setup.model_name + "' is not running: " + self->system().render(e)});
                   });
         }
-        return j->promise;
+        return promise;
       },
   };
 }

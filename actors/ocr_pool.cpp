@@ -4,6 +4,7 @@
 #include <map>
 
 #include "actors/batching_policy.hpp"
+#include "actors/step_fan_in.hpp"
 #include "actors/supervised_child.hpp"
 
 namespace infermesh {
@@ -42,32 +43,12 @@ ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> se
   };
 }
 
-/// One step request in the pool: its pages are read (or oriented) in parallel, answered once when all are done.
+/// One step request in the pool: its pages are read (or oriented) in parallel (step_fan_in: answered once).
 struct job {
+  job(step_request r, caf::typed_response_promise<step_reply> promise, steady_time arrived)
+      : req(std::move(r)), parts(std::move(promise), req.pages.size(), arrived) {}
   step_request req;
-  caf::typed_response_promise<step_reply> promise;
-  step_reply reply;
-  std::size_t left = 0;
-  bool answered = false;
-  steady_time arrived{};
-  std::optional<steady_time> first_start;
-  steady_time last_end{};
-
-  void fail(error e) {
-    if (answered) return;
-    answered = true;
-    promise.deliver(step_reply::failed(std::move(e)));
-  }
-  void page_done(steady_time now) {
-    last_end = std::max(last_end, now);
-    if (--left == 0 && !answered) {
-      answered = true;
-      const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-      reply.queue_ms = ms(first_start.value_or(arrived) - arrived);
-      reply.compute_ms = ms(last_end - first_start.value_or(arrived));
-      promise.deliver(std::move(reply));
-    }
-  }
+  step_fan_in parts;
 };
 
 struct task {
@@ -110,8 +91,7 @@ void run_task(pool_ptr self, std::size_t w, task t) {
   auto& st = self->state;
   st.busy[w] = true;
   const auto& req = t.owner->req;
-  const auto started = now(self);
-  if (!t.owner->first_start) t.owner->first_start = started;
+  t.owner->parts.started(now(self));
   auto done = [self, w] {
     self->state.busy[w] = false;
     dispatch(self);
@@ -122,8 +102,8 @@ void run_task(pool_ptr self, std::size_t w, task t) {
     st.busy[w] = false;
     st.workers[w]->mark_dying(incarnation);  // (its down message may come after this)
     if (++t.attempts >= st.setup.supervision.max_attempts || !st.setup.make_engine) {
-      t.owner->fail({error_code::internal, "OCR worker died reading this page: " + self->system().render(e)});
-    } else if (!t.owner->answered) {
+      t.owner->parts.fail({error_code::internal, "OCR worker died reading this page: " + self->system().render(e)});
+    } else if (!t.owner->parts.answered()) {
       const auto ticket = st.next_ticket++;
       st.queue->requeue({ticket, t.owner->req.priority, now(self), t.owner->req.deadline, false});
       st.tasks.emplace(ticket, std::move(t));
@@ -136,9 +116,9 @@ void run_task(pool_ptr self, std::size_t w, task t) {
     self->request(worker, caf::infinite, orient_atom::value, req.pages[t.page])
         .then(
             [self, t, done](orient_result& r) {
-              if (r.failure) t.owner->fail(std::move(*r.failure));
-              else t.owner->reply.rotations[t.page] = r.rotation;
-              t.owner->page_done(now(self));
+              if (r.failure) t.owner->parts.fail(std::move(*r.failure));
+              else t.owner->parts.reply().rotations[t.page] = r.rotation;
+              t.owner->parts.done(now(self));
               done();
             },
             lost);
@@ -148,9 +128,9 @@ void run_task(pool_ptr self, std::size_t w, task t) {
                 req.auto_rotate)
       .then(
           [self, t, done](ocr_result& r) {
-            if (r.failure) t.owner->fail(std::move(*r.failure));
-            else (*t.owner->reply.text)[t.page] = std::move(r.page);
-            t.owner->page_done(now(self));
+            if (r.failure) t.owner->parts.fail(std::move(*r.failure));
+            else (*t.owner->parts.reply().text)[t.page] = std::move(r.page);
+            t.owner->parts.done(now(self));
             done();
           },
           lost);
@@ -171,7 +151,7 @@ void dispatch(pool_ptr self) {
     auto d = st.queue->poll(t_now, w.has_value());
     for (auto ticket : d.expired) {
       auto t = st.tasks.extract(ticket).mapped();
-      t.owner->fail({error_code::deadline_exceeded, "the deadline passed while the page waited for an OCR worker"});
+      t.owner->parts.fail({error_code::deadline_exceeded, "the deadline passed while the page waited for an OCR worker"});
     }
     if (d.batch.empty()) {
       if (d.wake_at && !st.wake_pending) {
@@ -184,7 +164,7 @@ void dispatch(pool_ptr self) {
       return;
     }
     auto t = st.tasks.extract(d.batch.front()).mapped();
-    if (t.owner->answered) continue;  // another page of its request failed: skip the work
+    if (t.owner->parts.answered()) continue;  // another page of its request failed: skip the work
     run_task(self, *w, std::move(t));
   }
 }
@@ -227,21 +207,20 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, ocr_pool_setup setup, std:
                                                                  " pages queued (queue_capacity " +
                                                                  std::to_string(st.setup.queue_capacity) + ")"});
         }
-        auto j = std::make_shared<job>();
-        j->promise = self->make_response_promise<step_reply>();
-        j->left = n;
-        j->arrived = now(self);
-        j->reply.found_by(req.step, {st.setup.model_name, st.setup.model_version});
-        if (req.step == step_kind::orient) j->reply.rotations.resize(n);
-        else j->reply.text.emplace(n);
-        j->req = std::move(req);
+        auto promise = self->make_response_promise<step_reply>();
+        const auto arrived = now(self);
+        const auto step = req.step;
+        auto j = std::make_shared<job>(std::move(req), promise, arrived);
+        j->parts.reply().found_by(step, {st.setup.model_name, st.setup.model_version});
+        if (step == step_kind::orient) j->parts.reply().rotations.resize(n);
+        else j->parts.reply().text.emplace(n);
         for (std::size_t i = 0; i < n; ++i) {
           const auto ticket = st.next_ticket++;
           st.tasks.emplace(ticket, task{j, i});
-          st.queue->push({ticket, j->req.priority, j->arrived, j->req.deadline});
+          st.queue->push({ticket, j->req.priority, arrived, j->req.deadline});
         }
         dispatch(self);
-        return j->promise;
+        return promise;
       },
       [=](ping_atom) { return true; },
       [=](wake_atom, std::uint64_t) {

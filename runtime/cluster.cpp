@@ -44,11 +44,13 @@ void started(node_slot& slot) {
   slot.life.ready(incarnation, now);
 }
 
-/// The node of `slot` died (or could not start) because `why`: its restart is due after the back-off.
-void died(node_slot& slot, const std::string& why) {
+/// The node of `slot` died (or could not start) because `why`: its restart is due after the back-off,
+/// which this returns.
+std::chrono::milliseconds died(node_slot& slot, const std::string& why) {
   const auto next = slot.life.died(clock::now(), why);
   slot.restart_at = clock::now() + next.restart_delay;
   slot.restart_timer = next.restart_timer;
+  return next.restart_delay;
 }
 
 /// Starts a node process. It gets SIGTERM (and drains) if the launcher dies first, so a killed launcher leaves
@@ -85,8 +87,7 @@ void on_node_exit(node_slot& slot, int status, bool stopping) {
     log(slot.clean ? log_level::info : log_level::warn, "cluster: node '", slot.name, "' ", how);
     return;
   }
-  died(slot, how);
-  const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*slot.restart_at - clock::now()).count();
+  const auto delay = died(slot, how).count();
   if (slot.life.state() == life_state::unhealthy)
     log(log_level::error, "cluster: node '", slot.name, "' ", how, "; it failed more than ",
         slot.life.config().max_restarts, " times within ", slot.life.config().period.count(), " ms: next try in ",

@@ -140,8 +140,7 @@ namespace {
 using delayed_prep_impl = preprocess_actor::extend<caf::reacts_to<wake_atom, std::uint64_t>>;
 
 struct delayed_prep_state {
-  std::map<std::uint64_t, caf::typed_response_promise<preprocessed>> waiting;
-  std::uint64_t next = 0;
+  test::deferred_answers<preprocessed> answers;
   static inline const char* name = "test-preprocessor";
 };
 
@@ -152,14 +151,12 @@ delayed_prep_impl::behavior_type delayed_preprocessor(delayed_prep_impl::statefu
         const auto ms = std::stoi(std::string(image.view().substr(6)));
         if (ms == 0) return preprocessed{std::nullopt, std::vector<float>(tensor_size)};
         auto p = self->make_response_promise<preprocessed>();
-        self->state.waiting.emplace(self->state.next, p);
-        self->delayed_send(self, std::chrono::milliseconds(ms), wake_atom::value, self->state.next++);
+        self->delayed_send(self, std::chrono::milliseconds(ms), wake_atom::value, self->state.answers.keep(p));
         return p;
       },
       [=](split_atom, const shared_bytes&, int, const document_limits&) { return split_result{}; },
       [=](wake_atom, std::uint64_t ticket) {
-        self->state.waiting.at(ticket).deliver(preprocessed{std::nullopt, std::vector<float>(tensor_size)});
-        self->state.waiting.erase(ticket);
+        self->state.answers.deliver(ticket, preprocessed{std::nullopt, std::vector<float>(tensor_size)});
       },
   };
 }

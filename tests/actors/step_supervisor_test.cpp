@@ -16,8 +16,7 @@ namespace {
 /// A step server that answers each step after `delay` of virtual time (0: never), naming its incarnation.
 using test_step_impl = step_actor::extend<caf::reacts_to<wake_atom, std::uint64_t>>;
 struct test_step_state {
-  std::map<std::uint64_t, caf::typed_response_promise<step_reply>> waiting;
-  std::uint64_t next = 0;
+  test::deferred_answers<step_reply> answers;
   static inline const char* name = "test-step";
 };
 test_step_impl::behavior_type test_step(test_step_impl::stateful_pointer<test_step_state> self, caf::timespan delay,
@@ -25,17 +24,15 @@ test_step_impl::behavior_type test_step(test_step_impl::stateful_pointer<test_st
   return {
       [=](step_atom, const step_request&) -> caf::result<step_reply> {
         auto p = self->make_response_promise<step_reply>();
-        self->state.waiting.emplace(self->state.next, p);
-        if (delay.count() > 0) self->delayed_send(self, delay, wake_atom::value, self->state.next);
-        ++self->state.next;
+        const auto ticket = self->state.answers.keep(p);
+        if (delay.count() > 0) self->delayed_send(self, delay, wake_atom::value, ticket);
         return p;
       },
       [](ping_atom) { return true; },
       [=](wake_atom, std::uint64_t ticket) {
         step_reply r;
         r.total_pages = incarnation;
-        self->state.waiting.at(ticket).deliver(std::move(r));
-        self->state.waiting.erase(ticket);
+        self->state.answers.deliver(ticket, std::move(r));
       },
   };
 }

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/models/samples/";
+const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/samples/";
 
 struct shipped_node {
   test::nats_server nats;

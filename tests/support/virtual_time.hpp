@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include <cstdint>
+#include <map>
 #include <vector>
 
 namespace infermesh::test {
@@ -43,6 +45,27 @@ struct virtual_time {
     spawned.push_back(caf::actor_cast<caf::actor>(h));
     return h;
   }
+};
+
+/// A test double's answers it gives later (after a delay of virtual time it sets itself): each promise is
+/// kept under a ticket, to be delivered when its timer (carrying the ticket) fires.
+template <class Result>
+class deferred_answers {
+ public:
+  std::uint64_t keep(caf::typed_response_promise<Result> promise) {
+    waiting_.emplace(next_, std::move(promise));
+    return next_++;
+  }
+  void deliver(std::uint64_t ticket, Result result) {
+    auto found = waiting_.find(ticket);
+    if (found == waiting_.end()) return;
+    found->second.deliver(std::move(result));
+    waiting_.erase(found);
+  }
+
+ private:
+  std::map<std::uint64_t, caf::typed_response_promise<Result>> waiting_;
+  std::uint64_t next_ = 0;
 };
 
 }  // namespace infermesh::test
