@@ -44,23 +44,28 @@ steady_time now(self_ptr self) { return self->clock().now(); }
 
 void poll(self_ptr self);
 
-/// Puts the requests of a failed batch back into the queue: each alone when the batch had several (so a
-/// poison input fails by itself). A request that failed alone is answered, unless its model died under it
-/// and it has attempts left.
+/// The requests of a failed batch: answered, or back in the queue to run alone. A model that is unhealthy
+/// answers them all `unavailable`. A request whose model died under it runs again, alone, until its
+/// `max_attempts`-th death (alone: a poison input that kills its model cannot take others' attempts with it).
+/// A batch of several that failed comes back split, each request alone, so one poison input fails by itself;
+/// a request that failed alone is answered.
 void requeue(self_ptr self, std::vector<waiting>& members, const batch_run_result& r) {
   auto& st = self->state;
   const bool split = members.size() > 1;
   for (auto& w : members) {
     if (r.model_died) ++w.attempts;
     const bool unavailable = r.failure->code == error_code::unavailable && !r.model_died;
-    if (unavailable || (!split && (!r.model_died || w.attempts >= st.setup.max_attempts))) {
+    const bool out_of_attempts = r.model_died && w.attempts >= st.setup.max_attempts;
+    if (unavailable || out_of_attempts || (!split && !r.model_died)) {
       ++st.stats.failed;
-      w.promise.deliver(item_result::failed(r.failure->code, r.failure->message));
+      auto message = r.failure->message;
+      if (out_of_attempts) message += " (a death under this request " + std::to_string(w.attempts) + " times)";
+      w.promise.deliver(item_result::failed(r.failure->code, std::move(message)));
       continue;
     }
     ++st.stats.requeued;
     const auto ticket = st.next_ticket++;
-    st.policy.requeue({ticket, w.priority, now(self), w.deadline, split});
+    st.policy.requeue({ticket, w.priority, now(self), w.deadline, true});
     st.ready.emplace(ticket, std::move(w));
   }
 }
@@ -101,13 +106,11 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
         }
         poll(self);
       },
-      [=](caf::error& e) {  // the model supervisor itself is gone (the group is stopping): as a death
+      [=](caf::error& e) {  // the model supervisor itself is gone: the group is stopping (linked)
         self->state.model_idle = true;
         batch_run_result r;
         r.failure = error{error_code::unavailable, "model '" + self->state.setup.model_name + "' is gone: " + self->system().render(e)};
-        r.model_died = true;
         requeue(self, *members, r);
-        poll(self);
       });
 }
 
@@ -171,6 +174,9 @@ caf::result<item_result> admit(self_ptr self, infer_job& job) {
 batcher_impl::behavior_type batcher_behavior(self_ptr self, batcher_setup setup) {
   self->state.policy = batching_policy(setup.batching);
   self->state.setup = std::move(setup);
+  // one_for_all: if its model supervisor dies (it should not: it only restarts the model actor), the batcher
+  // dies too, and the batcher supervisor restarts the whole group.
+  self->link_to(self->state.setup.model);
   return {
       [=](infer_atom, infer_job& job) { return admit(self, job); },
       [=](stats_atom) -> caf::result<batcher_stats> {  // its counters, and its model's lifecycle
@@ -184,7 +190,9 @@ batcher_impl::behavior_type batcher_behavior(self_ptr self, batcher_setup setup)
                   [=](caf::error&) mutable { promise.deliver(self->state.stats); });
         return promise;
       },
-      [=](ping_atom) { return true; },
+      [=](ping_atom a) {  // ready once its model serves
+        return self->delegate(self->state.setup.model, a);
+      },
       [=](wake_atom, std::uint64_t generation) {
         if (generation != self->state.timer_generation) return;
         self->state.timer_at.reset();

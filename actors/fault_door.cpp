@@ -61,13 +61,18 @@ const char* const actions_help = "crash, crash-batcher, crash-step, crash-pool, 
 }  // namespace
 
 outcome<fault> parse_fault(const value& v) {
-  if (!v.get_if<value_map>()) return error{error_code::bad_request, "a fault is a JSON map {model, action, value}"};
+  const auto* map = v.get_if<value_map>();
+  if (!map) return error{error_code::bad_request, "a fault is a JSON map {model, action, value}"};
+  for (const auto& [key, field] : *map)  // a misspelt key must not turn into another fault
+    if (key != "model" && key != "actor" && key != "action" && key != "value" && key != "target")
+      return error{error_code::bad_request, "unknown key '" + key + "' (known: model, actor, target, action, value)"};
   const auto* action = v.find("action");
   if (!action || !action->get_if<std::string>()) return error{error_code::bad_request, "'action' must be a string"};
   const std::string& a = *action->get_if<std::string>();
   fault f;
   if (const auto* actor = v.find("actor")) {  // {"actor": "router", "action": "crash"}
-    if (!actor->get_if<std::string>() || *actor->get_if<std::string>() != "router" || a != "crash")
+    if (!actor->get_if<std::string>() || *actor->get_if<std::string>() != "router" || a != "crash" ||
+        v.find("model") || v.find("target") || v.find("value"))
       return error{error_code::bad_request, "the only actor fault is {\"actor\": \"router\", \"action\": \"crash\"}"};
     f.target = fault_target::router;
     return f;
@@ -98,7 +103,14 @@ outcome<fault> parse_fault(const value& v) {
   } else {
     return error{error_code::bad_request, "unknown action '" + a + "' (" + actions_help + ")"};
   }
+  const bool needs_value = f.action == fault_action::slow || f.action == fault_action::fail ||
+                           f.action == fault_action::fail_load;
+  if (needs_value && !v.find("value"))
+    return error{error_code::bad_request, "'" + a + "' needs 'value' (" + (f.action == fault_action::slow ? "ms" : "how many") + ")"};
+  if (!needs_value && f.value != 0) return error{error_code::bad_request, "'" + a + "' takes no 'value' (or 0)"};
   if (const auto* t = v.find("target")) {
+    if (f.action != fault_action::crash) return error{error_code::bad_request, "'target' goes with 'crash' only"};
+    if (a != "crash") return error{error_code::bad_request, "'target' goes with 'crash', not '" + a + "'"};
     const auto* name = t->get_if<std::string>();
     auto target = name ? parse_target(*name) : std::nullopt;
     if (!target || *target == fault_target::router)
@@ -110,9 +122,9 @@ outcome<fault> parse_fault(const value& v) {
 
 std::optional<error> fault_switch::before_call() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (slow_.count() > 0 && !shut_down_) {
-    const auto heals = heals_;
-    changed_.wait_for(lock, slow_, [&] { return shut_down_ || heals_ != heals; });
+  if (slow_.count() > 0 && !shut_down_) {  // ends early on any change (heal, another slow-down) or shutdown
+    const auto changes = changes_;
+    changed_.wait_for(lock, slow_, [&] { return shut_down_ || changes_ != changes; });
   }
   if (fail_calls_ > 0) {
     --fail_calls_;
@@ -129,8 +141,12 @@ std::optional<error> fault_switch::before_load() {
 }
 
 void fault_switch::set_slow(std::chrono::milliseconds extra) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  slow_ = extra;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    slow_ = extra;
+    ++changes_;
+  }
+  changed_.notify_all();
 }
 
 void fault_switch::fail_next(std::int64_t calls) {
@@ -148,7 +164,7 @@ void fault_switch::heal() {
     std::lock_guard<std::mutex> lock(mutex_);
     slow_ = std::chrono::milliseconds(0);
     fail_calls_ = fail_loads_ = 0;
-    ++heals_;
+    ++changes_;
   }
   changed_.notify_all();
 }
@@ -218,7 +234,11 @@ std::optional<error> fault_door::apply(const fault& f) {
   auto victim = slots.lower_bound(next);
   if (victim == slots.end()) victim = slots.begin();
   next = victim->first + 1;
-  if (auto child = caf::actor_cast<caf::actor>(victim->second)) caf::anon_send_exit(child, caf::exit_reason::kill);
+  auto child = caf::actor_cast<caf::actor>(victim->second);
+  if (!child)
+    return error{error_code::unavailable, std::string("the ") + target_name(f.target) +
+                                              " is not running now (it is being restarted)"};
+  caf::anon_send_exit(child, caf::exit_reason::kill);
   return std::nullopt;
 }
 

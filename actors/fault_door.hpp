@@ -7,8 +7,9 @@
 ///   crash  — kill the actor: `model` (the model actor), `batcher`, `step` (a batched model's step actor),
 ///            `pool` (an OCR pool with its engine workers), `engine` (one OCR engine worker), `router`;
 ///            each is restarted by its supervisor through the one lifecycle.
-///   slow   — every forward pass / page read of the model takes `value` ms longer (interruptible: `heal`
-///            and shutdown end the wait at once);
+///   slow   — every forward pass / page read of the model takes `value` ms longer (interruptible: `heal`,
+///            another `slow` and shutdown end a wait at once); a crash of a slowed model takes effect once
+///            the call it is in returns (an actor handles its exit between messages);
 ///   fail   — the next `value` forward passes / page reads fail `internal`;
 ///   fail-load — the next `value` loads of the model (its replacements) fail;
 ///   heal   — clear slow, fail and fail-load.
@@ -48,9 +49,10 @@ struct fault {
   std::int64_t value = 0;                  ///< slow: ms; fail / fail-load: how many
 };
 
-/// Reads a fault from its wire form. The legacy actions `crash` (a batched model's model actor, or one OCR
-/// engine of a Tesseract model), `crash-batcher`, `crash-step`, `crash-pool` stay accepted; `target` may be
-/// given explicitly instead (`{"model": m, "target": "batcher", "action": "crash"}`). Errors name the field.
+/// Reads a fault from its wire form. The actions `crash` (a batched model's model actor, or one OCR engine
+/// of a Tesseract model), `crash-batcher`, `crash-step`, `crash-pool`; or `crash` with an explicit `target`
+/// (`{"model": m, "target": "batcher", "action": "crash"}`). `slow`, `fail` and `fail-load` need `value`;
+/// unknown keys are refused (a misspelt key must not become another fault). Errors name the field.
 outcome<fault> parse_fault(const value& v);
 
 /// The slow / fail knobs of one model, shared by the door and the model's decorators.
@@ -74,7 +76,7 @@ class fault_switch {
   std::chrono::milliseconds slow_{0};
   std::int64_t fail_calls_ = 0;
   std::int64_t fail_loads_ = 0;
-  std::uint64_t heals_ = 0;
+  std::uint64_t changes_ = 0;  // ends injected waits early
   bool shut_down_ = false;
 };
 

@@ -36,12 +36,14 @@ class held_jobs {
     jobs_.erase(found);
   }
 
-  /// The child died: a job past `max_attempts` deaths is answered `failure(attempts)`; the rest wait for the
-  /// next child.
+  /// The child died: a job it held that has now lived through `max_attempts` deaths is answered
+  /// `failure(attempts)`; the rest (and the jobs no child held yet) wait for the next child.
   template <class Failure>
   void child_died(int max_attempts, Failure failure) {
     for (auto it = jobs_.begin(); it != jobs_.end();) {
-      if (++it->second.attempts >= max_attempts) {
+      if (it->second.incarnation == 0) {  // never sent to the child that died: not its death
+        ++it;
+      } else if (++it->second.attempts >= max_attempts) {
         it->second.promise.deliver(failure(it->second.attempts));
         it = jobs_.erase(it);
       } else {

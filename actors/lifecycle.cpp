@@ -26,6 +26,7 @@ bool lifecycle::ready(std::uint64_t incarnation, time_point now) {
   state_ = life_state::serving;
   reason_ = "serving";
   overdue_ = false;
+  sick_ = false;
   grace_timer_ = 0;
   if (recovering_) {
     recovering_ = false;
@@ -48,11 +49,13 @@ lifecycle::after_death lifecycle::died(time_point now, std::string why) {
     reason_ = "died, not restarted: " + why;
     return {false};
   }
-  const auto next = intensity_.on_death(now);
+  auto next = intensity_.on_death(now);
+  if (sick_) next = {config().period, true};  // a try after being unhealthy died too: still one per period
   after_death out;
   out.restart_delay = next.delay;
   out.restart_timer = restart_timer_ = ++next_timer_;
   if (next.exceeded) {
+    sick_ = true;
     state_ = life_state::unhealthy;
     reason_ = "restarted more than " + std::to_string(config().max_restarts) + " times in " +
               std::to_string(config().period.count()) + " ms (last death: " + why + "); next try in " +

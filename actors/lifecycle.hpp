@@ -83,6 +83,8 @@ class lifecycle {
   life_state state_ = life_state::loading;
   std::string reason_ = "not started";
   bool overdue_ = false;            // loading past the grace after a death
+  bool sick_ = false;               // past the intensity, until a replacement serves: each death is one more
+                                    // try per period, not a new burst of fast restarts
   time_point died_at_{};            // the first death not yet recovered from
   bool recovering_ = false;
   std::uint64_t incarnation_ = 0;

@@ -6,7 +6,8 @@
 /// A batch that arrives while the model serves goes to it; while a replacement loads (or waits for its
 /// back-off) the batch waits here and goes to the replacement once it serves; a batch the model died under is
 /// answered with `model_died` (the batcher retries its requests alone). Unhealthy (past the restart intensity)
-/// or stopped, batches are answered `unavailable`. `(status_atom)` reports the lifecycle.
+/// or stopped, batches are answered `unavailable` (child_supervision.hpp). `(ping_atom)` is answered once a
+/// model actor serves; `(status_atom)` reports the lifecycle.
 
 #include <functional>
 #include <string>

@@ -67,8 +67,10 @@ struct pool_state {
   std::optional<batching_policy> queue;  // batches of one: priority, deadlines and the bound, per page
   std::map<std::uint64_t, task> tasks;
   std::uint64_t next_ticket = 0;
-  bool wake_pending = false;
+  std::optional<steady_time> wake_at;  // the earliest wake-up already scheduled
+  std::uint64_t wake_generation = 0;   // stale wake-ups are ignored
   bool healthy = true;
+  std::vector<caf::typed_response_promise<bool>> readiness;  // probes waiting for every engine to serve
   static inline const char* name = "ocr_pool";
 };
 
@@ -78,13 +80,39 @@ steady_time now(pool_ptr self) { return self->clock().now(); }
 
 void dispatch(pool_ptr self);
 
-/// The pool is healthy while every worker is.
+/// No engine serves, nor will soon (each is unhealthy or stopped): pages would only wait for their deadline.
+bool refusing(const pool_state& st) {
+  return std::all_of(st.workers.begin(), st.workers.end(), [](const auto& w) {
+    const auto s = w->life().state();
+    return s == life_state::unhealthy || s == life_state::stopped;
+  });
+}
+
+error refused(const pool_state& st) {
+  return {error_code::unavailable, "no OCR engine of model '" + st.setup.model_name + "' is running (" +
+                                       st.workers.front()->life().reason() + ")"};
+}
+
+/// The pool is healthy while every worker is; refusing, what waits is answered `unavailable`.
 void update_health(pool_ptr self) {
   auto& st = self->state;
   const bool healthy = std::all_of(st.workers.begin(), st.workers.end(), [](const auto& w) { return w->healthy(); });
+  if (refusing(st)) {
+    for (auto& [ticket, t] : st.tasks) t.owner->parts.fail(refused(st));
+    st.tasks.clear();
+    st.queue.emplace(batching_config{1, std::chrono::microseconds(0), st.setup.queue_capacity});
+  }
   if (healthy == st.healthy) return;
   st.healthy = healthy;
   if (st.setup.on_health) st.setup.on_health(healthy);
+}
+
+/// Ready (for its supervisor's probe) once every engine serves.
+void answer_readiness(pool_ptr self) {
+  auto& st = self->state;
+  if (!std::all_of(st.workers.begin(), st.workers.end(), [](const auto& w) { return w->serving(); })) return;
+  for (auto& p : st.readiness) p.deliver(true);
+  st.readiness.clear();
 }
 
 void run_task(pool_ptr self, std::size_t w, task t) {
@@ -101,7 +129,9 @@ void run_task(pool_ptr self, std::size_t w, task t) {
     auto& st = self->state;
     st.busy[w] = false;
     st.workers[w]->mark_dying(incarnation);  // (its down message may come after this)
-    if (++t.attempts >= st.setup.supervision.max_attempts || !st.setup.make_engine) {
+    if (refusing(st)) {
+      t.owner->parts.fail(refused(st));
+    } else if (++t.attempts >= st.setup.supervision.max_attempts || !st.setup.make_engine) {
       t.owner->parts.fail({error_code::internal, "OCR worker died reading this page: " + self->system().render(e)});
     } else if (!t.owner->parts.answered()) {
       const auto ticket = st.next_ticket++;
@@ -154,12 +184,12 @@ void dispatch(pool_ptr self) {
       t.owner->parts.fail({error_code::deadline_exceeded, "the deadline passed while the page waited for an OCR worker"});
     }
     if (d.batch.empty()) {
-      if (d.wake_at && !st.wake_pending) {
-        st.wake_pending = true;
+      if (d.wake_at && !(st.wake_at && *st.wake_at <= *d.wake_at)) {  // (an earlier one may replace a later one)
+        st.wake_at = *d.wake_at;
         self->delayed_send(self,
                            std::chrono::duration_cast<std::chrono::microseconds>(*d.wake_at - t_now) +
                                std::chrono::microseconds(1),
-                           wake_atom::value, std::uint64_t{0});
+                           wake_atom::value, ++st.wake_generation);
       }
       return;
     }
@@ -182,6 +212,7 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, ocr_pool_setup setup, std:
     child.on_health = [self](bool) { update_health(self); };
     child.on_ready = [self](const lifecycle& life) {
       if (self->state.setup.on_worker_ready) self->state.setup.on_worker_ready(life);
+      answer_readiness(self);
       dispatch(self);
     };
     if (st.setup.worker_hook) child.on_spawned = st.setup.worker_hook(w);
@@ -198,6 +229,7 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, ocr_pool_setup setup, std:
         auto& st = self->state;
         const std::size_t n = req.pages.size();
         if (n == 0) return step_reply::failed({error_code::bad_request, "no page to read"});
+        if (refusing(st)) return step_reply::failed(refused(st));
         std::size_t reserved = 0;
         while (reserved < n && st.queue->try_reserve()) ++reserved;
         if (reserved < n) {
@@ -222,9 +254,16 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, ocr_pool_setup setup, std:
         dispatch(self);
         return promise;
       },
-      [=](ping_atom) { return true; },
-      [=](wake_atom, std::uint64_t) {
-        self->state.wake_pending = false;
+      [=](ping_atom) -> caf::result<bool> {  // ready once every engine serves
+        auto& st = self->state;
+        st.readiness.push_back(self->make_response_promise<bool>());
+        auto p = st.readiness.back();
+        answer_readiness(self);
+        return p;
+      },
+      [=](wake_atom, std::uint64_t generation) {
+        if (generation != self->state.wake_generation) return;
+        self->state.wake_at.reset();
         dispatch(self);
       },
       [=](supervise_atom, std::uint64_t slot, std::uint64_t timer) {

@@ -13,7 +13,7 @@ struct supervision_config {
   std::chrono::milliseconds period{10000};
   std::chrono::milliseconds backoff{10};         ///< before the first restart; doubles per restart in `period`
   std::chrono::milliseconds max_backoff{1000};
-  int max_attempts = 3;                          ///< deaths one request may live through
+  int max_attempts = 3;                          ///< a request is answered `internal` at this many deaths under it
   /// A model whose replacement is still loading this long after its predecessor died makes the node stop
   /// taking the ops that need it until it is ready (short reloads just queue).
   std::chrono::milliseconds loading_grace{1000};

@@ -133,6 +133,12 @@ void extract(pending& p) {
   p.doc.fields = found ? std::move(*found) : extracted_fields{};
 }
 
+/// Caps a step's reported queue wait and compute at `wall_ms`, the time the step took as seen here.
+void within(step_reply& r, double wall_ms) {
+  r.compute_ms = std::min(r.compute_ms, wall_ms);
+  r.queue_ms = std::min(r.queue_ms, wall_ms - r.compute_ms);
+}
+
 /// Runs the pipeline from step `i` on: skips steps whose findings are in, runs the next one where it is
 /// served, and answers when the last step is done.
 void walk(router_ptr self, pending_ptr p, std::size_t i) {
@@ -158,14 +164,18 @@ void walk(router_ptr self, pending_ptr p, std::size_t i) {
     return fail(self, p, error_code::unavailable,
                 "node '" + self->state.setup.node_name + "' cannot run step '" + std::string(step_name(step)) + "'");
   const bool remote = found == local.end();
+  const auto asked = clock::now();
   self->request(server, p->remaining(), step_atom::value, step_request_for(*p, step))
       .then(
-          [self, p, i, step, remote](step_reply& found) {
+          [self, p, i, step, remote, asked](step_reply& found) {
             // Orientation from another node is best effort: when no node can give it, the OCR engine orients
             // each page itself and the classifier sees the page as sent (its result then has no `rotation`).
             if (found.failure && step == step_kind::orient && remote && found.failure->code == error_code::unavailable)
               return walk(self, p, i + 1);
             if (found.failure) return fail(self, p, found.failure->code, std::move(found.failure->message));
+            // A remote node's times are its own (from its reply cache, they are the first answer's): within
+            // this step they are at most the time it took here, so the steps never add up to more than total.
+            if (remote) within(found, std::chrono::duration<double, std::milli>(clock::now() - asked).count());
             p->doc.absorb(found);
             walk(self, p, i + 1);
           },

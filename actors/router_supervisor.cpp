@@ -63,7 +63,12 @@ supervisor_impl::behavior_type router_supervisor_behavior(self_ptr self, router_
         if (self->state.router.serving()) self->send(self->state.router.child(), a);
       },
       [=](stats_atom a) -> caf::result<router_stats> {
-        if (!self->state.router.child()) return router_stats{};
+        auto& st = self->state;
+        if (!st.router.serving()) {  // what waits for the next router is in flight (a drain waits for it)
+          router_stats s;
+          s.in_flight = st.waiting.size() + (st.router.healthy() ? 1 : 0);
+          return s;
+        }
         auto promise = self->make_response_promise<router_stats>();
         self->request(self->state.router.child(), std::chrono::seconds(5), a)
             .then([=](router_stats& s) mutable { promise.deliver(std::move(s)); },

@@ -38,7 +38,7 @@ class supervised_child {
   supervised_child() = default;
   supervised_child(const supervised_child&) = delete;
   supervised_child& operator=(const supervised_child&) = delete;
-  supervised_child(supervised_child&&) = default;
+  supervised_child(supervised_child&&) = delete;  // response handlers hold `this`
   ~supervised_child() {  // the supervisor stops: its child goes too
     if (child_) caf::anon_send_exit(child_, caf::exit_reason::user_shutdown);
   }
@@ -50,12 +50,18 @@ class supervised_child {
     slot_ = slot;
     life_ = lifecycle(setup_.supervision, static_cast<bool>(setup_.respawn));
     adopt(self, std::move(first), life_.started(now(self)));
+    // A fresh supervisor (a group's replacement) says where it stands: its predecessor's last word may have
+    // been "unhealthy", and health is reported only on changes.
+    if (setup_.on_health) setup_.on_health(life_.healthy());
   }
+
+  /// Whether `down` is this child's death.
+  bool is_death(const caf::down_msg& down) const { return child_ && down.source == child_.address(); }
 
   /// Whether `down` is this child's death; if so, it is handled (timers armed, health reported).
   template <class Self>
   bool on_down(Self self, const caf::down_msg& down) {
-    if (!child_ || down.source != child_.address()) return false;
+    if (!is_death(down)) return false;
     child_ = Child{};
     const bool before = life_.healthy();
     const auto next = life_.died(now(self), self->system().render(down.reason));

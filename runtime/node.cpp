@@ -39,16 +39,12 @@ class model_health {
  public:
   explicit model_health(health_gate& gate) : gate_(gate) {}
   void report(const std::string& model, const std::string& reporter, bool healthy) {
-    bool changed = false, now_healthy = true;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      const bool before = sick_[model].empty();
-      if (healthy) sick_[model].erase(reporter);
-      else sick_[model].insert(reporter);
-      now_healthy = sick_[model].empty();
-      changed = before != now_healthy;
-    }
-    if (changed) gate_.report(model, now_healthy);
+    // Under the lock: two reporters' changes reach the gate in the order they were made (it only queues).
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool before = sick_[model].empty();
+    if (healthy) sick_[model].erase(reporter);
+    else sick_[model].insert(reporter);
+    if (before != sick_[model].empty()) gate_.report(model, sick_[model].empty());
   }
 
  private:
@@ -245,22 +241,25 @@ std::optional<error> node::impl::start_fault_control() {
   return std::nullopt;
 }
 
-/// NATS ingress: every op's subscription (through the health gate) and the durable ops' pulls.
+/// NATS ingress: the durable ops' pulls, then every op's subscription through the health gate (which starts
+/// applying health reports then: a model that went unhealthy during start-up pauses its op's pull too).
 std::optional<error> node::impl::start_ingress(std::string& serving) {
-  if (auto e = gate->open()) return *e;
-  serving = gate->subscribed_ops();
-  if (config.durable_ops.empty()) return std::nullopt;
-  if (auto e = transport->ensure_work_queue(config.work_queue)) return *e;
-  const auto served = ops_to_serve(config);
-  for (const auto& op : config.durable_ops) {
-    if (!served.count(op)) continue;
-    auto pulled = transport->pull(op, config.work_queue, [front = router, op](durable_message&& m) {
-      caf::anon_send(front, durable_atom::value, op, std::move(m.payload), m.delivered,
-                     acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
-    });
-    if (pulled) return *pulled;
-    serving += ", " + op + " (durable: " + config.work_queue.op_subject(op).value_or("?") + ")";
+  std::string durable;
+  if (!config.durable_ops.empty()) {
+    if (auto e = transport->ensure_work_queue(config.work_queue)) return *e;
+    const auto served = ops_to_serve(config);
+    for (const auto& op : config.durable_ops) {
+      if (!served.count(op)) continue;
+      auto pulled = transport->pull(op, config.work_queue, [front = router, op](durable_message&& m) {
+        caf::anon_send(front, durable_atom::value, op, std::move(m.payload), m.delivered,
+                       acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
+      });
+      if (pulled) return *pulled;
+      durable += ", " + op + " (durable: " + config.work_queue.op_subject(op).value_or("?") + ")";
+    }
   }
+  if (auto e = gate->open()) return *e;
+  serving = gate->subscribed_ops() + durable;
   return std::nullopt;
 }
 

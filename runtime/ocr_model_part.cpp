@@ -9,14 +9,18 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
   const model_config& m = hosted.model;
   fault_door* door = ctx.door;
   // A fresh engine (behind the fault door's switch when there is one), as a replacement worker makes it.
-  ocr_engine_factory make_engine = [config = m.ocr, door, name = m.name]() -> outcome<std::unique_ptr<ocr_engine>> {
-    if (door)
-      if (auto e = door->switch_of(name)->before_load()) return *e;
+  ocr_engine_factory make_engine = [config = m.ocr]() -> outcome<std::unique_ptr<ocr_engine>> {
     auto engine = tesseract_ocr::create(config);
     if (!engine) return engine.err();
-    std::unique_ptr<ocr_engine> out = std::move(*engine);
-    return door ? door->decorate(name, std::move(out)) : std::move(out);
+    return std::unique_ptr<ocr_engine>(std::move(*engine));
   };
+  if (door)
+    make_engine = door->decorate_loader<std::unique_ptr<ocr_engine>>(
+        m.name, [door, name = m.name, make = make_engine]() -> outcome<std::unique_ptr<ocr_engine>> {
+          auto engine = make();
+          if (!engine) return engine.err();
+          return door->decorate(name, std::move(*engine));
+        });
   std::vector<std::shared_ptr<ocr_engine>> engines;
   for (int i = 0; i < m.workers; ++i) {
     auto engine = make_engine();

@@ -144,3 +144,33 @@ BOOST_AUTO_TEST_CASE(a_stopped_child_is_not_restarted_when_its_death_arrives) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lifecycle_after_unhealthy)
+
+BOOST_AUTO_TEST_CASE(a_try_after_being_unhealthy_that_dies_too_stays_unhealthy_and_waits_another_period) {
+  auto life = serving_child();
+  auto at = t0;
+  lifecycle::after_death next;
+  for (int i = 0; i < 3; ++i) {  // the third death is past max_restarts 2
+    at += 1s;
+    next = life.died(at, "crash");
+    if (i < 2) {
+      BOOST_REQUIRE(life.timer_fired(next.restart_timer, at + next.restart_delay));
+      BOOST_REQUIRE(life.ready(life.incarnation(), at + next.restart_delay));
+    }
+  }
+  BOOST_REQUIRE(life.state() == life_state::unhealthy);
+  at += next.restart_delay;  // a period later: the try...
+  BOOST_REQUIRE(life.timer_fired(next.restart_timer, at));
+  auto again = life.died(at + 10ms, "crash");  // ...dies before it serves (its window has emptied meanwhile)
+  BOOST_TEST(life.state() == life_state::unhealthy, "not a new burst of fast restarts");
+  BOOST_TEST(again.restart_delay.count() == 10000);
+  BOOST_TEST(!life.healthy());
+  BOOST_REQUIRE(life.timer_fired(again.restart_timer, at + 10s + 10ms));
+  BOOST_REQUIRE(life.ready(life.incarnation(), at + 10s + 20ms));
+  BOOST_TEST(life.healthy());
+  auto later = life.died(at + 11s, "crash");
+  BOOST_TEST(later.restart_delay.count() == 100, "once it served, deaths back off afresh");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -66,6 +66,8 @@ struct supervisor_fixture : test::virtual_time {
     s.on_spawned = [this](const caf::actor& a) { current = a; };
     supervisor = keep(spawn_model_supervisor(sys, std::move(s)));
     run();
+    BOOST_TEST(health_reports == std::vector<bool>{true}, boost::test_tools::per_element());
+    health_reports.clear();  // (a fresh supervisor says where it stands once; the tests look at changes)
   }
 
   void kill_model() {

@@ -144,6 +144,8 @@ BOOST_AUTO_TEST_CASE(sixty_four_concurrent_process_requests_each_get_one_correct
     BOOST_TEST(rep.ok, rep.id << ": " << code_of(rep) << " " << message_of(rep));
     if (rep.ok) BOOST_TEST(text_field(rep, "doc_type") == expected[rep.id], rep.id);
     largest_batch = std::max(largest_batch, rep.time.batch_size);
+    // True timing across nodes too: the remote steps' times fit in the request's total.
+    BOOST_TEST(rep.time.queue_ms + rep.time.compute_ms <= rep.time.total_ms, rep.id);
   }
   BOOST_TEST(seen.size() == static_cast<std::size_t>(n));
   for (const auto& [id, count] : seen) BOOST_TEST(count == 1, id << " answered " << count << " times");
