@@ -57,6 +57,7 @@ void send_reply(router_ptr self, const std::string& subject, encoding enc, reply
   rep.time.total_ms = ms_since(accepted);
   (rep.ok ? st.stats.replied_ok : st.stats.replied_error) += 1;
   st.setup.publish(subject, encode_reply(rep, enc));
+  if (!rep.ok && st.setup.on_error_reply) st.setup.on_error_reply(rep);
 }
 
 /// Answers an accepted request (exactly once: every path of a pipeline ends here or in `fail`).

@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "actors/interfaces.hpp"
+#include "messages/reply.hpp"
 #include "messages/request.hpp"
 
 namespace infermesh {
@@ -48,6 +49,9 @@ struct router_setup {
   /// Durable delivery: deliveries of one request before it is answered `internal` (the node sets its config's
   /// `jetstream.max_deliver`; unset, no limit).
   std::uint64_t max_deliver = std::numeric_limits<std::uint64_t>::max();
+  /// Told of every error reply the router sends (id, op, code, message), on the router's thread, after it is
+  /// published: the node logs the ones an operator must see (actors do not log). Must not block; null: nobody.
+  std::function<void(const reply&)> on_error_reply;
 };
 
 router_actor spawn_router(caf::actor_system& sys, router_setup setup);

@@ -37,7 +37,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   auto loaded = load_model(m);
   if (!loaded) return error{loaded.err().code, "model '" + m.name + "': " + loaded.err().message};
   const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-  log(log_level::info, "model '", m.name, "' v", m.version, " loaded and warmed up on ", m.device, " in ",
+  log(log_level::info, {{"model", m.name}}, "model '", m.name, "' v", m.version, " loaded and warmed up on ", m.device, " in ",
       static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
   std::unique_ptr<model> first = std::move(*loaded);
   if (ctx.door) first = ctx.door->decorate(m.name, std::move(first));
@@ -53,7 +53,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
                             health("model"),
                             [name = m.name](const lifecycle& life) {
                               if (life.restarts() > 0)
-                                log(log_level::warn, "model '", name, "' restarted: ready ",
+                                log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
                                     static_cast<int>(life.last_recovery_ms()), " ms after its crash");
                             },
                             hook(ctx, m.name, fault_target::model)};
@@ -68,7 +68,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
                               [sys, group, load]() mutable { return group(spawn_model_actor(*sys, nullptr, load)); },
                               health("batcher"),
                               [name = m.name](const lifecycle& life) {
-                                if (life.restarts() > 0) log(log_level::warn, "model '", name, "': batcher restarted");
+                                if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': batcher restarted");
                               },
                               hook(ctx, m.name, fault_target::batcher)};
   auto batcher = spawn_batcher_supervisor(ctx.system, std::move(gs));
@@ -79,7 +79,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
                            spawn_model_step(ctx.system, step_setup),
                            [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, health("step"),
                            [name = m.name](const lifecycle& life) {
-                             if (life.restarts() > 0) log(log_level::warn, "model '", name, "': step actor restarted");
+                             if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': step actor restarted");
                            },
                            hook(ctx, m.name, fault_target::step)};
   auto server = spawn_step_supervisor(ctx.system, std::move(ss));

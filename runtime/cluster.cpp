@@ -99,7 +99,7 @@ void on_node_exit(node_slot& slot, int status, bool stopping) {
 }  // namespace
 
 int run_cluster(const std::string& self_binary, const std::string& config_path,
-                const std::vector<std::string>& nats_servers) {
+                const std::vector<std::string>& nats_servers, const std::vector<std::string>& node_args) {
   std::ifstream in(config_path);
   if (!in) return log(log_level::error, "cannot read cluster file '", config_path, "'"), 2;
   std::stringstream text;
@@ -122,6 +122,7 @@ int run_cluster(const std::string& self_binary, const std::string& config_path,
     node_slot slot{name, {}, -1, std::nullopt, 0, lifecycle{plan->node_restarts}};
     slot.args = {self_binary, "node", "--config", config_path, "--node", name};
     for (const auto& s : nats_servers) slot.args.insert(slot.args.end(), {"--nats", s});
+    slot.args.insert(slot.args.end(), node_args.begin(), node_args.end());
     slots.push_back(std::move(slot));
   }
   bool stopping = false;

@@ -13,8 +13,9 @@
 namespace infermesh {
 
 /// Runs the nodes of `config_path` until a stop signal; `nats_servers` (if any) replaces each node's server
-/// list. Returns 0 when every node's last exit was clean.
+/// list; `node_args` go on each node's command line too (`--log-format json`). Returns 0 when every node's last
+/// exit was clean.
 int run_cluster(const std::string& self_binary, const std::string& config_path,
-                const std::vector<std::string>& nats_servers);
+                const std::vector<std::string>& nats_servers, const std::vector<std::string>& node_args = {});
 
 }  // namespace infermesh

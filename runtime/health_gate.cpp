@@ -79,16 +79,16 @@ void health_gate::update(const std::string& op) {
       std::lock_guard<std::mutex> guard(mutex_);
       active_.erase(op);
     }
-    log(log_level::warn, "stopped taking '", op, "': a model or actor it needs is unhealthy (other nodes take it)");
+    log(log_level::warn, {{"op", op}}, "stopped taking '", op, "': a model or actor it needs is unhealthy (other nodes take it)");
   } else if (ready && !active) {
     auto sub = subscribe_(op);
-    if (!sub) return log(log_level::error, "cannot take '", op, "' again: ", sub.err().message);
+    if (!sub) return log(log_level::error, {{"op", op}}, "cannot take '", op, "' again: ", sub.err().message);
     {
       std::lock_guard<std::mutex> guard(mutex_);
       active_[op] = *sub;
     }
     transport_.pause_pulling(op, false);
-    log(log_level::info, "taking '", op, "' again");
+    log(log_level::info, {{"op", op}}, "taking '", op, "' again");
   }
 }
 

@@ -5,6 +5,7 @@
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
+//   every command: [--log-format text|json]   (how it logs to stderr; `cluster` passes it to its nodes)
 //   infermesh --help | infermesh COMMAND --help   (also -h): the commands, or one command's options
 
 #include <algorithm>
@@ -52,16 +53,19 @@ const std::vector<command_spec>& commands() {
                                 "NATS server, repeatable (default $INFERMESH_NATS_URL, else nats://127.0.0.1:4222)"};
   const option_spec no_auto_rotate{"no-auto-rotate", "", "do not turn the pages upright first"};
   const option_spec timeout_ms{"timeout-ms", "N", "wait at most N ms per try (default 30000)"};
+  const option_spec log_format_option{"log-format", "F", "log lines on stderr as text (default) or json (one object a line)"};
   static const std::vector<command_spec> all{
       {"node", "", "serve the models of a config file until SIGINT/SIGTERM",
        {{"config", "FILE", "node or cluster file (default: the embedded cluster-config/single-node.yaml)"},
         {"node", "NAME", "the node of a cluster file to run (needs --config)"},
         {"nats", "URL", "NATS server, repeatable: replaces the config's nats.servers"},
-        {"name", "NAME", "replaces the config's node.name"}},
+        {"name", "NAME", "replaces the config's node.name"},
+        log_format_option},
        "SIGINT/SIGTERM drain the node: it unsubscribes, answers what it accepted, then exits 0.\n"},
       {"cluster", "", "run every node of a cluster file as its own process here, restarted if it crashes",
        {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/two-node.yaml); required"},
-        {"nats", "URL", "NATS server, repeatable: replaces the file's nats.servers"}},
+        {"nats", "URL", "NATS server, repeatable: replaces the file's nats.servers"},
+        {"log-format", "F", "text (default) or json, for the launcher and every node it starts"}},
        "SIGINT/SIGTERM drain every node; exits 0 if every node's last exit was clean.\n"},
       {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
        {{"json", "", "send a JSON request (default msgpack)"},
@@ -74,7 +78,8 @@ const std::vector<command_spec>& commands() {
         {"max-pages", "N", "read at most N pages of a PDF/TIFF (default 10)"},
         {"attempts", "N", "tries, same id, when no node answers or one answers overloaded/unavailable (default 3)"},
         {"durable", "", "send it through the JetStream work queue (ops a node configures `delivery: durable`)"},
-        client_nats},
+        client_nats,
+        log_format_option},
        "OP is classify, ocr, extract or process; FILE a PNG, JPEG, TIFF or PDF. Nodes never compute an id twice.\n"
        "Exit status: 0 ok, 1 error reply, 2 usage or transport error.\n"},
       {"load", "OP FILE", "closed-loop load: sent/answered/lost, latency percentiles, batch sizes",
@@ -84,7 +89,8 @@ const std::vector<command_spec>& commands() {
         {"attempts", "N", "tries per request, same id (default 1)"},
         {"doc-type", "T", "the document type (extract)"},
         no_auto_rotate,
-        client_nats},
+        client_nats,
+        log_format_option},
        "Exit status 1 if any request got no reply.\n"},
   };
   return all;
@@ -192,6 +198,16 @@ nats_options client_nats_options(const args& a) {
   return opts;
 }
 
+/// `--log-format` (last one wins): configures the log sink naming `node` (empty: not a node); false if unknown.
+bool apply_log_format(const args& a, const std::string& node, std::string& problem) {
+  auto names = all_of(a, "log-format");
+  log_format format = log_format::text;
+  if (!names.empty() && !parse_log_format(names.back(), format))
+    return problem = "--log-format must be text or json, got '" + names.back() + "'", false;
+  configure_log(format, node);
+  return true;
+}
+
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -204,6 +220,7 @@ int run_node(int argc, char** argv) {
   auto a = parse_args(argc, argv, *command, problem);
   if (!a) return usage(problem, command);
   if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'", command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
   auto files = all_of(*a, "config");
   auto nodes = all_of(*a, "node");
   if (files.empty() && !nodes.empty()) return usage("--node needs --config (a cluster file)", command);
@@ -215,6 +232,7 @@ int run_node(int argc, char** argv) {
   }
   if (auto servers = all_of(*a, "nats"); !servers.empty()) config->nats.servers = servers;
   if (auto names = all_of(*a, "name"); !names.empty()) config->node_name = names.back();
+  apply_log_format(*a, config->node_name, problem);  // every line from here on names the node
 
   // Block the stop signals in every thread (threads inherit the mask), then wait for them here.
   sigset_t stop_signals;
@@ -245,11 +263,14 @@ int run_cluster_command(int argc, char** argv) {
   const auto* command = find_command("cluster");
   auto a = parse_args(argc, argv, *command, problem);
   if (!a) return usage(problem, command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
   auto files = all_of(*a, "config");
   if (files.empty()) return usage("cluster needs --config FILE (a cluster file with a `nodes:` list)", command);
   char self[4096] = {0};
   if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
-  return run_cluster(self, files.back(), all_of(*a, "nats"));
+  std::vector<std::string> node_args;
+  for (const auto& f : all_of(*a, "log-format")) node_args.insert(node_args.end(), {"--log-format", f});
+  return run_cluster(self, files.back(), all_of(*a, "nats"), node_args);
 }
 
 int run_request(int argc, char** argv) {
@@ -258,6 +279,7 @@ int run_request(int argc, char** argv) {
   auto a = parse_args(argc, argv, *command, problem);
   if (!a) return usage(problem, command);
   if (a->positional.size() != 2) return usage("request needs OP and FILE", command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
   const auto& op = a->positional[0];
   const auto& file = a->positional[1];
   auto timeout = number_option(*a, "timeout-ms", problem);
@@ -307,6 +329,7 @@ int run_load_command(int argc, char** argv) {
   auto a = parse_args(argc, argv, *command, problem);
   if (!a) return usage(problem, command);
   if (a->positional.size() != 2) return usage("load needs OP and FILE", command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
   load_options options;
   options.op = a->positional[0];
   options.image_path = a->positional[1];

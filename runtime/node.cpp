@@ -217,7 +217,14 @@ void node::impl::start_router(router_setup setup) {
   nats_transport* t = transport.get();
   setup.publish = [t](const std::string& subject, std::string_view payload) {
     if (subject.empty()) return;  // a publish without a reply inbox: nobody to answer
-    if (auto e = t->publish(subject, payload)) log(log_level::warn, "reply not sent: ", e->message);
+    if (auto e = t->publish(subject, payload)) log(log_level::warn, {{"subject", subject}}, "reply not sent: ", e->message);
+  };
+  // Only `internal` is logged: the node's own failure (a poison input, a model that died on it, a durable
+  // request past max_deliver). The other codes are the client's or the load's, counted in the stats.
+  setup.on_error_reply = [](const reply& rep) {
+    if (rep.failure && rep.failure->code == error_code::internal)
+      log(log_level::warn, {{"id", rep.id}, {"op", rep.op}, {"code", std::string(to_string(rep.failure->code))}},
+          "request failed: ", rep.failure->message);
   };
   router_supervisor_setup front{std::move(setup), config.router_supervision, 10000, {}, {}, {}};
   front.on_health = [h = health.get()](bool healthy) { h->report(router_name, "router", healthy); };
@@ -266,7 +273,7 @@ std::optional<error> node::impl::start_ingress(std::string& serving) {
 outcome<std::unique_ptr<node>> node::start(node_config config) {
   auto p = std::make_unique<impl>(std::move(config));
   const node_config& c = p->config;
-  log(log_level::info, "node '", c.node_name, "' starting from ", c.source);
+  log(log_level::info, "starting from ", c.source);  // the log names the node
   if (c.faults) p->door = std::make_unique<fault_door>();
 
   router_setup setup;
@@ -294,7 +301,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
     log(log_level::warn, "nats server max_payload is ", p->transport->max_payload(),
         " bytes, below node.max_payload_bytes ", c.max_payload_bytes, ": larger requests cannot reach this node");
   log(log_level::info, "pipelines: ", placement);
-  log(log_level::info, "node '", c.node_name, "' ready: serving ", serving.empty() ? "nothing" : serving, " via ",
+  log(log_level::info, "ready: serving ", serving.empty() ? "nothing" : serving, " via ",
       p->transport->connected_server());
   return std::unique_ptr<node>(new node(std::move(p)));
 }
@@ -318,7 +325,7 @@ void node::drain_and_stop() {
   p.transport->flush(std::chrono::seconds(2));
   log_stats(p.system, p.batchers(), p.router);
   p.stop_actors();
-  log(log_level::info, "node '", p.config.node_name, "' stopped");
+  log(log_level::info, "stopped");
 }
 
 }  // namespace infermesh

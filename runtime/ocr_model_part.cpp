@@ -27,7 +27,7 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
     if (!engine) return error{engine.err().code, "model '" + m.name + "': " + engine.err().message};
     engines.push_back(std::move(*engine));
   }
-  log(log_level::info, "model '", m.name, "' v", m.version, ": ", m.workers, " Tesseract engine(s), language '",
+  log(log_level::info, {{"model", m.name}}, "model '", m.name, "' v", m.version, ": ", m.workers, " Tesseract engine(s), language '",
       m.ocr.language, "'");
   auto health = [report = ctx.report_health, name = m.name](const char* reporter) {
     return [report, name, reporter](bool healthy) { report(name, reporter, healthy); };
@@ -35,7 +35,7 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
   ocr_pool_setup pool{m.name, m.version, hosted.batching.queue_capacity, make_engine, hosted.supervision, health("engines"),
                       [name = m.name](const lifecycle& life) {
                         if (life.restarts() > 0)
-                          log(log_level::warn, "model '", name, "' restarted: ready ",
+                          log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
                               static_cast<int>(life.last_recovery_ms()), " ms after its crash (an OCR engine)");
                       },
                       {}};
@@ -51,7 +51,7 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
                            },
                            health("pool"),
                            [name = m.name](const lifecycle& life) {
-                             if (life.restarts() > 0) log(log_level::warn, "model '", name, "': OCR pool restarted");
+                             if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': OCR pool restarted");
                            },
                            door ? door->spawned_hook(m.name, fault_target::pool) : nullptr};
   auto server = spawn_step_supervisor(ctx.system, std::move(ss));

@@ -9,7 +9,7 @@ void log_batcher(const std::string& name, const batcher_stats& s) {
   const double mean = s.batches ? static_cast<double>(s.batched_items) / static_cast<double>(s.batches) : 0.0;
   char mean_text[32];
   std::snprintf(mean_text, sizeof mean_text, "%.2f", mean);
-  log(log_level::info, "stats model '", name, "': ", s.requests, " requests in ", s.batches, " batches, mean batch ",
+  log(log_level::info, {{"model", name}}, "stats model '", name, "': ", s.requests, " requests in ", s.batches, " batches, mean batch ",
       mean_text, ", max batch ", s.max_batch, ", ", s.overloaded, " overloaded, ", s.expired, " expired, ", s.failed,
       " failed, ", s.model.restarts, " restarts (longest recovery ", static_cast<int>(s.model.max_recovery_ms), " ms), ",
       s.requeued, " requeued, model ", state_name(s.model.state), s.model.healthy ? "" : ", UNHEALTHY: " + s.model.reason);

@@ -19,11 +19,12 @@ constexpr auto exit_bound = 30s;
 
 /// Each command with the options a user may give it (README "Using it"), as its help must list them.
 const std::map<std::string, std::vector<std::string>> options_of{
-    {"node", {"--config", "--node", "--nats", "--name"}},
-    {"cluster", {"--config", "--nats"}},
+    {"node", {"--config", "--node", "--nats", "--name", "--log-format"}},
+    {"cluster", {"--config", "--nats", "--log-format"}},
     {"request", {"--json", "--doc-type", "--no-auto-rotate", "--timeout-ms", "--deadline-ms", "--priority", "--id",
-                 "--max-pages", "--attempts", "--durable", "--nats"}},
-    {"load", {"--clients", "--seconds", "--timeout-ms", "--attempts", "--doc-type", "--no-auto-rotate", "--nats"}},
+                 "--max-pages", "--attempts", "--durable", "--nats", "--log-format"}},
+    {"load", {"--clients", "--seconds", "--timeout-ms", "--attempts", "--doc-type", "--no-auto-rotate", "--nats",
+              "--log-format"}},
 };
 
 struct run_result {

@@ -68,11 +68,12 @@ std::unique_ptr<nats_transport> connect_client(const std::vector<std::string>& s
   return std::move(*transport);
 }
 
-node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name) {
+node_process::node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name,
+                           const std::vector<std::string>& extra_args) {
   dir_ = make_temp_dir("infermesh-node");
   config_ = dir_ + "/node.yaml";
   std::ofstream(config_) << config_yaml;
-  start(config_, nats_url, name);
+  start(config_, nats_url, name, "", extra_args);
 }
 
 node_process::node_process(const config_file& file, const std::string& nats_url, const std::string& name) {
@@ -82,7 +83,7 @@ node_process::node_process(const config_file& file, const std::string& nats_url,
 }
 
 void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name,
-                         const std::string& cluster_node) {
+                         const std::string& cluster_node, const std::vector<std::string>& extra_args) {
   std::vector<std::string> argv{INFERMESH_BINARY, "node", "--config", config, "--name", name};
   for (std::size_t at = 0; at <= nats_url.size();) {  // "url1,url2,...": several servers, tried in order
     const auto comma = std::min(nats_url.find(',', at), nats_url.size());
@@ -90,6 +91,7 @@ void node_process::start(const std::string& config, const std::string& nats_url,
     at = comma + 1;
   }
   if (!cluster_node.empty()) argv.insert(argv.end(), {"--node", cluster_node});
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<child_process>(name, argv);
   if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))
     throw std::runtime_error("node did not become ready:\n" + process_->output());

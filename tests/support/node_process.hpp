@@ -48,8 +48,9 @@ struct config_file {
 class node_process {
  public:
   /// Writes `config_yaml`, starts the node against `nats_url` (or several, comma-separated), and waits until it
-  /// logs "ready".
-  node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t");
+  /// logs "ready". `extra_args` go on its command line (`--log-format json`).
+  node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t",
+               const std::vector<std::string>& extra_args = {});
   /// Starts the node with an existing config file (its server list replaced by `nats_url`).
   node_process(const config_file& file, const std::string& nats_url, const std::string& name = "node-t");
   ~node_process();
@@ -64,7 +65,7 @@ class node_process {
 
  private:
   void start(const std::string& config, const std::string& nats_url, const std::string& name,
-             const std::string& cluster_node = "");
+             const std::string& cluster_node = "", const std::vector<std::string>& extra_args = {});
 
   std::string dir_;
   std::string config_;
