@@ -24,6 +24,7 @@ const std::map<std::string, std::vector<std::string>> options_of{
     {"request", {"--json", "--doc-type", "--no-auto-rotate", "--timeout-ms", "--deadline-ms", "--priority", "--id",
                  "--max-pages", "--attempts", "--durable", "--nats"}},
     {"load", {"--clients", "--seconds", "--timeout-ms", "--attempts", "--doc-type", "--no-auto-rotate", "--nats"}},
+    {"status", {"--watch", "--json", "--wait-ms", "--nats"}},
 };
 
 struct run_result {
