@@ -40,6 +40,13 @@ struct batcher_state {
 
 using self_ptr = batcher_impl::stateful_pointer<batcher_state>;
 
+/// The counters with the queue depth as of now (the model's lifecycle not filled in).
+batcher_stats counters_of(const batcher_state& st) {
+  auto out = st.stats;
+  out.queued = st.policy.queued() + st.policy.reserved();
+  return out;
+}
+
 steady_time now(self_ptr self) { return self->clock().now(); }
 
 void poll(self_ptr self);
@@ -183,11 +190,11 @@ batcher_impl::behavior_type batcher_behavior(self_ptr self, batcher_setup setup)
         auto promise = self->make_response_promise<batcher_stats>();
         self->request(self->state.setup.model, std::chrono::seconds(5), status_atom::value)
             .then([=](child_status& s) mutable {
-                    auto out = self->state.stats;
+                    auto out = counters_of(self->state);
                     out.model = std::move(s);
                     promise.deliver(std::move(out));
                   },
-                  [=](caf::error&) mutable { promise.deliver(self->state.stats); });
+                  [=](caf::error&) mutable { promise.deliver(counters_of(self->state)); });
         return promise;
       },
       [=](ping_atom a) {  // ready once its model serves

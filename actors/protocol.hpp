@@ -166,10 +166,19 @@ struct batcher_stats {
   std::uint64_t expired = 0;     ///< dropped before compute: deadline passed
   std::uint64_t failed = 0;      ///< preprocessing or forward failures
   std::uint64_t requeued = 0;    ///< requests put back after their batch failed or their model died
+  std::uint64_t queued = 0;      ///< waiting now: queued or being preprocessed (the queue depth)
   child_status model;            ///< the model actor's lifecycle (its supervisor's report)
 };
 
-/// Counters of the router, since it started.
+/// One op's answers, counted where the router publishes them (ADR-32's per-endpoint stats).
+struct op_counters {
+  std::uint64_t requests = 0;        ///< answered (ok or error)
+  std::uint64_t errors = 0;          ///< answered with an error
+  std::string last_error;            ///< "<code>: <message>" of the latest error, "" when none
+  std::uint64_t processing_ns = 0;   ///< summed time from taking each request off NATS to its answer
+};
+
+/// Counters of the router, since it (this incarnation) started.
 struct router_stats {
   std::uint64_t received = 0;
   std::uint64_t replied_ok = 0;
@@ -178,6 +187,7 @@ struct router_stats {
   std::uint64_t no_reply_subject = 0;  ///< published without a reply subject: dropped unanswered
   std::uint64_t repeats = 0;           ///< a known id again (a client's retry): answered from the reply cache
   std::uint64_t handed_back = 0;       ///< durable requests returned to the work queue (overloaded, unavailable)
+  std::map<std::string, op_counters> ops;  ///< by op: what was answered, including refusals
 };
 
 }  // namespace infermesh

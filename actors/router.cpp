@@ -51,11 +51,22 @@ struct pending {
 };
 using pending_ptr = std::shared_ptr<pending>;
 
-void send_reply(router_ptr self, const std::string& subject, encoding enc, reply& rep, steady_time accepted) {
+/// Publishes `rep` to an `op` request, counting it (by op too: the node's `$SRV.STATS` endpoints).
+void send_reply(router_ptr self, const std::string& op, const std::string& subject, encoding enc, reply& rep,
+                steady_time accepted) {
   auto& st = self->state;
   rep.node = st.setup.node_name;
   rep.time.total_ms = ms_since(accepted);
   (rep.ok ? st.stats.replied_ok : st.stats.replied_error) += 1;
+  auto& counters = st.stats.ops[op];
+  ++counters.requests;
+  counters.processing_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - accepted).count());
+  if (!rep.ok) {
+    ++counters.errors;
+    counters.last_error = rep.failure ? std::string(to_string(rep.failure->code)) + ": " + rep.failure->message
+                                      : "error";
+  }
   st.setup.publish(subject, encode_reply(rep, enc));
   if (!rep.ok && st.setup.on_error_reply) st.setup.on_error_reply(rep);
 }
@@ -79,7 +90,7 @@ void finish(router_ptr self, const pending_ptr& p, reply& rep) {
   const double total = rep.time.total_ms;
   rep.time = p->doc.time;
   rep.time.total_ms = total;
-  send_reply(self, p->reply_subject, p->enc, rep, p->accepted);
+  send_reply(self, p->op, p->reply_subject, p->enc, rep, p->accepted);
   if (!p->cached) return p->ack();
   const bool transient = rep.failure && (rep.failure->code == error_code::overloaded ||
                                          rep.failure->code == error_code::unavailable ||
@@ -235,7 +246,7 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
   }
   auto refuse = [&](std::string id, error_code code, std::string message) {
     auto rep = reply::failed(std::move(id), op, code, std::move(message));
-    send_reply(self, reply_subject, enc, rep, accepted);
+    send_reply(self, op, reply_subject, enc, rep, accepted);
     ack();
   };
   if (!decoded) return refuse("", decoded.err().code, decoded.err().message);

@@ -41,6 +41,27 @@ inline std::string control_subject(std::string_view node_name) {
   return std::string(subject_prefix) + "control." + std::string(node_name);
 }
 
+/// NATS service discovery (ADR-32, the `micro` protocol): every node answers `$SRV.<verb>`,
+/// `$SRV.<verb>.<name>` and `$SRV.<verb>.<name>.<id>` for the verbs below, on plain subscriptions (no queue
+/// group: every node answers). `service_name` is the `<name>` every infermesh node shares.
+inline constexpr std::string_view service_prefix = "$SRV.";
+inline constexpr std::string_view service_name = "infermesh";
+inline constexpr std::array<std::string_view, 3> service_verbs{"PING", "INFO", "STATS"};
+
+/// `$SRV.<verb>`, `$SRV.<verb>.<name>` (name empty: the first) and `$SRV.<verb>.<name>.<id>` (id empty: the second).
+inline std::string service_subject(std::string_view verb, std::string_view name = "", std::string_view id = "") {
+  std::string out = std::string(service_prefix) + std::string(verb);
+  if (!name.empty()) out += "." + std::string(name);
+  if (!name.empty() && !id.empty()) out += "." + std::string(id);
+  return out;
+}
+
+/// The subscriptions one service instance answers on, one per form, any verb (`*`): the verb is read from the
+/// subject (an unknown one gets an error reply).
+inline std::array<std::string, 3> service_subscriptions(std::string_view name, std::string_view id) {
+  return {service_subject("*"), service_subject("*", name), service_subject("*", name, id)};
+}
+
 /// The NATS client name nodes and clients connect with (shows in the server's monitoring).
 inline constexpr std::string_view client_name = "infermesh";
 

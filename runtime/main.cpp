@@ -4,11 +4,14 @@
 //   infermesh cluster --config FILE [--nats URL]...
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
+//   infermesh status [--watch] [--json] [--wait-ms N] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
 //   every command: [--log-format text|json]   (how it logs to stderr; `cluster` passes it to its nodes)
 //   infermesh --help | infermesh COMMAND --help   (also -h): the commands, or one command's options
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -23,6 +26,7 @@
 #include "runtime/log.hpp"
 #include "runtime/node.hpp"
 #include "runtime/request_client.hpp"
+#include "runtime/status_command.hpp"
 
 namespace infermesh {
 namespace {
@@ -92,6 +96,14 @@ const std::vector<command_spec>& commands() {
         client_nats,
         log_format_option},
        "Exit status 1 if any request got no reply.\n"},
+      {"status", "", "list every node of the mesh: ops, models and their health, queues, requests, errors, uptime",
+       {{"watch", "", "refresh every 2 s until SIGINT"},
+        {"json", "", "print what the nodes answered as one JSON object per refresh"},
+        {"wait-ms", "N", "gather answers for N ms (default 1000): a node silent that long is not listed"},
+        client_nats,
+        log_format_option},
+       "Asks $SRV.PING/INFO/STATS.infermesh (the NATS service API, ADR-32): every node answers.\n"
+       "Exit status: 0 when at least one node answered, 1 when none did, 2 usage or transport error.\n"},
   };
   return all;
 }
@@ -363,6 +375,46 @@ int run_load_command(int argc, char** argv) {
   return status;
 }
 
+std::atomic<bool> stop_watching{false};
+extern "C" void on_watch_signal(int) { stop_watching = true; }
+
+int run_status_command(int argc, char** argv) {
+  std::string problem;
+  const auto* command = find_command("status");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (!a->positional.empty()) return usage("unexpected argument '" + a->positional.front() + "'", command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
+  auto wait_ms = number_option(*a, "wait-ms", problem);
+  if (!problem.empty()) return usage(problem, command);
+  const auto wait = std::chrono::milliseconds(std::clamp(wait_ms.value_or(1000), 50LL, 60000LL));
+  const bool json = has_flag(*a, "json"), watch = has_flag(*a, "watch");
+  constexpr auto refresh = std::chrono::seconds(2);
+  int status = exit_usage;
+  {
+    auto transport = nats_transport::connect(client_nats_options(*a));
+    if (!transport) {
+      std::cerr << "infermesh: " << transport.err().message << "\n";
+    } else {
+      std::signal(SIGINT, on_watch_signal);
+      std::signal(SIGTERM, on_watch_signal);
+      const bool terminal = isatty(STDOUT_FILENO) != 0;
+      do {
+        const auto began = std::chrono::steady_clock::now();
+        auto nodes = discover_nodes(**transport, wait);
+        if (watch && terminal && !json) std::cout << "\x1b[H\x1b[2J";  // redraw in place
+        std::cout << (json ? format_status_json(nodes) + "\n" : format_status_table(nodes)) << std::flush;
+        status = nodes.empty() ? exit_error_reply : exit_ok;
+        while (watch && !stop_watching && std::chrono::steady_clock::now() - began < refresh)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      } while (watch && !stop_watching);
+      if (watch) status = exit_ok;  // stopped by the operator
+    }
+  }
+  nats_transport::close_library();
+  return status;
+}
+
 }  // namespace
 }  // namespace infermesh
 
@@ -388,5 +440,6 @@ int main(int argc, char** argv) {
   if (name == "node") return run_node(argc, argv);
   if (name == "cluster") return run_cluster_command(argc, argv);
   if (name == "request") return run_request(argc, argv);
+  if (name == "status") return run_status_command(argc, argv);
   return run_load_command(argc, argv);
 }

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <unistd.h>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "runtime/health_gate.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_parts.hpp"
+#include "runtime/service_responder.hpp"
 #include "runtime/stats_reporter.hpp"
 
 namespace infermesh {
@@ -46,10 +48,16 @@ class model_health {
     else sick_[model].insert(reporter);
     if (before != sick_[model].empty()) gate_.report(model, sick_[model].empty());
   }
+  /// Whether no supervisor of `model` says it is unhealthy now.
+  bool healthy(const std::string& model) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = sick_.find(model);
+    return found == sick_.end() || found->second.empty();
+  }
 
  private:
   health_gate& gate_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, std::set<std::string>> sick_;  // model -> reporters that say it is not healthy
 };
 
@@ -94,6 +102,16 @@ std::string placement_of(const node_config& c, const std::map<step_kind, step_ac
   return placement;
 }
 
+/// How long a `$SRV.STATS` answer may wait for the router's and batchers' counters: discovery clients gather
+/// answers for about a second, and the delivery thread answering it serves PING and INFO too.
+constexpr auto service_stats_timeout = std::chrono::milliseconds(250);
+
+std::string host_name() {
+  char buffer[256] = {0};
+  if (gethostname(buffer, sizeof buffer - 1) != 0) return "unknown";
+  return buffer;
+}
+
 }  // namespace
 
 struct node::impl {
@@ -109,6 +127,8 @@ struct node::impl {
   remote_step_actor remote;
   router_actor router;
   caf::actor reporter;
+  std::unique_ptr<service_responder> service;
+  const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   bool stopped = false;
 
   explicit impl(node_config c) : config(std::move(c)) {}
@@ -126,6 +146,7 @@ struct node::impl {
 
   void stop_actors() {
     stopped = true;
+    if (service) service->stop();  // its STATS asks actors: not while they stop
     if (door) door->shut_down();  // an injected slow-down ends now, or no model actor could stop
     std::vector<caf::actor> all{caf::actor_cast<caf::actor>(router), reporter, caf::actor_cast<caf::actor>(remote),
                                 caf::actor_cast<caf::actor>(preprocessors)};
@@ -152,6 +173,9 @@ struct node::impl {
   void start_router(router_setup setup);
   std::optional<error> start_fault_control();
   std::optional<error> start_ingress(std::string& serving);
+  std::optional<error> start_service_api();
+  std::vector<model_figures> model_health_now() const;
+  std::vector<endpoint_figures> collect_service_stats();
 };
 
 node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -270,6 +294,86 @@ std::optional<error> node::impl::start_ingress(std::string& serving) {
   return std::nullopt;
 }
 
+/// Each hosted model's name, version and health as the gate sees it (no actor asked).
+std::vector<model_figures> node::impl::model_health_now() const {
+  std::vector<model_figures> out;
+  for (const auto& hosted : config.models) {
+    model_figures m;
+    m.name = hosted.model.name;
+    m.version = hosted.model.version;
+    m.healthy = health->healthy(m.name);
+    m.state = m.healthy ? "serving" : "unhealthy";
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+/// Asks the router and every batcher at once (a scoped actor on the calling NATS thread), waiting at most
+/// `service_stats_timeout`: an actor that does not answer in time leaves its figures at what health says.
+std::vector<endpoint_figures> node::impl::collect_service_stats() {
+  auto models = model_health_now();
+  router_stats routed;
+  {
+    caf::scoped_actor self{system};
+    auto from_router = self->request(router, service_stats_timeout, stats_atom::value);
+    std::vector<std::pair<std::string, decltype(self->request(std::declval<batcher_actor>(), service_stats_timeout,
+                                                              stats_atom::value))>>
+        asked;
+    for (const auto& [name, b] : batchers()) asked.emplace_back(name, self->request(b, service_stats_timeout, stats_atom::value));
+    from_router.receive([&](const router_stats& s) { routed = s; }, [](const caf::error&) {});
+    for (auto& [name, handle] : asked)
+      handle.receive(
+          [&, n = name](const batcher_stats& s) {
+            for (auto& m : models) {
+              if (m.name != n) continue;
+              m.state = m.healthy ? std::string(state_name(s.model.state)) : "unhealthy";
+              m.reason = s.model.state == life_state::serving ? "" : s.model.reason;
+              m.restarts = s.model.restarts;
+              m.queue_depth = s.queued;
+              m.requests = s.requests;
+              m.batches = s.batches;
+              m.mean_batch = s.batches ? static_cast<double>(s.batched_items) / static_cast<double>(s.batches) : 0.0;
+            }
+          },
+          [](const caf::error&) {});
+  }
+  std::vector<endpoint_figures> out;
+  for (const auto& [op, used] : ops_to_serve(config)) {
+    endpoint_figures e;
+    e.endpoint = {op, wire::op_subject(op), std::string(wire::queue_group), {}};
+    if (auto found = routed.ops.find(op); found != routed.ops.end()) {
+      e.num_requests = found->second.requests;
+      e.num_errors = found->second.errors;
+      e.last_error = found->second.last_error;
+      e.processing_ns = found->second.processing_ns;
+    }
+    for (const auto& m : models)
+      if (used.count(m.name)) e.models.push_back(m);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+/// The NATS service API (`$SRV`, ADR-32): every node answers discovery, so `infermesh status` and NATS
+/// tooling see it. Subscribed last: a node that answers discovery serves its ops.
+std::optional<error> node::impl::start_service_api() {
+  service_sources sources;
+  sources.identity.name = std::string(wire::service_name);
+  sources.identity.id = new_service_id();
+  sources.identity.version = INFERMESH_VERSION;
+  sources.identity.description = "infermesh inference node '" + config.node_name + "'";
+  sources.identity.metadata = {{"node", config.node_name}, {"host", host_name()}};
+  for (const auto& [op, used] : ops_to_serve(config))
+    sources.endpoints.push_back({op, wire::op_subject(op), std::string(wire::queue_group), {}});
+  sources.started = started;
+  sources.health = [this] { return model_health_now(); };
+  sources.collect = [this] { return collect_service_stats(); };
+  auto responder = service_responder::start(*transport, std::move(sources));
+  if (!responder) return responder.err();
+  service = std::move(*responder);
+  return std::nullopt;
+}
+
 outcome<std::unique_ptr<node>> node::start(node_config config) {
   auto p = std::make_unique<impl>(std::move(config));
   const node_config& c = p->config;
@@ -296,6 +400,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   if (auto e = p->start_fault_control()) return *e;
   std::string serving;
   if (auto e = p->start_ingress(serving)) return *e;
+  if (auto e = p->start_service_api()) return *e;
   if (auto e = p->transport->flush(std::chrono::seconds(5))) return *e;
   if (p->transport->max_payload() < c.max_payload_bytes)
     log(log_level::warn, "nats server max_payload is ", p->transport->max_payload(),
@@ -310,6 +415,7 @@ void node::drain_and_stop() {
   auto& p = *impl_;
   if (p.stopped) return;
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
+  if (p.service) p.service->stop();  // a draining node leaves discovery first
   p.transport->stop_pulling();  // no more work-queue requests; unacknowledged ones go to other nodes
   // Only the op subscriptions: replies from other nodes (remote steps) still come in while draining.
   // The gate stops changing subscriptions first, so the ones drained are all there are.

@@ -15,6 +15,7 @@ packages=(
   libpoppler-cpp-dev libtiff-dev           # multi-page input: PDF and TIFF
   python3-pil fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core  # synthetic documents
   python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores
+  python3-jsonschema                       # tests: $SRV answers checked against ADR-32 schemas
 )
 
 sudo_cmd=()

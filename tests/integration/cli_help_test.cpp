@@ -25,6 +25,7 @@ const std::map<std::string, std::vector<std::string>> options_of{
                  "--max-pages", "--attempts", "--durable", "--nats", "--log-format"}},
     {"load", {"--clients", "--seconds", "--timeout-ms", "--attempts", "--doc-type", "--no-auto-rotate", "--nats",
               "--log-format"}},
+    {"status", {"--watch", "--json", "--wait-ms", "--nats", "--log-format"}},
 };
 
 struct run_result {
