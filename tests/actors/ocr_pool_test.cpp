@@ -6,7 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
-#include <thread>
+#include <future>
 
 #include "actors/fault_door.hpp"
 #include "actors/ocr_pool.hpp"
@@ -16,6 +16,23 @@ using namespace infermesh;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// A Tesseract engine that says when its first page read starts (so a test can crash it mid-read).
+class announcing_engine final : public ocr_engine {
+ public:
+  explicit announcing_engine(std::unique_ptr<ocr_engine> inner) : inner_(std::move(inner)) {}
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) override {
+    if (!announced_.exchange(true)) reading_.set_value();
+    return inner_->read(image, known_rotation, auto_rotate);
+  }
+  outcome<page_rotation> orientation(const shared_bytes& image) override { return inner_->orientation(image); }
+  std::future<void> reading() { return reading_.get_future(); }
+
+ private:
+  std::unique_ptr<ocr_engine> inner_;
+  std::atomic<bool> announced_{false};
+  std::promise<void> reading_;
+};
 
 shared_bytes receipt() {
   static const std::string bytes = test::read_file(std::string(INFERMESH_SOURCE_DIR) + "/samples/receipt-upright.jpg");
@@ -28,6 +45,8 @@ struct pool_fixture {
   fault_door door;
   std::atomic<int> replacements{0};
   std::atomic<int> unhealthy_reports{0}, healthy_reports{0};
+  std::promise<void> unhealthy;  // set on the first unhealthy report
+  std::future<void> first_read;  // ready once the first engine started reading a page
   step_actor pool;
 
   /// One engine; `supervision` for it.
@@ -41,14 +60,19 @@ struct pool_fixture {
       if (!e) return e.err();
       return std::unique_ptr<ocr_engine>(std::move(*e));
     };
-    s.on_health = [this](bool healthy) { ++(healthy ? healthy_reports : unhealthy_reports); };
+    s.on_health = [this](bool healthy) {
+      if (!healthy && unhealthy_reports++ == 0) unhealthy.set_value();
+      if (healthy) ++healthy_reports;
+    };
     s.on_worker_ready = [this](const lifecycle& life) {
       if (life.restarts() > 0) ++replacements;
     };
     s.worker_hook = [this](std::size_t slot) { return door.spawned_hook("tesseract-eng", fault_target::engine, slot); };
     auto first = s.make_engine();
     BOOST_REQUIRE(first);
-    pool = spawn_ocr_pool(sys, s, {std::shared_ptr<ocr_engine>(std::move(*first))});
+    auto engine = std::make_shared<announcing_engine>(std::move(*first));
+    first_read = engine->reading();
+    pool = spawn_ocr_pool(sys, s, {engine});
   }
   ~pool_fixture() { caf::anon_send_exit(pool, caf::exit_reason::user_shutdown); }
 
@@ -56,7 +80,10 @@ struct pool_fixture {
     fault f;
     f.model = "tesseract-eng";
     f.target = fault_target::engine;
-    for (int i = 0; i < 500 && door.apply(f); ++i) std::this_thread::sleep_for(10ms);  // (registered at start)
+    // The door knows an engine once it was spawned; the pool is ready once every engine serves.
+    caf::scoped_actor self{sys};
+    self->request(pool, 30s, ping_atom::value).receive([](bool) {}, [](caf::error&) { BOOST_FAIL("not ready"); });
+    BOOST_REQUIRE(!door.apply(f));
   }
 
   step_request pages(std::size_t n) {
@@ -76,7 +103,7 @@ BOOST_AUTO_TEST_CASE(an_engine_killed_while_reading_is_replaced_and_its_page_is_
   pool_fixture f({5, 60000ms, 10ms, 10ms, 3, 10000ms});
   caf::scoped_actor self{f.sys};
   self->send(f.pool, step_atom::value, f.pages(2));  // one engine: the second page waits for the first
-  std::this_thread::sleep_for(200ms);                // (the first page is being read now)
+  BOOST_REQUIRE((f.first_read.wait_for(30s) == std::future_status::ready));  // the first page is being read
   f.crash_engine();
   self->receive(
       [&](step_reply& r) {
@@ -93,8 +120,7 @@ BOOST_AUTO_TEST_CASE(an_engine_killed_past_its_restart_intensity_makes_the_model
   pool_fixture f({0, 60000ms, 10ms, 10ms, 3, 10000ms});  // no restart allowed within a minute
   caf::scoped_actor self{f.sys};
   f.crash_engine();
-  self->request(f.pool, 2s, ping_atom::value).receive([](bool) {}, [](caf::error&) {});  // the death is in
-  for (int i = 0; i < 500 && f.unhealthy_reports.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  BOOST_REQUIRE((f.unhealthy.get_future().wait_for(30s) == std::future_status::ready));
   BOOST_TEST(f.unhealthy_reports.load() == 1);
   BOOST_TEST(f.healthy_reports.load() == 0);
 }

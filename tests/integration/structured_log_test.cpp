@@ -26,15 +26,7 @@ const std::string poison_config = test::synthetic_config(
 /// Draining an idle node takes well under a second; 30 s leaves room for a loaded CI machine.
 constexpr auto stop_bound = 30s;
 
-request grey(int level, const std::string& id) {
-  std::vector<std::uint8_t> png;
-  cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(level, level, level)), png);
-  request r;
-  r.id = id;
-  r.image = shared_bytes::from_vector(std::move(png));
-  r.deadline_ms = 30000;
-  return r;
-}
+request grey(int level, const std::string& id) { return test::grey_request(level, id); }
 
 /// Every non-empty line of `output`.
 std::vector<std::string> lines_of(const std::string& output) {

@@ -37,15 +37,7 @@ std::string supervised_config(const std::string& supervision, const std::string&
                                 "  faults: true\n", {synthetic, "    supervision: {" + supervision + "}\n", top});
 }
 
-request grey(int level, const std::string& id) {
-  std::vector<std::uint8_t> png;
-  cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(level, level, level)), png);
-  request r;
-  r.id = id;
-  r.image = shared_bytes::from_vector(std::move(png));
-  r.deadline_ms = 30000;
-  return r;
-}
+request grey(int level, const std::string& id) { return test::grey_request(level, id); }
 
 void inject(test::client& client, const std::string& node, const std::string& action, int value = 0) {
   const std::string command = R"({"model": "synthetic", "action": ")" + action + R"(", "value": )" +

@@ -1,5 +1,7 @@
 #include "support/client.hpp"
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <stdexcept>
 
 #include "messages/subjects.hpp"
@@ -26,6 +28,16 @@ reply client::send_raw(const std::string& op, const std::string& payload, std::c
   auto decoded = decode_reply(*answer);
   if (!decoded) return reply::failed("", op, error_code::internal, decoded.err().message);
   return *decoded;
+}
+
+request grey_request(int level, const std::string& id) {
+  std::vector<std::uint8_t> png;
+  cv::imencode(".png", cv::Mat(40, 40, CV_8UC3, cv::Scalar(level, level, level)), png);
+  request r;
+  r.id = id;
+  r.image = shared_bytes::from_vector(std::move(png));
+  r.deadline_ms = 30000;
+  return r;
 }
 
 request image_request(const std::string& path, const std::string& id) {

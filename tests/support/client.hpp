@@ -47,6 +47,10 @@ std::string message_of(const reply& r);
 /// A request carrying the bytes of `path`.
 request image_request(const std::string& path, const std::string& id = "");
 
+/// A request carrying a 40 x 40 PNG of one grey `level` (0..255), with a 30 s deadline: a synthetic model's
+/// input (a bright one is its poison input when `poison_mean_above` is set).
+request grey_request(int level, const std::string& id);
+
 }  // namespace infermesh::test
 
 namespace infermesh::test {
