@@ -32,6 +32,7 @@ struct batcher_state {
   std::unordered_map<std::uint64_t, waiting> ready;  // ticket -> preprocessed request in the policy's queue
   std::uint64_t next_ticket = 0;
   bool model_idle = true;
+  std::uint64_t in_batch = 0;           // requests in the batch running now
   std::optional<steady_time> timer_at;  // the earliest wake-up already scheduled
   std::uint64_t timer_generation = 0;   // stale wake-ups are ignored (CAF timers can't be cancelled)
   batcher_stats stats;
@@ -44,6 +45,7 @@ using self_ptr = batcher_impl::stateful_pointer<batcher_state>;
 batcher_stats counters_of(const batcher_state& st) {
   auto out = st.stats;
   out.queued = st.policy.queued() + st.policy.reserved();
+  out.in_batch = st.in_batch;
   return out;
 }
 
@@ -80,6 +82,7 @@ void requeue(self_ptr self, std::vector<waiting>& members, const batch_run_resul
 void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
   auto& st = self->state;
   st.model_idle = false;
+  st.in_batch = tickets.size();
   const std::size_t item = st.setup.input.tensor_size();
   auto members = std::make_shared<std::vector<waiting>>();
   members->reserve(tickets.size());
@@ -99,6 +102,7 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
   self->request(st.setup.model, caf::infinite, run_atom::value, std::move(batch))
       .then([=](batch_run_result& r) {
         self->state.model_idle = true;
+        self->state.in_batch = 0;
         if (r.failure) {
           requeue(self, *members, r);
           return poll(self);
@@ -111,10 +115,16 @@ void run_batch(self_ptr self, const std::vector<std::uint64_t>& tickets) {
           out.scores.assign(row, row + r.scores.classes);
           w.promise.deliver(std::move(out));
         }
+        if (const auto& told = self->state.setup.on_batch) {
+          batch_timing t{members->size(), r.compute_ms / 1000.0, {}};
+          for (const auto& w : *members) t.queue_waits_s.push_back(ms_between(w.arrived, started) / 1000.0);
+          told(t);
+        }
         poll(self);
       },
       [=](caf::error& e) {  // the model supervisor itself is gone: the group is stopping (linked)
         self->state.model_idle = true;
+        self->state.in_batch = 0;
         batch_run_result r;
         r.failure = error{error_code::unavailable, "model '" + self->state.setup.model_name + "' is gone: " + self->system().render(e)};
         requeue(self, *members, r);

@@ -13,12 +13,21 @@
 /// (one_for_all: batcher_supervisor.hpp restarts the pair).
 /// Time is read from the actor system's clock (CAF's virtual clock in tests).
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "actors/batching_policy.hpp"
 #include "actors/interfaces.hpp"
 
 namespace infermesh {
+
+/// One batch that ran on the model (told to `batcher_setup::on_batch`).
+struct batch_timing {
+  std::size_t size = 0;
+  double compute_s = 0;               ///< its forward pass, as the model actor measured it
+  std::vector<double> queue_waits_s;  ///< per request: reached the batcher -> the batch started
+};
 
 struct batcher_setup {
   std::string model_name;   ///< for error messages
@@ -27,6 +36,9 @@ struct batcher_setup {
   supervised_model_actor model;  ///< the model supervisor (spawn_model_supervisor)
   preprocess_actor preprocessors;
   int max_attempts = supervision_config{}.max_attempts;  ///< model deaths one request may live through
+  /// Told of every batch that ran (not of failed ones), on the batcher's thread (metrics). Must not block;
+  /// null: nobody.
+  std::function<void(const batch_timing&)> on_batch;
 };
 
 batcher_actor spawn_batcher(caf::actor_system& sys, batcher_setup setup);

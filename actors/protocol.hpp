@@ -167,6 +167,7 @@ struct batcher_stats {
   std::uint64_t failed = 0;      ///< preprocessing or forward failures
   std::uint64_t requeued = 0;    ///< requests put back after their batch failed or their model died
   std::uint64_t queued = 0;      ///< waiting now: queued or being preprocessed (the queue depth)
+  std::uint64_t in_batch = 0;    ///< in the batch running now (queued + in_batch: admitted, not answered)
   child_status model;            ///< the model actor's lifecycle (its supervisor's report)
 };
 

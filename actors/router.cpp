@@ -60,14 +60,15 @@ void send_reply(router_ptr self, const std::string& op, const std::string& subje
   (rep.ok ? st.stats.replied_ok : st.stats.replied_error) += 1;
   auto& counters = st.stats.ops[op];
   ++counters.requests;
-  counters.processing_ns += static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - accepted).count());
+  const auto took = clock::now() - accepted;
+  counters.processing_ns += static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
   if (!rep.ok) {
     ++counters.errors;
     counters.last_error = rep.failure ? std::string(to_string(rep.failure->code)) + ": " + rep.failure->message
                                       : "error";
   }
   st.setup.publish(subject, encode_reply(rep, enc));
+  if (st.setup.on_reply) st.setup.on_reply(op, rep, std::chrono::duration<double>(took).count());
   if (!rep.ok && st.setup.on_error_reply) st.setup.on_error_reply(rep);
 }
 

@@ -52,6 +52,10 @@ struct router_setup {
   /// Told of every error reply the router sends (id, op, code, message), on the router's thread, after it is
   /// published: the node logs the ones an operator must see (actors do not log). Must not block; null: nobody.
   std::function<void(const reply&)> on_error_reply;
+  /// Told of every reply the router publishes to an `op` request (id, op, ok or the error), with the seconds
+  /// from taking the request off NATS to publishing its answer, on the router's thread (metrics). Must not
+  /// block; null: nobody. Repeats answered from the reply cache are not told (nor counted in `router_stats`).
+  std::function<void(const std::string& op, const reply&, double seconds)> on_reply;
 };
 
 router_actor spawn_router(caf::actor_system& sys, router_setup setup);

@@ -24,6 +24,15 @@ model_loader loader_of(part_context& ctx, const model_config& m) {
   });
 }
 
+/// `on_ready` of one of the model's supervisors: a replacement that serves is logged as `what` and counted.
+std::function<void(const lifecycle&)> on_restarted(part_context& ctx, const std::string& model, std::string what) {
+  return [model, what = std::move(what), count = ctx.on_restart](const lifecycle& life) {
+    if (life.restarts() == 0) return;
+    log(log_level::warn, {{"model", model}}, "model '", model, "'", what);
+    if (count) count(model);
+  };
+}
+
 std::function<void(const caf::actor&)> hook(part_context& ctx, const std::string& model, fault_target target) {
   if (!ctx.door) return {};
   return ctx.door->spawned_hook(model, target);
@@ -51,13 +60,15 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   // model actor (loaded above) or, for a replacement group, one that loads itself.
   model_supervisor_setup ms{m.name, hosted.supervision, {}, [sys, load] { return spawn_model_actor(*sys, nullptr, load); },
                             health("model"),
-                            [name = m.name](const lifecycle& life) {
-                              if (life.restarts() > 0)
-                                log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
-                                    static_cast<int>(life.last_recovery_ms()), " ms after its crash");
+                            [name = m.name, count = ctx.on_restart](const lifecycle& life) {
+                              if (life.restarts() == 0) return;
+                              log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
+                                  static_cast<int>(life.last_recovery_ms()), " ms after its crash");
+                              if (count) count(name);
                             },
                             hook(ctx, m.name, fault_target::model)};
-  batcher_setup bs{m.name, hosted.batching, m.input, {}, ctx.preprocessors, hosted.supervision.max_attempts};
+  batcher_setup bs{m.name, hosted.batching, m.input, {}, ctx.preprocessors, hosted.supervision.max_attempts, {}};
+  if (ctx.on_batch) bs.on_batch = [told = ctx.on_batch, name = m.name](const batch_timing& t) { told(name, t); };
   auto group = [sys, ms, bs](model_actor model) mutable {
     ms.first = std::move(model);
     bs.model = spawn_model_supervisor(*sys, ms);
@@ -66,10 +77,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   batcher_supervisor_setup gs{m.name, hosted.supervision,
                               group(spawn_model_actor(ctx.system, std::shared_ptr<model>(std::move(first)))),
                               [sys, group, load]() mutable { return group(spawn_model_actor(*sys, nullptr, load)); },
-                              health("batcher"),
-                              [name = m.name](const lifecycle& life) {
-                                if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': batcher restarted");
-                              },
+                              health("batcher"), on_restarted(ctx, m.name, ": batcher restarted"),
                               hook(ctx, m.name, fault_target::batcher)};
   auto batcher = spawn_batcher_supervisor(ctx.system, std::move(gs));
 
@@ -78,9 +86,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   step_supervisor_setup ss{"the step actor of model '" + m.name + "'", hosted.supervision,
                            spawn_model_step(ctx.system, step_setup),
                            [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, health("step"),
-                           [name = m.name](const lifecycle& life) {
-                             if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': step actor restarted");
-                           },
+                           on_restarted(ctx, m.name, ": step actor restarted"),
                            hook(ctx, m.name, fault_target::step)};
   auto server = spawn_step_supervisor(ctx.system, std::move(ss));
   model_part part;

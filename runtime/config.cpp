@@ -254,7 +254,7 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
 
 node_config parse(const YAML::Node& root, const std::string& base_dir) {
   if (!root.IsMap()) throw config_error{"(top level)", "must be a map with keys node, nats, models"};
-  allow_keys(root, "", {"node", "nats", "models", "pipelines", "delivery", "jetstream"});
+  allow_keys(root, "", {"node", "nats", "models", "pipelines", "delivery", "jetstream", "http"});
   node_config c;
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
@@ -339,6 +339,13 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
       if (auto problem = pipeline_problem(op, steps_of_op); !problem.empty()) throw config_error{path, problem};
       c.pipelines[op] = std::move(steps_of_op);
     }
+  // `http:` (issue 11 §3): health probes and metrics; off without it.
+  const auto http = root["http"];
+  allow_keys(http, "http", {"listen"});
+  if (http) {
+    c.http.listen = text(http, "http", "listen", "", true);
+    if (auto address = parse_listen_address(c.http.listen); !address) throw config_error{"http.listen", address.err().message};
+  }
   return c;
 }
 
@@ -356,7 +363,7 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
   std::string names;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto path = "nodes[" + std::to_string(i) + "]";
-    allow_keys(nodes[i], path, {"node", "models", "pipelines"});
+    allow_keys(nodes[i], path, {"node", "models", "pipelines", "http"});
     const auto node_name = text(nodes[i]["node"], path + ".node", "name", "", true);
     names += (names.empty() ? "" : ", ") + node_name;
     if (node_name != name) continue;
@@ -366,6 +373,7 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
     if (root["nats"]) merged["nats"] = root["nats"];
     if (root["delivery"]) merged["delivery"] = root["delivery"];
     if (root["jetstream"]) merged["jetstream"] = root["jetstream"];
+    if (nodes[i]["http"]) merged["http"] = nodes[i]["http"];  // per node: each listens on its own address
     if (nodes[i]["pipelines"]) merged["pipelines"] = nodes[i]["pipelines"];
     else if (root["pipelines"]) merged["pipelines"] = root["pipelines"];
     return merged;

@@ -15,6 +15,7 @@
 #include "messages/outcome.hpp"
 #include "models/document_pages.hpp"      // document_limits
 #include "models/model_config.hpp"
+#include "runtime/http_server.hpp"       // http_options
 #include "runtime/nats_transport.hpp"     // nats_options, work_queue_options
 
 namespace infermesh {
@@ -47,6 +48,7 @@ struct node_config {
   std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)
   int max_pages = 100;                          ///< the largest `max_pages` a request may ask for
   document_limits documents;                    ///< PDF/TIFF: page count, render dpi, pixels per page
+  http_options http;                            ///< `http:` health and metrics; off while `listen` is empty
 };
 
 /// Parses YAML `text`; relative model and label paths resolve against `base_dir`. A cluster file (a `nodes:`

@@ -4,7 +4,8 @@
 ///     the model's step actor → step supervisor (batched_model_part.cpp);
 ///   tesseract: engine workers → OCR pool → step supervisor (ocr_model_part.cpp).
 /// A part reports its model's health to `report_health`, logs its restarts, and, when the node has a fault
-/// door, wires the door's hooks in (decorated model and engines, spawned-child hooks). Called on the node's
+/// door, wires the door's hooks in (decorated model and engines, spawned-child hooks), and tells the node's
+/// metrics hooks of restarts and batches. Called on the node's
 /// start-up thread only.
 
 #include <caf/all.hpp>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/batcher.hpp"
 #include "actors/fault_door.hpp"
 #include "actors/interfaces.hpp"
 #include "messages/outcome.hpp"
@@ -29,6 +31,10 @@ struct part_context {
   fault_door* door = nullptr;  ///< null: faults off
   /// `reporter` (a supervisor of the model: "model", "batcher", "step", "pool") found the model healthy or not.
   std::function<void(const std::string& model, const std::string& reporter, bool healthy)> report_health;
+  /// Metrics (null: nobody): a replacement of one of `model`'s actors serves; a batch ran on `model`. Called on
+  /// CAF threads; must not block.
+  std::function<void(const std::string& model)> on_restart;
+  std::function<void(const std::string& model, const batch_timing&)> on_batch;
 };
 
 /// A model's actors as the rest of the node uses them.

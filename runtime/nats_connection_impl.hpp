@@ -28,8 +28,9 @@ error to_error(natsStatus s, const std::string& context);
 /// One op's pull thread: what it may take (credits) and whether it takes anything (paused). Shared by the
 /// pull thread, the messages it handed out (a credit comes back when the last copy goes) and pause_pulling.
 struct puller_state {
-  explicit puller_state(std::string o, int credits) : op(std::move(o)), credits(credits) {}
+  explicit puller_state(std::string o, int credits) : op(std::move(o)), capacity(credits), credits(credits) {}
   const std::string op;
+  const int capacity;  ///< credits when nothing is held
   std::mutex mutex;
   std::condition_variable changed;
   int credits;

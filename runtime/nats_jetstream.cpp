@@ -178,6 +178,17 @@ std::optional<error> nats_transport::pull(const std::string& op, const work_queu
 
 void nats_transport::stop_pulling() { impl_->stop_pullers(); }
 
+std::uint64_t nats_transport::held(const std::string& op) const {
+  std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
+  std::uint64_t out = 0;
+  for (const auto& state : impl_->puller_states)
+    if (state->op == op) {
+      std::lock_guard<std::mutex> guard(state->mutex);
+      out += static_cast<std::uint64_t>(std::max(0, state->capacity - state->credits));
+    }
+  return out;
+}
+
 void nats_transport::pause_pulling(const std::string& op, bool paused) {
   std::lock_guard<std::mutex> guard(impl_->puller_states_mutex);
   for (auto& state : impl_->puller_states)

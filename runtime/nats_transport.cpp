@@ -202,6 +202,10 @@ std::string nats_transport::connected_server() const {
   return without_credentials(buffer);
 }
 
+bool nats_transport::connected() const {
+  return natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED;
+}
+
 std::uint64_t nats_transport::reconnects() const {
   natsStatistics* stats = nullptr;
   std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, count = 0;

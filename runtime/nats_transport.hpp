@@ -107,6 +107,9 @@ class nats_transport {
   /// Stops (true) or resumes (false) pulling `op`'s requests: a node whose model for it is unhealthy leaves
   /// them in the stream for other nodes (health_gate).
   void pause_pulling(const std::string& op, bool paused);
+  /// Durable `op` requests this node holds now: pulled, and not yet acknowledged or handed back (0 when it
+  /// does not pull `op`). Any thread.
+  std::uint64_t held(const std::string& op) const;
   /// Stops every pull thread (unacknowledged requests are redelivered elsewhere after the ack wait).
   void stop_pulling();
   /// Publishes `payload` to a JetStream subject with `Nats-Msg-Id: msg_id` and waits for the stream's ack,
@@ -120,6 +123,8 @@ class nats_transport {
   std::string new_inbox() const;
   /// The URL currently connected to, without credentials.
   std::string connected_server() const;
+  /// Whether the connection is up now (not reconnecting, not closed). Any thread.
+  bool connected() const;
   /// How many times the connection was lost and re-established (to any server of the list) so far: messages
   /// sent to this connection in between were lost.
   std::uint64_t reconnects() const;

@@ -16,6 +16,8 @@
 #include "messages/subjects.hpp"
 #include "runtime/fault_control.hpp"
 #include "runtime/health_gate.hpp"
+#include "runtime/http_routes.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_parts.hpp"
 #include "runtime/service_responder.hpp"
@@ -131,6 +133,31 @@ struct node::impl {
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   bool stopped = false;
 
+  // --- HTTP health and metrics (issue 11 §3; only with `http:`) ---
+  std::unique_ptr<node_metrics> metrics;  // null: no `http:`, and no hook is installed
+  std::unique_ptr<http_server> http;
+  /// What the HTTP thread may read of the node, published by the start-up thread as start-up goes on.
+  struct observed_state {
+    nats_transport* transport = nullptr;
+    model_health* health = nullptr;
+    router_actor router;
+    named_batchers batchers;
+    std::set<std::string> loaded;  // models loaded and warmed up
+    bool subscribed = false;
+    bool draining = false;
+  };
+  mutable std::mutex observed_mutex;
+  observed_state observed;
+  template <class F>
+  void observe(F&& change) {
+    std::lock_guard<std::mutex> guard(observed_mutex);
+    change(observed);
+  }
+  std::optional<error> start_http();
+  std::string live_now();
+  readiness_inputs readiness_now() const;
+  std::string scrape_now();
+
   explicit impl(node_config c) : config(std::move(c)) {}
 
   ~impl() {
@@ -146,6 +173,8 @@ struct node::impl {
 
   void stop_actors() {
     stopped = true;
+    if (http) http->stop();  // it asks actors and reads the transport: not while they stop
+    observe([](observed_state& o) { o = {}; });
     if (service) service->stop();  // its STATS asks actors: not while they stop
     if (door) door->shut_down();  // an injected slow-down ends now, or no model actor could stop
     std::vector<caf::actor> all{caf::actor_cast<caf::actor>(router), reporter, caf::actor_cast<caf::actor>(remote),
@@ -195,6 +224,7 @@ std::optional<error> node::impl::connect() {
     });
   });
   health = std::make_unique<model_health>(*gate);
+  observe([this](observed_state& o) { o.transport = transport.get(), o.health = health.get(); });
   return std::nullopt;
 }
 
@@ -204,10 +234,23 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
   part_context ctx{system, preprocessors, door.get(),
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
-                   }};
+                   }, {}, {}};
+  if (auto* m = metrics.get()) {
+    ctx.on_restart = [m](const std::string& model) { m->on_model_restart(model); };
+    ctx.on_batch = [m](const std::string& model, const batch_timing& t) {
+      m->on_batch(model, t.size, t.queue_waits_s, t.compute_s);
+    };
+  }
   for (const auto& hosted : config.models) {
+    const auto loading = std::chrono::steady_clock::now();
     auto part = start_model(ctx, hosted);
     if (!part) return part.err();
+    if (metrics)
+      metrics->on_model_load(part->name, std::chrono::duration<double>(std::chrono::steady_clock::now() - loading).count());
+    observe([&](observed_state& o) {
+      o.loaded.insert(part->name);
+      if (part->batcher) o.batchers.emplace_back(part->name, *part->batcher);
+    });
     for (const auto& [step, server] : part->steps) setup.local_steps[step] = server;
     models.push_back(std::move(*part));
   }
@@ -257,6 +300,7 @@ void node::impl::start_router(router_setup setup) {
   };
   if (door) front.on_spawned = door->spawned_hook("", fault_target::router);
   router = spawn_router_supervisor(system, std::move(front));
+  observe([this](observed_state& o) { o.router = router; });
   reporter = spawn_stats_reporter(system, config.stats_interval, batchers(), router);
 }
 
@@ -281,7 +325,8 @@ std::optional<error> node::impl::start_ingress(std::string& serving) {
     const auto served = ops_to_serve(config);
     for (const auto& op : config.durable_ops) {
       if (!served.count(op)) continue;
-      auto pulled = transport->pull(op, config.work_queue, [front = router, op](durable_message&& m) {
+      auto pulled = transport->pull(op, config.work_queue, [front = router, op, counted = metrics.get()](durable_message&& m) {
+        if (counted && m.delivered > 1) counted->on_redelivery(op);
         caf::anon_send(front, durable_atom::value, op, std::move(m.payload), m.delivered,
                        acknowledger{std::move(m.ack), std::move(m.nak)}, std::chrono::steady_clock::now());
       });
@@ -290,6 +335,7 @@ std::optional<error> node::impl::start_ingress(std::string& serving) {
     }
   }
   if (auto e = gate->open()) return *e;
+  observe([](observed_state& o) { o.subscribed = true; });
   serving = gate->subscribed_ops() + durable;
   return std::nullopt;
 }
@@ -374,11 +420,87 @@ std::optional<error> node::impl::start_service_api() {
   return std::nullopt;
 }
 
+// --- HTTP health and metrics (issue 11 §3) -------------------------------------------------------------------
+
+/// Serves `/v2/health/*`, `/v2/models/{name}/ready` and `/metrics` (http_routes.hpp) from the start: while the
+/// models load, live is 200 and ready 503 "loading model ...".
+std::optional<error> node::impl::start_http() {
+  if (config.http.listen.empty()) return std::nullopt;
+  std::vector<std::string> ops, models;
+  for (const auto& [op, used] : ops_to_serve(config)) ops.push_back(op);
+  for (const auto& hosted : config.models) models.push_back(hosted.model.name);
+  std::vector<std::string> durable(config.durable_ops.begin(), config.durable_ops.end());
+  metrics = std::make_unique<node_metrics>(ops, models, durable);
+  http_sources sources{[this] { return live_now(); }, [this] { return readiness_now(); }, [this] { return scrape_now(); }};
+  auto server = http_server::start(config.http, [sources](const http_request_line& req) { return answer_http(sources, req); });
+  if (!server) return server.err();
+  http = std::move(*server);
+  log(log_level::info, "http: health and metrics on ", config.http.listen);
+  return std::nullopt;
+}
+
+/// HTTP thread: live while the router (its supervisor, the node's front door) answers a ping; before it exists
+/// the node is starting, and the process answering is all there is to ask.
+std::string node::impl::live_now() {
+  router_actor front;
+  observe([&](const observed_state& o) { front = o.router; });
+  if (!front) return "";
+  std::string problem;
+  caf::scoped_actor self{system};
+  self->request(front, std::chrono::seconds(1), ping_atom::value)
+      .receive([](bool) {}, [&](const caf::error& e) { problem = "the router does not answer: " + system.render(e); });
+  return problem;
+}
+
+/// HTTP thread: what readiness depends on (no actor asked: health as the gate sees it).
+readiness_inputs node::impl::readiness_now() const {
+  std::lock_guard<std::mutex> guard(observed_mutex);
+  readiness_inputs in;
+  in.connected = observed.transport && observed.transport->connected();
+  in.subscribed = observed.subscribed;
+  in.draining = observed.draining;
+  in.router_healthy = !observed.health || observed.health->healthy(router_name);
+  for (const auto& hosted : config.models) {
+    const auto& name = hosted.model.name;
+    model_phase phase = model_phase::loading;
+    if (observed.loaded.count(name)) phase = observed.health->healthy(name) ? model_phase::serving : model_phase::unhealthy;
+    in.models.push_back({name, phase});
+  }
+  return in;
+}
+
+/// HTTP thread: the gauges' figures, asking every batcher at once (at most `service_stats_timeout`; one that
+/// does not answer keeps its last values), then the metrics text.
+std::string node::impl::scrape_now() {
+  scrape_figures figures;
+  named_batchers asked_batchers;
+  {
+    std::lock_guard<std::mutex> guard(observed_mutex);
+    asked_batchers = observed.batchers;
+    if (observed.transport) {
+      figures.nats_reconnects = observed.transport->reconnects();
+      for (const auto& op : config.durable_ops) figures.ack_pending[op] = observed.transport->held(op);
+    }
+  }
+  {
+    caf::scoped_actor self{system};
+    std::vector<std::pair<std::string, decltype(self->request(std::declval<batcher_actor>(), service_stats_timeout,
+                                                              stats_atom::value))>>
+        asked;
+    for (const auto& [name, b] : asked_batchers) asked.emplace_back(name, self->request(b, service_stats_timeout, stats_atom::value));
+    for (auto& [name, handle] : asked)
+      handle.receive([&, n = name](const batcher_stats& s) { figures.models[n] = {s.queued, s.queued + s.in_batch}; },
+                     [](const caf::error&) {});
+  }
+  return metrics->scrape(figures);
+}
+
 outcome<std::unique_ptr<node>> node::start(node_config config) {
   auto p = std::make_unique<impl>(std::move(config));
   const node_config& c = p->config;
   log(log_level::info, "starting from ", c.source);  // the log names the node
   if (c.faults) p->door = std::make_unique<fault_door>();
+  if (auto e = p->start_http()) return *e;
 
   router_setup setup;
   setup.node_name = c.node_name;
@@ -390,6 +512,10 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.reply_cache_entries = c.reply_cache_entries;
   setup.reply_cache_ttl = c.reply_cache_ttl;
   setup.max_deliver = c.max_deliver;
+  if (auto* m = p->metrics.get())
+    setup.on_reply = [m](const std::string& op, const reply& rep, double seconds) {
+      m->on_reply(op, rep.ok ? "ok" : rep.failure ? std::string(to_string(rep.failure->code)) : "error", seconds);
+    };
 
   if (auto e = p->connect()) return *e;
   if (auto e = p->start_models(setup)) return *e;
@@ -415,6 +541,7 @@ void node::drain_and_stop() {
   auto& p = *impl_;
   if (p.stopped) return;
   log(log_level::info, "draining: unsubscribing and finishing accepted requests");
+  p.observe([](impl::observed_state& o) { o.draining = true; });
   if (p.service) p.service->stop();  // a draining node leaves discovery first
   p.transport->stop_pulling();  // no more work-queue requests; unacknowledged ones go to other nodes
   // Only the op subscriptions: replies from other nodes (remote steps) still come in while draining.

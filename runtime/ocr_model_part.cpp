@@ -33,10 +33,11 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
     return [report, name, reporter](bool healthy) { report(name, reporter, healthy); };
   };
   ocr_pool_setup pool{m.name, m.version, hosted.batching.queue_capacity, make_engine, hosted.supervision, health("engines"),
-                      [name = m.name](const lifecycle& life) {
-                        if (life.restarts() > 0)
-                          log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
-                              static_cast<int>(life.last_recovery_ms()), " ms after its crash (an OCR engine)");
+                      [name = m.name, count = ctx.on_restart](const lifecycle& life) {
+                        if (life.restarts() == 0) return;
+                        log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
+                            static_cast<int>(life.last_recovery_ms()), " ms after its crash (an OCR engine)");
+                        if (count) count(name);
                       },
                       {}};
   if (door)
@@ -50,8 +51,10 @@ outcome<model_part> start_ocr_model(part_context& ctx, const hosted_model& hoste
                              return spawn_ocr_pool(*sys, pool, std::vector<std::shared_ptr<ocr_engine>>(workers));
                            },
                            health("pool"),
-                           [name = m.name](const lifecycle& life) {
-                             if (life.restarts() > 0) log(log_level::warn, {{"model", name}}, "model '", name, "': OCR pool restarted");
+                           [name = m.name, count = ctx.on_restart](const lifecycle& life) {
+                             if (life.restarts() == 0) return;
+                             log(log_level::warn, {{"model", name}}, "model '", name, "': OCR pool restarted");
+                             if (count) count(name);
                            },
                            door ? door->spawned_hook(m.name, fault_target::pool) : nullptr};
   auto server = spawn_step_supervisor(ctx.system, std::move(ss));

@@ -16,6 +16,8 @@ packages=(
   python3-pil fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core  # synthetic documents
   python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores
   python3-jsonschema                       # tests: $SRV answers checked against ADR-32 schemas
+  prometheus-cpp-dev                       # /metrics in Prometheus text format (prometheus-cpp 1.0.1)
+  prometheus                               # tests: a real Prometheus server scrapes a node (2.42)
 )
 
 sudo_cmd=()
