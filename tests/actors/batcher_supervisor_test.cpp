@@ -35,7 +35,7 @@ struct group_fixture {
     mc.synthetic.latency = 50ms;
     mc.input.width = mc.input.height = 32;
     pool = spawn_preprocessor_pool(sys, 2);
-    bs = batcher_setup{"synthetic", {4, 1ms, 64}, mc.input, fresh_model(), pool, supervision.max_attempts};
+    bs = batcher_setup{"synthetic", {4, 1ms, 64}, mc.input, fresh_model(), pool, supervision.max_attempts, {}};
     batcher_supervisor_setup s{"synthetic", supervision, spawn_batcher(sys, bs), {}, {}, {},
                                door.spawned_hook("synthetic", fault_target::batcher)};
     s.respawn = [this] {

@@ -35,7 +35,7 @@ struct batcher_fixture {
     model = std::make_shared<synthetic_model>(mc);
     model_handle = test::supervised_model(sys, model);
     pool = spawn_preprocessor_pool(sys, 2);
-    batcher = spawn_batcher(sys, {"synthetic", {max_batch, 1ms, capacity}, mc.input, model_handle, pool, 3});
+    batcher = spawn_batcher(sys, {"synthetic", {max_batch, 1ms, capacity}, mc.input, model_handle, pool, 3, {}});
   }
   ~batcher_fixture() {
     for (auto a : {caf::actor_cast<caf::actor>(batcher), caf::actor_cast<caf::actor>(model_handle),
@@ -182,7 +182,7 @@ struct virtual_batcher_fixture : test::virtual_time {
     spec.width = spec.height = 2;
     auto prep = keep(sys.spawn(delayed_preprocessor, spec.tensor_size()));
     auto model = keep(sys.spawn(counting_model, &batches));
-    batcher = keep(spawn_batcher(sys, {"counting", {4, max_delay, 64}, spec, model, prep, 3}));
+    batcher = keep(spawn_batcher(sys, {"counting", {4, max_delay, 64}, spec, model, prep, 3, {}}));
   }
   void send(int preprocess_ms) {
     const auto bytes = "after:" + std::to_string(preprocess_ms);

@@ -53,7 +53,7 @@ struct router_fixture {
     mc.input.width = mc.input.height = 32;
     auto model = test::supervised_model(sys, std::make_shared<synthetic_model>(mc));
     auto pool = spawn_preprocessor_pool(sys, 1);
-    auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool, 3});
+    auto batcher = spawn_batcher(sys, {"synthetic", {4, 1ms, 16}, mc.input, model, pool, 3, {}});
     router_setup setup;
     setup.node_name = "router-test";
     auto step = spawn_model_step(sys, {step_kind::classify, batcher, "synthetic", "7", mc.labels});

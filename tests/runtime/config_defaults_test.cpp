@@ -167,6 +167,7 @@ const std::set<std::string> described_defaults{
     "models.backend",     // by step
     "models.input.mean",  "models.input.std",  // ImageNet
     "models.synthetic.poison_mean_above",       // off
+    "http.listen",                              // off: no HTTP
 };
 
 }  // namespace

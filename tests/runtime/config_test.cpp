@@ -209,6 +209,40 @@ BOOST_AUTO_TEST_CASE(a_cluster_files_restart_policy_errors_name_the_key) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(http_is_off_unless_configured_and_its_listen_address_is_checked_at_load) {
+  auto off = parse_config(valid, base, "test.yaml");
+  BOOST_REQUIRE(off);
+  BOOST_TEST(off->http.listen.empty());
+  auto on = parse_config(valid + "http: {listen: \"127.0.0.1:9464\"}\n", base, "test.yaml");
+  BOOST_REQUIRE_MESSAGE(on, (on ? "" : on.err().message));
+  BOOST_TEST(on->http.listen == "127.0.0.1:9464");
+  expect_error_naming(valid + "http: {listen: \"127.0.0.1\"}\n", "http.listen");
+  expect_error_naming(valid + "http: {listen: \"my-host:9464\"}\n", "http.listen");
+  expect_error_naming(valid + "http: {listen: \"127.0.0.1:99999\"}\n", "http.listen");
+  expect_error_naming(valid + "http: {}\n", "http.listen");
+  expect_error_naming(valid + "http: {listen: \"127.0.0.1:9464\", port: 9464}\n", "http.port");
+}
+
+BOOST_AUTO_TEST_CASE(each_node_of_a_cluster_file_has_its_own_http_address) {
+  const std::string cluster = R"(
+nodes:
+  - node: {name: left}
+    http: {listen: "127.0.0.1:9464"}
+    models:
+      - {name: m, serves: classify, path: ../model-repository/sample-classifier/model.pt,
+         labels_file: ../model-repository/sample-classifier/labels.txt}
+  - node: {name: right}
+    models:
+      - {name: ocr, serves: ocr, backend: tesseract}
+)";
+  auto left = parse_config(cluster, base, "c.yaml", "left");
+  BOOST_REQUIRE_MESSAGE(left, (left ? "" : left.err().message));
+  BOOST_TEST(left->http.listen == "127.0.0.1:9464");
+  auto right = parse_config(cluster, base, "c.yaml", "right");
+  BOOST_REQUIRE(right);
+  BOOST_TEST(right->http.listen.empty());
+}
+
 BOOST_AUTO_TEST_CASE(invalid_yaml_is_reported_with_its_position) {
   auto c = parse_config("models: [\n  - {", base, "broken.yaml");
   BOOST_REQUIRE(!c);

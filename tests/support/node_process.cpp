@@ -76,6 +76,16 @@ node_process::node_process(const std::string& config_yaml, const std::string& na
   start(config_, nats_url, name, "", extra_args);
 }
 
+node_process::node_process(while_starting_t, const std::string& config_yaml, const std::string& nats_url,
+                           const std::string& name) {
+  dir_ = make_temp_dir("infermesh-node");
+  config_ = dir_ + "/node.yaml";
+  std::ofstream(config_) << config_yaml;
+  start(config_, nats_url, name, "", {}, false);
+}
+
+bool node_process::wait_ready(std::chrono::milliseconds timeout) { return process_->wait_for_line("ready: serving", timeout); }
+
 node_process::node_process(const config_file& file, const std::string& nats_url, const std::string& name) {
   dir_ = make_temp_dir("infermesh-node");
   config_ = file.path;
@@ -83,7 +93,7 @@ node_process::node_process(const config_file& file, const std::string& nats_url,
 }
 
 void node_process::start(const std::string& config, const std::string& nats_url, const std::string& name,
-                         const std::string& cluster_node, const std::vector<std::string>& extra_args) {
+                         const std::string& cluster_node, const std::vector<std::string>& extra_args, bool wait) {
   std::vector<std::string> argv{INFERMESH_BINARY, "node", "--config", config, "--name", name};
   for (std::size_t at = 0; at <= nats_url.size();) {  // "url1,url2,...": several servers, tried in order
     const auto comma = std::min(nats_url.find(',', at), nats_url.size());
@@ -93,7 +103,7 @@ void node_process::start(const std::string& config, const std::string& nats_url,
   if (!cluster_node.empty()) argv.insert(argv.end(), {"--node", cluster_node});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<child_process>(name, argv);
-  if (!process_->wait_for_line("ready: serving", std::chrono::seconds(60)))
+  if (wait && !process_->wait_for_line("ready: serving", std::chrono::seconds(60)))
     throw std::runtime_error("node did not become ready:\n" + process_->output());
 }
 

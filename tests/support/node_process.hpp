@@ -45,12 +45,21 @@ struct config_file {
   std::string node = "";  ///< the node to run, for a cluster file (a `nodes:` list)
 };
 
+/// Tag: start a node without waiting until it is ready (a test that watches its start-up).
+struct while_starting_t {};
+inline constexpr while_starting_t while_starting{};
+
 class node_process {
  public:
   /// Writes `config_yaml`, starts the node against `nats_url` (or several, comma-separated), and waits until it
   /// logs "ready". `extra_args` go on its command line (`--log-format json`).
   node_process(const std::string& config_yaml, const std::string& nats_url, const std::string& name = "node-t",
                const std::vector<std::string>& extra_args = {});
+  /// Writes `config_yaml` and starts the node against `nats_url`, returning at once (`wait_ready` waits).
+  node_process(while_starting_t, const std::string& config_yaml, const std::string& nats_url,
+               const std::string& name = "node-t");
+  /// Waits until the node logs "ready"; false after `timeout` or when it exited first.
+  bool wait_ready(std::chrono::milliseconds timeout);
   /// Starts the node with an existing config file (its server list replaced by `nats_url`).
   node_process(const config_file& file, const std::string& nats_url, const std::string& name = "node-t");
   ~node_process();
@@ -65,7 +74,8 @@ class node_process {
 
  private:
   void start(const std::string& config, const std::string& nats_url, const std::string& name,
-             const std::string& cluster_node = "", const std::vector<std::string>& extra_args = {});
+             const std::string& cluster_node = "", const std::vector<std::string>& extra_args = {},
+             bool wait = true);
 
   std::string dir_;
   std::string config_;
