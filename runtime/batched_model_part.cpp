@@ -33,6 +33,17 @@ std::function<void(const lifecycle&)> on_restarted(part_context& ctx, const std:
   };
 }
 
+/// `load`, telling `ctx.on_load` how long each successful load took (metrics).
+model_loader timed(part_context& ctx, const std::string& name, model_loader load) {
+  if (!ctx.on_load) return load;
+  return [told = ctx.on_load, name, load = std::move(load)]() -> outcome<std::unique_ptr<model>> {
+    const auto started = std::chrono::steady_clock::now();
+    auto loaded = load();
+    if (loaded) told(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return loaded;
+  };
+}
+
 std::function<void(const caf::actor&)> hook(part_context& ctx, const std::string& model, fault_target target) {
   if (!ctx.door) return {};
   return ctx.door->spawned_hook(model, target);
@@ -52,7 +63,7 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   if (ctx.door) first = ctx.door->decorate(m.name, std::move(first));
 
   caf::actor_system* sys = &ctx.system;
-  const auto load = loader_of(ctx, m);
+  const auto load = timed(ctx, m.name, loader_of(ctx, m));
   auto health = [report = ctx.report_health, name = m.name](const char* reporter) {
     return [report, name, reporter](bool healthy) { report(name, reporter, healthy); };
   };

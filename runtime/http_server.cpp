@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <charconv>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -52,8 +51,7 @@ struct http_server::impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;
-  std::mutex mutex;  // guards `sessions` (touched on the server thread) against nothing else but stop()
-  std::set<std::shared_ptr<session>> sessions;
+  std::set<std::shared_ptr<session>> sessions;  // open connections; server thread only
   std::atomic<bool> stopped{false};
 
   void accept();
@@ -122,7 +120,6 @@ class session : public std::enable_shared_from_this<session> {
 
   void finish() {
     close();
-    std::lock_guard<std::mutex> guard(server_.mutex);
     server_.sessions.erase(shared_from_this());
   }
 
@@ -137,12 +134,12 @@ class session : public std::enable_shared_from_this<session> {
 void http_server::impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (stopped || !acceptor.is_open()) return;
-    if (!ec) {
+    if (!ec && sessions.size() >= options.max_connections) {
+      beast::error_code ignored;  // over the bound: closed at once (probes and scrapes need few connections)
+      socket.close(ignored);
+    } else if (!ec) {
       auto s = std::make_shared<session>(*this, std::move(socket));
-      {
-        std::lock_guard<std::mutex> guard(mutex);
-        sessions.insert(s);
-      }
+      sessions.insert(s);
       s->start();
     }
     accept();  // a failed accept (too many open files, ...) must not end the server
@@ -184,10 +181,7 @@ void http_server::stop() {
     beast::error_code ignored;
     p->acceptor.close(ignored);
     std::set<std::shared_ptr<session>> open;
-    {
-      std::lock_guard<std::mutex> guard(p->mutex);
-      open.swap(p->sessions);
-    }
+    open.swap(p->sessions);
     for (const auto& s : open) s->close();
   });
   if (impl_->thread.joinable()) impl_->thread.join();

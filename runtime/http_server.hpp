@@ -1,7 +1,8 @@
 #pragma once
 /// A small HTTP/1.1 server (Boost.Beast over Asio) for health probes and metrics scrapes: it binds only the
 /// configured address, reads at most `max_request_bytes` of a request (headers included: 431/413 past that)
-/// within `read_timeout` (the connection is closed past that), and hands `(method, target)` to one handler.
+/// within `read_timeout` (the connection is closed past that), keeps at most `max_connections` open, and
+/// hands `(method, target)` to one handler.
 /// Boost stays inside http_server.cpp.
 ///
 /// Threads: one thread of its own (never a CAF scheduler thread) accepts, reads and writes; the handler runs
@@ -25,7 +26,8 @@ namespace infermesh {
 struct http_options {
   std::string listen;  ///< "host:port": an IP address (IPv6 in brackets) or "localhost", and a port 1..65535
   std::size_t max_request_bytes = 16 * 1024;
-  std::chrono::milliseconds read_timeout{5000};
+  std::chrono::milliseconds read_timeout{5000};  ///< to read a request, or to wait for the next on a kept connection
+  std::size_t max_connections = 64;               ///< open at once; more are closed on accept
 };
 
 /// `listen` split and checked: `host` is an IP address ("localhost" becomes 127.0.0.1).

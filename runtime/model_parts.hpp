@@ -35,6 +35,9 @@ struct part_context {
   /// CAF threads; must not block.
   std::function<void(const std::string& model)> on_restart;
   std::function<void(const std::string& model, const batch_timing&)> on_batch;
+  /// Metrics (null: nobody): `model` was loaded again (a replacement, a reload) in `seconds`, on the loading
+  /// thread. The node times each part's start-up load itself.
+  std::function<void(const std::string& model, double seconds)> on_load;
 };
 
 /// A model's actors as the rest of the node uses them.

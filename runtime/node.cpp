@@ -234,12 +234,13 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
   part_context ctx{system, preprocessors, door.get(),
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
-                   }, {}, {}};
+                   }, {}, {}, {}};
   if (auto* m = metrics.get()) {
     ctx.on_restart = [m](const std::string& model) { m->on_model_restart(model); };
     ctx.on_batch = [m](const std::string& model, const batch_timing& t) {
       m->on_batch(model, t.size, t.queue_waits_s, t.compute_s);
     };
+    ctx.on_load = [m](const std::string& model, double seconds) { m->on_model_load(model, seconds); };
   }
   for (const auto& hosted : config.models) {
     const auto loading = std::chrono::steady_clock::now();

@@ -100,10 +100,15 @@ BOOST_AUTO_TEST_CASE(ready_is_503_while_the_model_is_past_its_restart_intensity_
   BOOST_TEST(status_of(model) == 503, body_of(model));
   const auto live = test::http_get(port, "/v2/health/live");
   BOOST_TEST(status_of(live) == 200, "an unhealthy model is no reason to restart the process: " << body_of(live));
-  const auto metrics = test::http_get(port, "/metrics");
-  BOOST_TEST(body_of(metrics).find("infermesh_model_restarts_total{model=\"synthetic\"} " + std::to_string(allowed_restarts) + "\n") !=
+  // Each replacement that served was a restart and a load (after the start-up load); past the intensity the
+  // next replacement waits for the period.
+  const auto metrics = body_of(test::http_get(port, "/metrics"));
+  BOOST_TEST(metrics.find("infermesh_model_restarts_total{model=\"synthetic\"} " + std::to_string(allowed_restarts) + "\n") !=
                  std::string::npos,
-             body_of(metrics));
+             metrics);
+  BOOST_TEST(metrics.find("infermesh_model_loads_total{model=\"synthetic\"} " + std::to_string(1 + allowed_restarts) + "\n") !=
+                 std::string::npos,
+             metrics);
 }
 
 BOOST_AUTO_TEST_CASE(live_stays_200_when_the_nats_server_is_stopped_while_ready_says_why_it_is_not) {

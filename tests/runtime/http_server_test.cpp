@@ -3,7 +3,14 @@
 // and stops cleanly.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <optional>
+#include <thread>
 
 #include "runtime/http_server.hpp"
 #include "support/free_port.hpp"
@@ -20,8 +27,9 @@ struct echo_server {
   http_options options;
   std::unique_ptr<infermesh::http_server> server;
 
-  explicit echo_server(std::size_t max_request_bytes = 16 * 1024) {
+  explicit echo_server(std::size_t max_request_bytes = 16 * 1024, std::size_t max_connections = 64) {
     options.max_request_bytes = max_request_bytes;
+    options.max_connections = max_connections;
     for (int attempt = 0; attempt < 5 && !server; ++attempt) {  // a free port can be taken meanwhile
       options.listen = "127.0.0.1:" + std::to_string(test::free_loopback_port());
       auto started = infermesh::http_server::start(options, [this](const http_request_line& req) {
@@ -100,6 +108,25 @@ BOOST_AUTO_TEST_CASE(a_malformed_or_taken_address_is_an_error_naming_http_listen
   auto foreign = infermesh::http_server::start({"192.0.2.1:9464"}, [](const http_request_line&) { return http_answer{}; });
   BOOST_REQUIRE_MESSAGE(!foreign, "192.0.2.1 (TEST-NET-1) is no address of this host");
   BOOST_TEST(foreign.err().message.find("http.listen") != std::string::npos, foreign.err().message);
+}
+
+BOOST_AUTO_TEST_CASE(connections_over_the_bound_are_closed_until_one_ends) {
+  echo_server s(16 * 1024, 1);
+  const int idle = ::socket(AF_INET, SOCK_STREAM, 0);  // connected, sends nothing: holds the only slot
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::connect(idle, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_TEST(!test::http_get(s.port(), "/over", 5s), "a second connection is closed at once");
+  ::close(idle);
+  std::optional<test::http_reply> after;
+  for (int attempt = 0; attempt < 50 && !after; ++attempt) {  // until the server has seen the first one end
+    after = test::http_get(s.port(), "/after", 5s);
+    if (!after) std::this_thread::sleep_for(20ms);
+  }
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_stopped_server_no_longer_answers_and_stopping_twice_is_harmless) {
