@@ -1,7 +1,7 @@
 // `infermesh`: the node process and the command-line client.
 //
 //   infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]
-//   infermesh cluster --config FILE [--nats URL]...
+//   infermesh cluster --config FILE [--host NAME] [--run-dir DIR] [--nats URL]...
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh status [--watch] [--json] [--wait-ms N] [--nats URL]...
@@ -66,11 +66,15 @@ const std::vector<command_spec>& commands() {
         {"name", "NAME", "replaces the config's node.name"},
         log_format_option},
        "SIGINT/SIGTERM drain the node: it unsubscribes, answers what it accepted, then exits 0.\n"},
-      {"cluster", "", "run every node of a cluster file as its own process here, restarted if it crashes",
-       {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/two-node.yaml); required"},
-        {"nats", "URL", "NATS server, repeatable: replaces the file's nats.servers"},
+      {"cluster", "", "run what a cluster file places on this host (NATS servers, then nodes), restarted if they crash",
+       {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/local-3node.yaml); required"},
+        {"host", "NAME", "only what the file places on this host (default: everything)"},
+        {"run-dir", "DIR", "logs, derived NATS configs and JetStream stores (default ./infermesh-run/<file>[-<host>])"},
+        {"nats", "URL", "NATS server, repeatable: replaces the nodes' nats.servers (files without nats.cluster)"},
         {"log-format", "F", "text (default) or json, for the launcher and every node it starts"}},
-       "SIGINT/SIGTERM drain every node; exits 0 if every node's last exit was clean.\n"},
+       "Waits for each NATS server's /healthz and each node's $SRV answer, then prints the status table (again\n"
+       "on SIGUSR1). SIGINT/SIGTERM: nodes drain, then NATS servers leave in lame-duck mode; a second signal\n"
+       "kills. Exits 0 if every process's last exit was clean.\n"},
       {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
        {{"json", "", "send a JSON request (default msgpack)"},
         {"doc-type", "T", "the document type (extract needs it: invoice, receipt, id_card, letter, form)"},
@@ -183,6 +187,12 @@ std::vector<std::string> all_of(const args& a, const std::string& key) {
   return out;
 }
 
+/// The last value of `--key`, or "".
+std::string last_of(const args& a, const std::string& key) {
+  auto values = all_of(a, key);
+  return values.empty() ? std::string() : values.back();
+}
+
 bool has_flag(const args& a, const std::string& flag) {
   return std::find(a.flags.begin(), a.flags.end(), flag) != a.flags.end();
 }
@@ -282,7 +292,8 @@ int run_cluster_command(int argc, char** argv) {
   if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
   std::vector<std::string> node_args;
   for (const auto& f : all_of(*a, "log-format")) node_args.insert(node_args.end(), {"--log-format", f});
-  return run_cluster(self, files.back(), all_of(*a, "nats"), node_args);
+  cluster_launch launch{self, files.back(), last_of(*a, "host"), last_of(*a, "run-dir"), all_of(*a, "nats"), node_args};
+  return run_cluster(launch);
 }
 
 int run_request(int argc, char** argv) {

@@ -1,0 +1,56 @@
+#include "runtime/http_get.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace infermesh {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+outcome<http_response> http_get(const std::string& host, int port, const std::string& target,
+                                std::chrono::milliseconds timeout) {
+  const auto where = "http://" + host + ":" + std::to_string(port) + target;
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    beast::flat_buffer buffer;
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, host);
+    request.set(http::field::user_agent, "infermesh");
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1u << 20);
+    beast::error_code failed;
+    bool done = false;
+    stream.expires_after(timeout);
+    resolver.async_resolve(host, std::to_string(port), [&](beast::error_code e, asio::ip::tcp::resolver::results_type found) {
+      if (e) return void(failed = e);
+      stream.async_connect(found, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
+        if (e) return void(failed = e);
+        http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
+          if (e) return void(failed = e);
+          http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+            if (e) return void(failed = e);
+            done = true;
+          });
+        });
+      });
+    });
+    io.run_for(timeout + std::chrono::milliseconds(50));
+    if (!done)
+      return error{error_code::unavailable, where + ": " + (failed ? failed.message() : std::string("no answer in time"))};
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    auto response = parser.release();
+    return http_response{static_cast<int>(response.result_int()), std::move(response.body())};
+  } catch (const std::exception& e) {
+    return error{error_code::unavailable, where + ": " + e.what()};
+  }
+}
+
+}  // namespace infermesh
