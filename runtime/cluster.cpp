@@ -72,11 +72,12 @@ bool start(process_slot& slot) {
     return false;
   }
   const auto now = clock::now();
-  if (slot.life.incarnation() == 0) slot.life.started(now);
+  const bool first = slot.life.incarnation() == 0;
+  if (first) slot.life.started(now);
   slot.started_at = now;
   slot.reported_slow = false;
-  log(log_level::info, {{"process", slot.name()}}, "cluster: ", slot.kind_name(), " '", slot.name(), "' started, pid ",
-      slot.process->pid());
+  log(first ? log_level::info : log_level::warn, {{"process", slot.name()}}, "cluster: ", slot.kind_name(), " '",
+      slot.name(), first ? "' started, pid " : "' restarted, pid ", slot.process->pid());
   return true;
 }
 
