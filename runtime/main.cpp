@@ -95,6 +95,7 @@ const std::vector<command_spec>& commands() {
         {"seconds", "N", "how long (default 10)"},
         timeout_ms,
         {"attempts", "N", "tries per request, same id (default 1)"},
+        {"durable", "", "send through the JetStream work queue (ops with `delivery: durable`)"},
         {"doc-type", "T", "the document type (extract)"},
         no_auto_rotate,
         client_nats,
@@ -367,6 +368,7 @@ int run_load_command(int argc, char** argv) {
   if (timeout) options.timeout = std::chrono::milliseconds(*timeout);
   if (auto types = all_of(*a, "doc-type"); !types.empty()) options.doc_type = types.back();
   options.auto_rotate = !has_flag(*a, "no-auto-rotate");
+  options.durable = has_flag(*a, "durable");
   auto image = read_whole_file(options.image_path);
   if (!image) return usage("cannot read '" + options.image_path + "'", command);
   int status = exit_usage;
@@ -377,7 +379,22 @@ int run_load_command(int argc, char** argv) {
     } else {
       std::cout << "load: " << options.clients << " clients, " << options.duration.count() / 1000 << " s, op "
                 << options.op << ", " << options.image_path << std::endl;
+      // Progress on stderr once a second (the report comes at the end, on stdout).
+      std::atomic<std::uint64_t> answered{0};
+      std::atomic<bool> done{false};
+      options.on_answer = [&answered](std::uint64_t n) { answered = n; };
+      std::thread progress([&] {
+        const auto start = std::chrono::steady_clock::now();
+        while (!done) {
+          for (int i = 0; i < 10 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (done) break;
+          const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+          std::cerr << "load: " << s << " s, " << answered.load() << " answered" << std::endl;
+        }
+      });
       auto report = run_load(**transport, options, *image);
+      done = true;
+      progress.join();
       std::cout << format_report(report);
       status = report.lost == 0 ? exit_ok : exit_error_reply;
     }
