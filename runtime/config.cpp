@@ -355,22 +355,107 @@ std::string text_of_name(const YAML::Node& root) {
   return n.IsMap() && n["name"] && n["name"].IsScalar() ? n["name"].as<std::string>() : "";
 }
 
+/// `hosts:` of a cluster file: names unique, each with an address.
+std::vector<cluster_host> parse_hosts(const YAML::Node& root) {
+  const auto hosts = root["hosts"];
+  if (!hosts) return cluster_plan{}.hosts;
+  if (!hosts.IsSequence() || hosts.size() == 0) throw config_error{"hosts", "must be a non-empty list of {name, address}"};
+  std::vector<cluster_host> out;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    const auto path = "hosts[" + std::to_string(i) + "]";
+    allow_keys(hosts[i], path, {"name", "address"});
+    cluster_host h{text(hosts[i], path, "name", "", true), text(hosts[i], path, "address", "", true)};
+    if (!names.insert(h.name).second) throw config_error{path + ".name", "'" + h.name + "' is used twice"};
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+/// The host named at `path` (`key`), or the only host when the key is absent and there is one.
+std::string host_of(const YAML::Node& map, const std::string& path, const std::vector<cluster_host>& hosts) {
+  std::string names;
+  for (const auto& h : hosts) names += (names.empty() ? "" : ", ") + h.name;
+  if (!map["host"]) {
+    if (hosts.size() == 1) return hosts.front().name;
+    throw config_error{join(path, "host"), "is required when there are several hosts (" + names + ")"};
+  }
+  const auto name = text(map, path, "host", "", true);
+  for (const auto& h : hosts)
+    if (h.name == name) return name;
+  throw config_error{join(path, "host"), "'" + name + "' is not one of hosts: " + names};
+}
+
+/// `nats.cluster` of a cluster file: the NATS servers to launch. Ports on one host must not collide.
+void parse_launched_nats(const YAML::Node& root, cluster_plan& plan) {
+  const auto nats = root["nats"];
+  if (!nats || !nats.IsMap() || !nats["cluster"]) return;
+  const auto cluster = nats["cluster"];
+  allow_keys(cluster, "nats.cluster", {"name", "lame_duck_ms", "servers"});
+  plan.nats_cluster_name = text(cluster, "nats.cluster", "name", plan.nats_cluster_name);
+  plan.lame_duck = std::chrono::milliseconds(integer(cluster, "nats.cluster", "lame_duck_ms", plan.lame_duck.count(), 30'000, 3'600'000));
+  if (nats["servers"])
+    throw config_error{"nats.servers", "is derived from nats.cluster (the servers this file launches): give one of the two"};
+  const auto servers = cluster["servers"];
+  if (!servers || !servers.IsSequence() || servers.size() == 0)
+    throw config_error{"nats.cluster.servers", "must be a non-empty list of {name, host, client_port, cluster_port, monitor_port, store_dir}"};
+  std::set<std::string> names;
+  std::map<std::pair<std::string, long long>, std::string> ports;  // (host, port) -> the key that took it
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const auto path = "nats.cluster.servers[" + std::to_string(i) + "]";
+    allow_keys(servers[i], path, {"name", "host", "client_port", "cluster_port", "monitor_port", "store_dir"});
+    nats_server_plan s;
+    s.name = text(servers[i], path, "name", "", true);
+    if (s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
+      throw config_error{path + ".name", "may hold only letters, digits, '_' and '-', got '" + s.name + "'"};
+    if (!names.insert(s.name).second) throw config_error{path + ".name", "'" + s.name + "' is used twice"};
+    s.host = host_of(servers[i], path, plan.hosts);
+    s.address = plan.host(s.host)->address;
+    s.client_port = static_cast<int>(integer(servers[i], path, "client_port", s.client_port, 1, 65535));
+    s.cluster_port = static_cast<int>(integer(servers[i], path, "cluster_port", s.cluster_port, 1, 65535));
+    s.monitor_port = static_cast<int>(integer(servers[i], path, "monitor_port", s.monitor_port, 1, 65535));
+    for (const auto& [key, port] : {std::pair<const char*, int>{"client_port", s.client_port},
+                                    {"cluster_port", s.cluster_port}, {"monitor_port", s.monitor_port}}) {
+      auto [at, fresh] = ports.emplace(std::make_pair(s.host, port), path + "." + key);
+      if (!fresh) throw config_error{path + "." + key, std::to_string(port) + " on host '" + s.host + "' is taken by " + at->second};
+    }
+    s.store_dir = text(servers[i], path, "store_dir", "jetstream/" + s.name);
+    plan.nats_servers.push_back(std::move(s));
+  }
+}
+
+cluster_plan parse_plan(const YAML::Node& root) {
+  cluster_plan plan;
+  plan.hosts = parse_hosts(root);
+  parse_launched_nats(root, plan);
+  return plan;
+}
+
 /// A cluster file (`nodes:` list, shared `nats` and `pipelines`) seen as the config of the node `name`.
 YAML::Node select_node(const YAML::Node& root, const std::string& name) {
-  allow_keys(root, "", {"nats", "pipelines", "nodes", "delivery", "jetstream", "supervision"});
+  allow_keys(root, "", {"hosts", "nats", "pipelines", "nodes", "delivery", "jetstream", "supervision"});
+  const auto plan = parse_plan(root);
   const auto nodes = root["nodes"];
   if (!nodes.IsSequence() || nodes.size() == 0) throw config_error{"nodes", "must be a non-empty list of nodes"};
   std::string names;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto path = "nodes[" + std::to_string(i) + "]";
-    allow_keys(nodes[i], path, {"node", "models", "pipelines", "http"});
+    allow_keys(nodes[i], path, {"host", "node", "models", "pipelines", "http"});
     const auto node_name = text(nodes[i]["node"], path + ".node", "name", "", true);
+    host_of(nodes[i], path, plan.hosts);
     names += (names.empty() ? "" : ", ") + node_name;
     if (node_name != name) continue;
     YAML::Node merged(YAML::NodeType::Map);
     merged["node"] = nodes[i]["node"];
     merged["models"] = nodes[i]["models"];
     if (root["nats"]) merged["nats"] = root["nats"];
+    if (!plan.nats_servers.empty()) {  // the node is given every launched server's client URL
+      YAML::Node nats(YAML::NodeType::Map);
+      for (const auto& kv : root["nats"])
+        if (kv.first.as<std::string>() != "cluster") nats[kv.first] = kv.second;
+      for (const auto& url : plan.nats_urls()) nats["servers"].push_back(url);
+      merged["nats"] = nats;
+    }
     if (root["delivery"]) merged["delivery"] = root["delivery"];
     if (root["jetstream"]) merged["jetstream"] = root["jetstream"];
     if (nodes[i]["http"]) merged["http"] = nodes[i]["http"];  // per node: each listens on its own address
@@ -389,9 +474,14 @@ outcome<cluster_plan> parse_cluster_plan(const std::string& yaml, const std::str
     const auto root = YAML::Load(yaml);
     if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
       return error{error_code::bad_request, source + ": nodes: is required in a cluster file (a list of nodes)"};
-    cluster_plan plan;
-    for (std::size_t i = 0; i < root["nodes"].size(); ++i)
-      plan.nodes.push_back(text(root["nodes"][i]["node"], "nodes[" + std::to_string(i) + "].node", "name", "", true));
+    cluster_plan plan = parse_plan(root);
+    for (std::size_t i = 0; i < root["nodes"].size(); ++i) {
+      const auto path = "nodes[" + std::to_string(i) + "]";
+      const auto name = text(root["nodes"][i]["node"], path + ".node", "name", "", true);
+      if (plan.node_host.count(name)) throw config_error{path + ".node.name", "'" + name + "' is used twice"};
+      plan.nodes.push_back(name);
+      plan.node_host[name] = host_of(root["nodes"][i], path, plan.hosts);
+    }
     allow_keys(root["supervision"], "supervision", {"max_restarts", "period_ms", "backoff_ms", "max_backoff_ms"});
     plan.node_restarts = parse_restarts(root["supervision"], "supervision", plan.node_restarts);
     return plan;
@@ -431,6 +521,18 @@ outcome<node_config> parse_node_config(const std::string& yaml, const std::strin
 outcome<node_config> parse_config(const std::string& text, const std::string& base_dir, const std::string& source,
                                   const std::string& node_name) {
   return parse_node_config(text, base_dir, source, node_name);
+}
+
+const cluster_host* cluster_plan::host(const std::string& name) const {
+  for (const auto& h : hosts)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+std::vector<std::string> cluster_plan::nats_urls() const {
+  std::vector<std::string> out;
+  for (const auto& s : nats_servers) out.push_back(s.client_url());
+  return out;
 }
 
 outcome<node_config> load_config_file(const std::string& path, const std::string& node_name) {

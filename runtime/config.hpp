@@ -59,13 +59,47 @@ outcome<node_config> parse_config(const std::string& text, const std::string& ba
 /// Reads and parses a config file (see parse_config for `node_name`).
 outcome<node_config> load_config_file(const std::string& path, const std::string& node_name = "");
 
+/// A machine of a deployment (`hosts:` of a cluster file): where its NATS servers and nodes run.
+struct cluster_host {
+  std::string name;
+  std::string address;  ///< the address its servers listen on and peers reach it at (IPv4 or a host name)
+};
+
+/// A NATS server the cluster file launches (`nats.cluster.servers`), from which the launcher derives its
+/// nats-server configuration (nats_server_config.hpp).
+struct nats_server_plan {
+  std::string name;       ///< its `server_name`
+  std::string host;       ///< a `hosts:` name
+  std::string address;    ///< the host's address
+  int client_port = 4222;
+  int cluster_port = 6222;   ///< routes between the servers of the cluster
+  int monitor_port = 8222;   ///< HTTP monitoring: /healthz (readiness), /varz, /routez, /jsz
+  std::string store_dir;     ///< JetStream's; relative paths resolve against the launcher's run directory
+  std::string client_url() const { return "nats://" + address + ":" + std::to_string(client_port); }
+};
+
 /// What `infermesh cluster` reads of a cluster file itself (each node's config is parse_config's).
 struct cluster_plan {
+  /// `hosts:`; absent, one host named `local` at 127.0.0.1.
+  std::vector<cluster_host> hosts{{"local", "127.0.0.1"}};
   std::vector<std::string> nodes;  ///< node names, in file order
+  std::map<std::string, std::string> node_host;  ///< node -> its host (`nodes[i].host`)
+  /// `nats.cluster`: the NATS servers to launch, with JetStream, as one cluster `nats_cluster_name`; empty:
+  /// NATS runs elsewhere and the nodes' `nats.servers` (or --nats) say where.
+  std::vector<nats_server_plan> nats_servers;
+  std::string nats_cluster_name = "infermesh";
+  /// A stopping server's lame-duck period: clients are moved off over this time (nats-server's minimum: 30 s;
+  /// the launcher drains the nodes first, so a server with no clients left exits at once).
+  std::chrono::milliseconds lame_duck{30000};
   /// `supervision:` at the top: how the launcher restarts a node process that crashed or exited non-zero
   /// (keys max_restarts, period_ms, backoff_ms, max_backoff_ms). Starting a node loads its models, so the
   /// defaults are slower than an actor's: 1 s doubling to 30 s; past 5 crashes in 5 minutes, once per period.
+  /// The launched NATS servers restart the same way.
   supervision_config node_restarts{5, std::chrono::minutes(5), std::chrono::seconds(1), std::chrono::seconds(30)};
+
+  const cluster_host* host(const std::string& name) const;
+  /// Every launched server's client URL, in file order (what each node is given).
+  std::vector<std::string> nats_urls() const;
 };
 
 outcome<cluster_plan> parse_cluster_plan(const std::string& text, const std::string& source);

@@ -22,6 +22,9 @@ load_report run_load(nats_transport& transport, const load_options& options, con
   std::atomic<std::uint64_t> answered_so_far{0};
   const auto start = std::chrono::steady_clock::now();
   const auto until = start + options.duration;
+  // Ids unique to this run: a second run within the reply cache's TTL (or JetStream's duplicate window) is
+  // computed again, not answered from memory.
+  const std::string run = random_request_id().substr(4, 8);
   std::vector<std::thread> clients;
   for (int c = 0; c < options.clients; ++c) {
     clients.emplace_back([&, c] {
@@ -29,11 +32,13 @@ load_report run_load(nats_transport& transport, const load_options& options, con
       std::vector<double> my_latencies;
       request r = req;
       for (std::uint64_t n = 0; std::chrono::steady_clock::now() < until && !(options.stop && *options.stop); ++n) {
-        r.id = "load-" + std::to_string(c) + "-" + std::to_string(n);
+        r.id = "load-" + run + "-" + std::to_string(c) + "-" + std::to_string(n);
         const auto sent = std::chrono::steady_clock::now();
         int tries = 1;
-        auto rep = send_with_retries(transport, options.op, r, encoding::msgpack,
-                                     {options.attempts, options.timeout, std::chrono::milliseconds(100)}, &tries);
+        auto rep = options.durable
+                       ? send_durable(transport, options.op, r, encoding::msgpack, options.timeout)
+                       : send_with_retries(transport, options.op, r, encoding::msgpack,
+                                           {options.attempts, options.timeout, std::chrono::milliseconds(100)}, &tries);
         if (tries > 1) ++mine.retried;
         const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - sent;
         ++mine.sent;

@@ -21,6 +21,7 @@ struct load_options {
   std::chrono::milliseconds duration{10000};
   std::chrono::milliseconds timeout{30000};      ///< per try
   int attempts = 1;                              ///< tries per request (core mode's client retry; same id)
+  bool durable = false;                          ///< through the JetStream work queue (send_durable), not core
   std::optional<std::string> doc_type;  ///< extract
   bool auto_rotate = true;
   /// Called (from client threads) after each answered request, with the number answered so far.

@@ -1,7 +1,7 @@
 // `infermesh`: the node process and the command-line client.
 //
 //   infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]
-//   infermesh cluster --config FILE [--nats URL]...
+//   infermesh cluster --config FILE [--host NAME] [--run-dir DIR] [--nats URL]...
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh status [--watch] [--json] [--wait-ms N] [--nats URL]...
@@ -66,11 +66,15 @@ const std::vector<command_spec>& commands() {
         {"name", "NAME", "replaces the config's node.name"},
         log_format_option},
        "SIGINT/SIGTERM drain the node: it unsubscribes, answers what it accepted, then exits 0.\n"},
-      {"cluster", "", "run every node of a cluster file as its own process here, restarted if it crashes",
-       {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/two-node.yaml); required"},
-        {"nats", "URL", "NATS server, repeatable: replaces the file's nats.servers"},
+      {"cluster", "", "run what a cluster file places on this host (NATS servers, then nodes), restarted if they crash",
+       {{"config", "FILE", "the cluster file (a `nodes:` list, e.g. cluster-config/local-3node.yaml); required"},
+        {"host", "NAME", "only what the file places on this host (default: everything)"},
+        {"run-dir", "DIR", "logs, derived NATS configs and JetStream stores (default ./infermesh-run/<file>[-<host>])"},
+        {"nats", "URL", "NATS server, repeatable: replaces the nodes' nats.servers (files without nats.cluster)"},
         {"log-format", "F", "text (default) or json, for the launcher and every node it starts"}},
-       "SIGINT/SIGTERM drain every node; exits 0 if every node's last exit was clean.\n"},
+       "Waits for each NATS server's /healthz and each node's $SRV answer, then prints the status table (again\n"
+       "on SIGUSR1). SIGINT/SIGTERM: nodes drain, then NATS servers leave in lame-duck mode; a second signal\n"
+       "kills. Exits 0 if every process's last exit was clean.\n"},
       {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
        {{"json", "", "send a JSON request (default msgpack)"},
         {"doc-type", "T", "the document type (extract needs it: invoice, receipt, id_card, letter, form)"},
@@ -91,6 +95,7 @@ const std::vector<command_spec>& commands() {
         {"seconds", "N", "how long (default 10)"},
         timeout_ms,
         {"attempts", "N", "tries per request, same id (default 1)"},
+        {"durable", "", "send through the JetStream work queue (ops with `delivery: durable`)"},
         {"doc-type", "T", "the document type (extract)"},
         no_auto_rotate,
         client_nats,
@@ -181,6 +186,12 @@ std::vector<std::string> all_of(const args& a, const std::string& key) {
   for (const auto& [k, v] : a.options)
     if (k == key) out.push_back(v);
   return out;
+}
+
+/// The last value of `--key`, or "".
+std::string last_of(const args& a, const std::string& key) {
+  auto values = all_of(a, key);
+  return values.empty() ? std::string() : values.back();
 }
 
 bool has_flag(const args& a, const std::string& flag) {
@@ -282,7 +293,8 @@ int run_cluster_command(int argc, char** argv) {
   if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
   std::vector<std::string> node_args;
   for (const auto& f : all_of(*a, "log-format")) node_args.insert(node_args.end(), {"--log-format", f});
-  return run_cluster(self, files.back(), all_of(*a, "nats"), node_args);
+  cluster_launch launch{self, files.back(), last_of(*a, "host"), last_of(*a, "run-dir"), all_of(*a, "nats"), node_args};
+  return run_cluster(launch);
 }
 
 int run_request(int argc, char** argv) {
@@ -356,6 +368,7 @@ int run_load_command(int argc, char** argv) {
   if (timeout) options.timeout = std::chrono::milliseconds(*timeout);
   if (auto types = all_of(*a, "doc-type"); !types.empty()) options.doc_type = types.back();
   options.auto_rotate = !has_flag(*a, "no-auto-rotate");
+  options.durable = has_flag(*a, "durable");
   auto image = read_whole_file(options.image_path);
   if (!image) return usage("cannot read '" + options.image_path + "'", command);
   int status = exit_usage;
@@ -366,7 +379,22 @@ int run_load_command(int argc, char** argv) {
     } else {
       std::cout << "load: " << options.clients << " clients, " << options.duration.count() / 1000 << " s, op "
                 << options.op << ", " << options.image_path << std::endl;
+      // Progress on stderr once a second (the report comes at the end, on stdout).
+      std::atomic<std::uint64_t> answered{0};
+      std::atomic<bool> done{false};
+      options.on_answer = [&answered](std::uint64_t n) { answered = n; };
+      std::thread progress([&] {
+        const auto start = std::chrono::steady_clock::now();
+        while (!done) {
+          for (int i = 0; i < 10 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (done) break;
+          const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+          std::cerr << "load: " << s << " s, " << answered.load() << " answered" << std::endl;
+        }
+      });
       auto report = run_load(**transport, options, *image);
+      done = true;
+      progress.join();
       std::cout << format_report(report);
       status = report.lost == 0 ? exit_ok : exit_error_reply;
     }

@@ -33,12 +33,18 @@ pid_t newest_pid(const test::child_process& launcher, const std::string& node) {
   return pid;
 }
 
+struct temp_dir {
+  std::string path = test::make_temp_dir("infermesh-cluster");
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
 /// A test nats-server and `infermesh cluster --config cluster-config/two-node.yaml` against it, both nodes ready.
 struct launched_cluster {
   test::nats_server nats;
+  temp_dir run;
   test::child_process launcher{"cluster", {INFERMESH_BINARY, "cluster", "--config",
                                            std::string(INFERMESH_SOURCE_DIR) + "/cluster-config/two-node.yaml",
-                                           "--nats", nats.url()}};
+                                           "--nats", nats.url(), "--run-dir", run.path}};
   test::client client{nats.url()};
 
   launched_cluster() {
@@ -53,11 +59,6 @@ struct launched_cluster {
     req.deadline_ms = 60000;
     return client.send("classify", req);
   }
-};
-
-struct temp_dir {
-  std::string path = test::make_temp_dir("infermesh-cluster");
-  ~temp_dir() { std::filesystem::remove_all(path); }
 };
 
 /// Waits until the process `pid` (not our child: the launcher's) has ended, through a pidfd, which turns
@@ -128,7 +129,7 @@ BOOST_AUTO_TEST_CASE(past_the_files_restart_intensity_a_crashing_node_waits_a_wh
                          "      - {name: synthetic, serves: classify, backend: synthetic, labels: [a, b],\n"
                          "         input: {width: 32, height: 32}, synthetic: {latency_us: 100}}\n"
                          "pipelines: {classify: [classify]}\n";
-  test::child_process launcher{"cluster", {INFERMESH_BINARY, "cluster", "--config", file, "--nats", nats.url()}};
+  test::child_process launcher{"cluster", {INFERMESH_BINARY, "cluster", "--config", file, "--nats", nats.url(), "--run-dir", dir.path + "/run"}};
   BOOST_REQUIRE(launcher.wait_for_lines("ready: serving", 1, 60s));
   BOOST_REQUIRE(::kill(newest_pid(launcher, "solo"), SIGKILL) == 0);  // the first crash: restarted after the file's 200 ms
   BOOST_REQUIRE(launcher.wait_for_line("cluster: node 'solo' was killed by signal 9; restarting it in 200 ms", 10s));

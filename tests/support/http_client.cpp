@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include "runtime/http_client.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -17,31 +19,9 @@ using tcp = asio::ip::tcp;
 
 std::optional<http_reply> http_request(int port, const std::string& method, const std::string& target,
                                        std::chrono::milliseconds timeout) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  bhttp::request<bhttp::empty_body> req{bhttp::string_to_verb(method), target, 11};
-  req.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port));
-  req.set(bhttp::field::connection, "close");
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bool done = false;
-  stream.expires_after(timeout);  // one bound for connect, write and read
-  stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)),
-                       [&](beast::error_code ec) {
-                         if (ec) return;
-                         bhttp::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-                           if (ec) return;
-                           bhttp::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) { done = !ec; });
-                         });
-                       });
-  io.run();
-  if (!done) return std::nullopt;
-  http_reply out;
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  if (auto found = res.find(bhttp::field::content_type); found != res.end()) out.content_type = std::string(found->value());
-  if (auto found = res.find(bhttp::field::allow); found != res.end()) out.allow = std::string(found->value());
-  return out;
+  auto got = infermesh::http_request("127.0.0.1", port, method, target, timeout);
+  if (!got) return std::nullopt;
+  return http_reply{got->status, std::move(got->body), std::move(got->content_type), std::move(got->allow)};
 }
 
 int raw_http_status(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
