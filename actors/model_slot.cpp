@@ -208,8 +208,10 @@ void build_failed(slot_pointer self, error why) {
   s.building.reset();
   if (b.group) slot_state::release(*b.group);
   why.message = "model '" + s.setup.model_name + "' v" + b.source.version + " did not load: " + why.message;
-  s.last_failure = why.message;
   log(self, why.message + (s.current ? " (the loaded version keeps serving)" : ""));
+  // The answer and the status keep the first line: LibTorch appends its C++ stack to its messages (logged above).
+  if (const auto eol = why.message.find('\n'); eol != std::string::npos) why.message.resize(eol);
+  s.last_failure = why.message;
   if (!s.current) {
     if (s.mode == slot_mode::loading) s.mode = s.setup.cache ? slot_mode::evicted : slot_mode::unloaded;
     if (s.mode == slot_mode::unloaded && s.setup.on_health) s.setup.on_health(false);
