@@ -34,7 +34,8 @@ struct part_context {
   std::function<void(const std::string& model, const std::string& reporter, bool healthy)> report_health;
   /// `max_loaded_models` > 0: the node's model cache, which batched models' slots ask before loading.
   std::optional<model_cache_actor> cache;
-  /// A batched model's group was loaded (start-up, reload, load, on demand) in `seconds` (load and warm-up).
+  /// A batched model's group was loaded by its slot (reload, load command, on demand; not the start-up load) in
+  /// `seconds` (load and warm-up).
   /// The hook for a metrics counter of model loads; empty: not counted. Called on a CAF thread (the slot's).
   std::function<void(const std::string& model, double seconds)> on_model_load;
 };
