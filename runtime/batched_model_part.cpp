@@ -1,4 +1,6 @@
+#include <atomic>
 #include <chrono>
+#include <memory>
 
 #include "actors/batcher.hpp"
 #include "actors/batcher_supervisor.hpp"
@@ -51,66 +53,105 @@ std::function<void(const caf::actor&)> hook(part_context& ctx, const std::string
 
 }  // namespace
 
-outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& hosted) {
+group_builder batched_group_builder(part_context ctx, hosted_model hosted) {
+  return [ctx, hosted](std::uint64_t generation) mutable -> outcome<slot_group> {
+    const model_config& m = hosted.model;
+    const auto started = std::chrono::steady_clock::now();
+    auto loaded = load_model(m);
+    if (!loaded) return error{loaded.err().code, "model '" + m.name + "': " + loaded.err().message};
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+    log(log_level::info, {{"model", m.name}}, "model '", m.name, "' v", m.version, " loaded and warmed up on ", m.device, " in ",
+        static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
+    std::unique_ptr<model> first = std::move(*loaded);
+    if (ctx.door) first = ctx.door->decorate(m.name, std::move(first));
+
+    caf::actor_system* sys = &ctx.system;
+    const auto load = timed(ctx, m.name, loader_of(ctx, m));
+    // Each generation reports health under its own names, and none after it is released: a group being
+    // retired cannot make its successor look unhealthy, nor leave a stale report behind.
+    auto released = std::make_shared<std::atomic<bool>>(false);
+    const std::string tag = "#" + std::to_string(generation);
+    auto health = [report = ctx.report_health, name = m.name, released, tag](const char* reporter) {
+      return [report, name, released, who = std::string(reporter) + tag](bool healthy) {
+        if (!released->load()) report(name, who, healthy);
+      };
+    };
+    // The group: a model supervisor (restarting the model actor) under a batcher. `model` is the group's first
+    // model actor (loaded above) or, for a replacement group, one that loads itself.
+    model_supervisor_setup ms{m.name, hosted.supervision, {}, [sys, load] { return spawn_model_actor(*sys, nullptr, load); },
+                              health("model"),
+                              [name = m.name, count = ctx.on_restart](const lifecycle& life) {
+                                if (life.restarts() == 0) return;
+                                log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
+                                    static_cast<int>(life.last_recovery_ms()), " ms after its crash");
+                                if (count) count(name);
+                              },
+                              hook(ctx, m.name, fault_target::model)};
+    batcher_setup bs{m.name, hosted.batching, m.input, {}, ctx.preprocessors, hosted.supervision.max_attempts, {}};
+    if (ctx.on_batch) bs.on_batch = [told = ctx.on_batch, name = m.name](const batch_timing& t) { told(name, t); };
+    auto group = [sys, ms, bs](model_actor model) mutable {
+      ms.first = std::move(model);
+      bs.model = spawn_model_supervisor(*sys, ms);
+      return spawn_batcher(*sys, bs);
+    };
+    batcher_supervisor_setup gs{m.name, hosted.supervision,
+                                group(spawn_model_actor(ctx.system, std::shared_ptr<model>(std::move(first)))),
+                                [sys, group, load]() mutable { return group(spawn_model_actor(*sys, nullptr, load)); },
+                                health("batcher"), on_restarted(ctx, m.name, ": batcher restarted"),
+                                hook(ctx, m.name, fault_target::batcher)};
+    auto batcher = spawn_batcher_supervisor(ctx.system, std::move(gs));
+
+    const step_kind step = *parse_step(m.serves.front());
+    const model_step_setup step_setup{step, batcher, m.name, m.version, m.labels};
+    step_supervisor_setup ss{"the step actor of model '" + m.name + "'", hosted.supervision,
+                             spawn_model_step(ctx.system, step_setup),
+                             [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, health("step"),
+                             on_restarted(ctx, m.name, ": step actor restarted"),
+                             hook(ctx, m.name, fault_target::step)};
+    auto server = spawn_step_supervisor(ctx.system, std::move(ss));
+    slot_group g;
+    g.step = server;
+    g.batcher = batcher;
+    g.actors = {caf::actor_cast<caf::actor>(server), caf::actor_cast<caf::actor>(batcher)};
+    g.on_release = [report = ctx.report_health, name = m.name, released, tag] {
+      released->store(true);
+      for (const char* reporter : {"model", "batcher", "step"}) report(name, reporter + tag, true);
+    };
+    return g;
+  };
+}
+
+outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& hosted, bool load_now) {
   const model_config& m = hosted.model;
-  const auto started = std::chrono::steady_clock::now();
-  auto loaded = load_model(m);
-  if (!loaded) return error{loaded.err().code, "model '" + m.name + "': " + loaded.err().message};
-  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-  log(log_level::info, {{"model", m.name}}, "model '", m.name, "' v", m.version, " loaded and warmed up on ", m.device, " in ",
-      static_cast<int>(took.count()), " ms (", m.labels.size(), " labels, ", m.threads, " thread(s))");
-  std::unique_ptr<model> first = std::move(*loaded);
-  if (ctx.door) first = ctx.door->decorate(m.name, std::move(first));
-
-  caf::actor_system* sys = &ctx.system;
-  const auto load = timed(ctx, m.name, loader_of(ctx, m));
-  auto health = [report = ctx.report_health, name = m.name](const char* reporter) {
-    return [report, name, reporter](bool healthy) { report(name, reporter, healthy); };
-  };
-  // The group: a model supervisor (restarting the model actor) under a batcher. `model` is the group's first
-  // model actor (loaded above) or, for a replacement group, one that loads itself.
-  model_supervisor_setup ms{m.name, hosted.supervision, {}, [sys, load] { return spawn_model_actor(*sys, nullptr, load); },
-                            health("model"),
-                            [name = m.name, count = ctx.on_restart](const lifecycle& life) {
-                              if (life.restarts() == 0) return;
-                              log(log_level::warn, {{"model", name}}, "model '", name, "' restarted: ready ",
-                                  static_cast<int>(life.last_recovery_ms()), " ms after its crash");
-                              if (count) count(name);
-                            },
-                            hook(ctx, m.name, fault_target::model)};
-  batcher_setup bs{m.name, hosted.batching, m.input, {}, ctx.preprocessors, hosted.supervision.max_attempts, {}};
-  if (ctx.on_batch) bs.on_batch = [told = ctx.on_batch, name = m.name](const batch_timing& t) { told(name, t); };
-  auto group = [sys, ms, bs](model_actor model) mutable {
-    ms.first = std::move(model);
-    bs.model = spawn_model_supervisor(*sys, ms);
-    return spawn_batcher(*sys, bs);
-  };
-  batcher_supervisor_setup gs{m.name, hosted.supervision,
-                              group(spawn_model_actor(ctx.system, std::shared_ptr<model>(std::move(first)))),
-                              [sys, group, load]() mutable { return group(spawn_model_actor(*sys, nullptr, load)); },
-                              health("batcher"), on_restarted(ctx, m.name, ": batcher restarted"),
-                              hook(ctx, m.name, fault_target::batcher)};
-  auto batcher = spawn_batcher_supervisor(ctx.system, std::move(gs));
-
-  const step_kind step = *parse_step(m.serves.front());
-  const model_step_setup step_setup{step, batcher, m.name, m.version, m.labels};
-  step_supervisor_setup ss{"the step actor of model '" + m.name + "'", hosted.supervision,
-                           spawn_model_step(ctx.system, step_setup),
-                           [sys, step_setup] { return spawn_model_step(*sys, step_setup); }, health("step"),
-                           on_restarted(ctx, m.name, ": step actor restarted"),
-                           hook(ctx, m.name, fault_target::step)};
-  auto server = spawn_step_supervisor(ctx.system, std::move(ss));
+  model_slot_setup s;
+  s.model_name = m.name;
+  s.source = {m.version, batched_group_builder(ctx, hosted)};
+  if (load_now) {
+    auto first = s.source.build(1);  // the slot's first generation; at start-up: a model that fails stops the node
+    if (!first) return first.err();
+    s.first = std::move(*first);
+  } else {
+    log(log_level::info, {{"model", m.name}}, "model '", m.name, "' v", m.version,
+        " not loaded: past max_loaded_models, it loads on its first request");
+  }
+  s.queue_capacity = hosted.batching.queue_capacity;
+  s.cache = ctx.cache;
+  s.on_health = [report = ctx.report_health, name = m.name](bool serving) { report(name, "slot", serving); };
+  s.on_model_load = ctx.on_load;
+  s.log = [name = m.name](const std::string& line) { log(log_level::info, {{"model", name}}, line); };
+  auto slot = spawn_model_slot(ctx.system, std::move(s));
   model_part part;
   part.name = m.name;
-  part.steps[step] = server;
-  part.batcher = batcher;
-  part.actors = {caf::actor_cast<caf::actor>(server), caf::actor_cast<caf::actor>(batcher)};
+  part.steps[*parse_step(m.serves.front())] = slot;
+  part.batcher = slot;
+  part.slot = slot;
+  part.actors = {caf::actor_cast<caf::actor>(slot)};
   return part;
 }
 
-outcome<model_part> start_model(part_context& ctx, const hosted_model& hosted) {
+outcome<model_part> start_model(part_context& ctx, const hosted_model& hosted, bool load_now) {
   if (hosted.model.backend == model_config::backend_kind::tesseract) return start_ocr_model(ctx, hosted);
-  return start_batched_model(ctx, hosted);
+  return start_batched_model(ctx, hosted, load_now);
 }
 
 }  // namespace infermesh

@@ -259,7 +259,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi", "faults", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
+                            "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
   if (node) {
     c.node_name = text(node, "node", "name", "");
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", c.default_deadline.count(), 1, 86'400'000));
@@ -277,6 +277,12 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.faults", "must be true or false"};
       c.faults = on;
     }
+    if (const auto f = node["control"]; f) {
+      bool on = false;
+      if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.control", "must be true or false"};
+      c.control = on;
+    }
+    c.max_loaded_models = static_cast<std::size_t>(integer(node, "node", "max_loaded_models", static_cast<long long>(c.max_loaded_models), 0, 100'000));
     c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", c.documents.max_document_pages, 1, 1'000'000));
     c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", c.documents.dpi, 36, 1200));
     c.router_supervision = parse_supervision(node["supervision"], "node.supervision");
@@ -498,11 +504,13 @@ outcome<node_config> parse_node_config(const std::string& yaml, const std::strin
                                        const std::string& node_name) {
   try {
     auto root = YAML::Load(yaml);
-    if (root.IsMap() && root["nodes"]) root = select_node(root, node_name);
+    const bool cluster_file = root.IsMap() && root["nodes"];
+    if (cluster_file) root = select_node(root, node_name);
     else if (!node_name.empty() && !(root.IsMap() && root["node"] && text_of_name(root) == node_name))
       throw config_error{"node.name", "is not '" + node_name + "' (--node picks a node of a cluster file)"};
     auto c = parse(root, base_dir);
     c.source = source;
+    if (cluster_file) c.selected_node = node_name;
     if (c.node_name.empty()) {
       char host[256] = {0};
       gethostname(host, sizeof host - 1);

@@ -39,6 +39,9 @@ struct node_config {
   std::size_t reply_cache_entries = 10000;       ///< answers remembered by id (client retries)
   std::chrono::milliseconds reply_cache_ttl{60000};
   bool faults = false;
+  bool control = false;                         ///< model commands on the control subject (list, reload, unload, load)
+  std::size_t max_loaded_models = 0;            ///< batched models kept loaded at once, least recently used released; 0: all
+  std::string selected_node;                    ///< the node picked from a cluster file ("" otherwise): a reload reads it again
   std::set<std::string> durable_ops;            ///< ops also taken from the JetStream work queue (`delivery:`)
   work_queue_options work_queue;                ///< `jetstream:` stream, replicas, ack wait
   std::uint64_t max_deliver = 5;                ///< deliveries of a durable request before it is answered internal

@@ -6,6 +6,7 @@
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh status [--watch] [--json] [--wait-ms N] [--nats URL]...
 //   infermesh load OP FILE [--clients N] [--seconds N] [--timeout-ms N] [--nats URL]...
+//   infermesh model list NODE | model reload|unload|load NODE MODEL [--json] [--timeout-ms N] [--nats URL]...
 //   every command: [--log-format text|json]   (how it logs to stderr; `cluster` passes it to its nodes)
 //   infermesh --help | infermesh COMMAND --help   (also -h): the commands, or one command's options
 
@@ -24,6 +25,7 @@
 #include "runtime/cluster.hpp"
 #include "runtime/load_client.hpp"
 #include "runtime/log.hpp"
+#include "runtime/model_client.hpp"
 #include "runtime/node.hpp"
 #include "runtime/request_client.hpp"
 #include "runtime/status_command.hpp"
@@ -109,6 +111,17 @@ const std::vector<command_spec>& commands() {
         log_format_option},
        "Asks $SRV.PING/INFO/STATS.infermesh (the NATS service API, ADR-32): every node answers.\n"
        "Exit status: 0 when at least one node answered, 1 when none did, 2 usage or transport error.\n"},
+      {"model", "list NODE | reload|unload|load NODE MODEL",
+       "list a node's models, or reload one from its config file, unload it, load it (no restart)",
+       {{"json", "", "print the node's answer as JSON"},
+        {"timeout-ms", "N", "wait at most N ms for the answer (default 120000: a reload answers once the new version serves)"},
+        client_nats,
+        log_format_option},
+       "Needs `node.control: true` on the node (its control subject infermesh.v1.control.NODE).\n"
+       "reload: the node re-reads its config file and loads MODEL's entry beside the running version; requests in\n"
+       "flight finish on the old one, new ones go to the new one, then the old one is released. A load that fails\n"
+       "leaves the old version serving. unload: its ops answer unavailable (the node stops taking them) until load.\n"
+       "Exit status: 0 ok, 1 the node answered an error, 2 usage or transport error, 3 no such node answered.\n"},
   };
   return all;
 }
@@ -443,6 +456,40 @@ int run_status_command(int argc, char** argv) {
   return status;
 }
 
+int run_model_command(int argc, char** argv) {
+  std::string problem;
+  const auto* command = find_command("model");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
+  const auto& p = a->positional;
+  if (p.empty()) return usage("model needs a subcommand: list, reload, unload or load", command);
+  const auto& verb = p[0];
+  if (verb != "list" && verb != "reload" && verb != "unload" && verb != "load")
+    return usage("unknown model subcommand '" + verb + "' (list, reload, unload, load)", command);
+  const std::size_t wanted = verb == "list" ? 2 : 3;
+  if (p.size() != wanted)
+    return usage(verb == "list" ? "model list needs NODE" : "model " + verb + " needs NODE and MODEL", command);
+  auto timeout = number_option(*a, "timeout-ms", problem);
+  if (!problem.empty()) return usage(problem, command);
+  int status = exit_usage;
+  {
+    auto transport = nats_transport::connect(client_nats_options(*a));
+    if (!transport) {
+      std::cerr << "infermesh: " << transport.err().message << "\n";
+    } else {
+      auto r = run_model_client(**transport, verb, p[1], wanted == 3 ? p[2] : "",
+                                std::chrono::milliseconds(std::clamp(timeout.value_or(120000), 1LL, 3'600'000LL)),
+                                has_flag(*a, "json"));
+      std::cout << r.out << std::flush;
+      std::cerr << r.err;
+      status = r.status;
+    }
+  }
+  nats_transport::close_library();
+  return status;
+}
+
 }  // namespace
 }  // namespace infermesh
 
@@ -469,5 +516,6 @@ int main(int argc, char** argv) {
   if (name == "cluster") return run_cluster_command(argc, argv);
   if (name == "request") return run_request(argc, argv);
   if (name == "status") return run_status_command(argc, argv);
+  if (name == "model") return run_model_command(argc, argv);
   return run_load_command(argc, argv);
 }

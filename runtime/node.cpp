@@ -13,12 +13,15 @@
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
 #include "actors/router_supervisor.hpp"
+#include "actors/model_cache_policy.hpp"
+#include "messages/codec.hpp"
 #include "messages/subjects.hpp"
 #include "runtime/fault_control.hpp"
 #include "runtime/health_gate.hpp"
 #include "runtime/http_routes.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/log.hpp"
+#include "runtime/model_control.hpp"
 #include "runtime/model_parts.hpp"
 #include "runtime/service_responder.hpp"
 #include "runtime/stats_reporter.hpp"
@@ -130,6 +133,13 @@ struct node::impl {
   router_actor router;
   caf::actor reporter;
   std::unique_ptr<service_responder> service;
+  // Model lifecycle (issue 11 §4): the parts' context (a reload builds groups with it), the LRU cache, the
+  // model commands' setup, and each model's version now (a reload changes it; PING/INFO read it).
+  std::optional<part_context> parts;
+  std::optional<model_cache_actor> cache;
+  model_control_setup control;
+  mutable std::mutex versions_mutex;
+  std::map<std::string, std::string> versions;
   const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   bool stopped = false;
 
@@ -179,6 +189,7 @@ struct node::impl {
     if (door) door->shut_down();  // an injected slow-down ends now, or no model actor could stop
     std::vector<caf::actor> all{caf::actor_cast<caf::actor>(router), reporter, caf::actor_cast<caf::actor>(remote),
                                 caf::actor_cast<caf::actor>(preprocessors)};
+    if (cache) all.push_back(caf::actor_cast<caf::actor>(*cache));
     for (const auto& m : models) all.insert(all.end(), m.actors.begin(), m.actors.end());
     for (auto& a : all)
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -228,13 +239,15 @@ std::optional<error> node::impl::connect() {
   return std::nullopt;
 }
 
-/// Every hosted model, by kind (model_parts.hpp).
+/// Every hosted model, by kind (model_parts.hpp). With `max_loaded_models`, the batched models past the
+/// bound (config order) start evicted and load on their first request.
 std::optional<error> node::impl::start_models(router_setup& setup) {
   preprocessors = spawn_preprocessor_pool(system, config.preprocess_workers);
   part_context ctx{system, preprocessors, door.get(),
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
-                   }, {}, {}, {}};
+                   },
+                   {}, {}, {}, {}};
   if (auto* m = metrics.get()) {
     ctx.on_restart = [m](const std::string& model) { m->on_model_restart(model); };
     ctx.on_batch = [m](const std::string& model, const batch_timing& t) {
@@ -242,11 +255,29 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
     };
     ctx.on_load = [m](const std::string& model, double seconds) { m->on_model_load(model, seconds); };
   }
+  std::set<std::string> load_now;
+  {
+    std::vector<std::string> batched;
+    for (const auto& hosted : config.models)
+      if (hosted.model.backend != model_config::backend_kind::tesseract) batched.push_back(hosted.model.name);
+    const model_cache_policy policy(config.max_loaded_models);
+    for (const auto& name : policy.loaded_at_start(batched)) load_now.insert(name);
+  }
+  if (config.max_loaded_models > 0) {
+    cache = spawn_model_cache(system, config.max_loaded_models);
+    ctx.cache = cache;
+  }
+  parts.emplace(ctx);
   for (const auto& hosted : config.models) {
+    {
+      std::lock_guard<std::mutex> lock(versions_mutex);
+      versions[hosted.model.name] = hosted.model.version;
+    }
     const auto loading = std::chrono::steady_clock::now();
-    auto part = start_model(ctx, hosted);
+    const bool now = hosted.model.backend == model_config::backend_kind::tesseract || load_now.count(hosted.model.name) > 0;
+    auto part = start_model(ctx, hosted, now);
     if (!part) return part.err();
-    if (metrics)
+    if (metrics && now)  // the start-up load (later ones: ctx.on_load)
       metrics->on_model_load(part->name, std::chrono::duration<double>(std::chrono::steady_clock::now() - loading).count());
     observe([&](observed_state& o) {
       o.loaded.insert(part->name);
@@ -305,15 +336,44 @@ void node::impl::start_router(router_setup setup) {
   reporter = spawn_stats_reporter(system, config.stats_interval, batchers(), router);
 }
 
-/// The fault door's control subject (only with `node.faults`).
+/// The control subject (with `node.faults` or `node.control`): a message with a `command` key is a model
+/// command (model_control.hpp, only with `node.control`), any other a fault (only with `node.faults`).
 std::optional<error> node::impl::start_fault_control() {
-  if (!door) return std::nullopt;
+  if (!door && !config.control) return std::nullopt;
+  control.node_name = config.node_name;
+  control.system = &system;
+  control.transport = transport.get();
+  for (const auto& m : models)
+    if (m.slot) control.slots.emplace(m.name, *m.slot);
+  control.hosted = config.models;
+  control.reread = [source = config.source, node = config.selected_node]() -> outcome<node_config> {
+    if (source.rfind("<embedded", 0) == 0) return load_embedded_default_config();  // cannot change: the same files
+    return load_config_file(source, node);
+  };
+  control.builder = [ctx = *parts](const hosted_model& hosted) { return batched_group_builder(ctx, hosted); };
+  control.healthy = [h = health.get()](const std::string& model) { return h->healthy(model); };
+  control.on_version = [this](const std::string& model, const std::string& version) {
+    std::lock_guard<std::mutex> lock(versions_mutex);
+    versions[model] = version;
+  };
   const auto subject = wire::control_subject(config.node_name);
-  auto control = transport->subscribe(subject, "", [d = door.get(), t = transport.get()](incoming_message&& in) {
-    handle_fault_command(in, *d, *t);
+  auto subscribed = transport->subscribe(subject, "", [this](incoming_message&& in) {
+    auto answer_error = [&](const error& e) {
+      if (in.reply.empty()) return;
+      value_map out{{"ok", false}, {"code", std::string(to_string(e.code))}, {"error", e.message}};
+      transport->publish(in.reply, encode_value(value{std::move(out)}, encoding::json));
+    };
+    auto v = decode_value(in.payload, encoding::json, decode_limits{});
+    if (v && is_model_command(*v)) {
+      if (!config.control) return answer_error({error_code::bad_request, "model commands are off on this node (node.control: false)"});
+      return handle_model_command(control, *v, in.reply);
+    }
+    if (!door) return answer_error({error_code::bad_request, "fault injection is off on this node (node.faults: false)"});
+    handle_fault_command(in, *door, *transport);
   });
-  if (!control) return control.err();
-  log(log_level::warn, "fault injection is on: control subject ", subject);
+  if (!subscribed) return subscribed.err();
+  if (door) log(log_level::warn, "fault injection is on: control subject ", subject);
+  if (config.control) log(log_level::info, "model control is on: control subject ", subject);
   return std::nullopt;
 }
 
@@ -347,7 +407,10 @@ std::vector<model_figures> node::impl::model_health_now() const {
   for (const auto& hosted : config.models) {
     model_figures m;
     m.name = hosted.model.name;
-    m.version = hosted.model.version;
+    {
+      std::lock_guard<std::mutex> lock(versions_mutex);
+      m.version = versions.count(m.name) ? versions.at(m.name) : hosted.model.version;
+    }
     m.healthy = health->healthy(m.name);
     m.state = m.healthy ? "serving" : "unhealthy";
     out.push_back(std::move(m));
@@ -383,6 +446,23 @@ std::vector<endpoint_figures> node::impl::collect_service_stats() {
             }
           },
           [](const caf::error&) {});
+    // The slots of batched models: loaded or not (unloaded, evicted), loads and evictions.
+    for (const auto& part : this->models) {
+      if (!part.slot) continue;
+      self->request(*part.slot, service_stats_timeout, status_atom::value)
+          .receive(
+              [&](const slot_status& st) {
+                for (auto& m : models) {
+                  if (m.name != st.name) continue;
+                  m.version = st.version;
+                  m.loaded = st.loaded;
+                  m.loads = st.loads;
+                  m.evictions = st.evictions;
+                  if (!st.loaded) m.state = st.state, m.reason = st.reason;
+                }
+              },
+              [](const caf::error&) {});
+    }
   }
   std::vector<endpoint_figures> out;
   for (const auto& [op, used] : ops_to_serve(config)) {

@@ -39,7 +39,7 @@ json figures_of(const model_figures& m) {
   return json{{"name", m.name},         {"version", m.version},         {"state", m.state},
               {"reason", m.reason},     {"healthy", m.healthy},         {"restarts", m.restarts},
               {"queue_depth", m.queue_depth}, {"requests", m.requests}, {"batches", m.batches},
-              {"mean_batch_size", m.mean_batch}};
+              {"mean_batch_size", m.mean_batch}, {"loaded", m.loaded}, {"loads", m.loads}, {"evictions", m.evictions}};
 }
 
 // Invalid UTF-8 (a message that quoted a client's bytes) must not throw: replace it.

@@ -45,6 +45,9 @@ struct model_figures {
   std::uint64_t requests = 0;  ///< admitted by its batcher
   std::uint64_t batches = 0;
   double mean_batch = 0;
+  bool loaded = true;            ///< batched models: a group is loaded now (false: unloaded or evicted)
+  std::uint64_t loads = 1;       ///< groups loaded since start (start-up, reloads, loads on demand)
+  std::uint64_t evictions = 0;   ///< released by max_loaded_models (least recently used)
 };
 
 /// One endpoint's counters for STATS (the router's `op_counters`) and the models its op uses here.

@@ -26,6 +26,7 @@ const std::map<std::string, std::vector<std::string>> options_of{
     {"load", {"--clients", "--seconds", "--timeout-ms", "--attempts", "--doc-type", "--no-auto-rotate", "--nats",
               "--log-format"}},
     {"status", {"--watch", "--json", "--wait-ms", "--nats", "--log-format"}},
+    {"model", {"--json", "--timeout-ms", "--nats", "--log-format"}},
 };
 
 struct run_result {

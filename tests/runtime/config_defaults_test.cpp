@@ -122,6 +122,8 @@ std::map<std::string, std::string> struct_defaults() {
       {"node.reply_cache_entries", str(node.reply_cache_entries)},
       {"node.reply_cache_ttl_ms", str(node.reply_cache_ttl.count())},
       {"node.faults", node.faults ? "true" : "false"},
+      {"node.control", node.control ? "true" : "false"},
+      {"node.max_loaded_models", str(node.max_loaded_models)},
       {"node.pdf_dpi", str(node.documents.dpi)},
       {"nats.servers", "[" + servers + "]"},
       {"nats.max_reconnect", str(node.nats.max_reconnect)},

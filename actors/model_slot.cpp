@@ -1,0 +1,397 @@
+#include "actors/model_slot.hpp"
+
+#include <deque>
+
+namespace infermesh {
+namespace {
+
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+
+/// The slot's full type: its interface plus what its helpers and timers send it.
+using slot_impl = model_slot_actor::extend<caf::reacts_to<built_atom, std::uint64_t, slot_build>,
+                                           caf::reacts_to<ready_atom, std::uint64_t, bool>>;
+
+enum class slot_mode { serving, loading, unloaded, evicted };
+
+struct slot_state {
+  struct group_entry {
+    std::uint64_t generation = 0;
+    slot_group group;
+    std::uint64_t in_flight = 0;
+  };
+  struct held_request {
+    step_request request;
+    caf::typed_response_promise<step_reply> promise;
+  };
+  struct build {
+    std::uint64_t generation = 0;
+    slot_source source;
+    std::vector<caf::typed_response_promise<slot_answer>> answers;
+    std::optional<slot_group> group;  // built, waiting to answer `ping`
+    double seconds = 0;               // how long it took to build
+  };
+
+  model_slot_setup setup;
+  slot_source source;
+  slot_mode mode = slot_mode::serving;
+  std::optional<group_entry> current;
+  std::vector<group_entry> retiring;
+  std::optional<build> building;
+  std::deque<held_request> held;
+  std::uint64_t generations = 0;
+  std::uint64_t loads = 0;
+  std::uint64_t evictions = 0;
+  std::string last_failure;
+  std::optional<caf::actor_clock::time_point> last_used;
+
+  static inline const char* name = "model-slot";
+
+  ~slot_state() {  // the slot stops (shutdown): every group goes too
+    if (current) release(current->group);
+    for (auto& r : retiring) release(r.group);
+    if (building && building->group) release(*building->group);
+  }
+
+  static void release(slot_group& g) {
+    for (auto& a : g.actors)
+      if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    if (g.on_release) g.on_release();
+    g.on_release = nullptr;
+  }
+
+  std::uint64_t in_flight() const {
+    std::uint64_t n = current ? current->in_flight : 0;
+    for (const auto& r : retiring) n += r.in_flight;
+    return n;
+  }
+};
+
+using slot_pointer = slot_impl::stateful_pointer<slot_state>;
+
+std::string_view mode_name(const slot_state& s) {
+  switch (s.mode) {
+    case slot_mode::serving: return s.building ? "reloading" : "serving";
+    case slot_mode::loading: return "loading";
+    case slot_mode::unloaded: return "unloaded";
+    case slot_mode::evicted: return "evicted";
+  }
+  return "?";
+}
+
+slot_status status_of(slot_pointer self) {
+  const auto& s = self->state;
+  slot_status out;
+  out.name = s.setup.model_name;
+  out.version = s.source.version;
+  out.state = std::string(mode_name(s));
+  out.reason = s.last_failure;
+  out.loaded = static_cast<bool>(s.current);
+  out.loads = s.loads;
+  out.evictions = s.evictions;
+  out.in_flight = s.in_flight();
+  if (s.last_used) out.last_used_s = std::chrono::duration<double>(self->clock().now() - *s.last_used).count();
+  return out;
+}
+
+void log(slot_pointer self, const std::string& line) {
+  if (self->state.setup.log) self->state.setup.log(line);
+}
+
+void tell_cache_in_flight(slot_pointer self) {
+  auto& s = self->state;
+  if (s.setup.cache) self->send(*s.setup.cache, used_atom::value, s.setup.model_name, s.current ? s.current->in_flight : 0);
+}
+
+/// A group whose last request was answered after it stopped being current is released.
+void release_drained(slot_pointer self) {
+  auto& r = self->state.retiring;
+  for (auto it = r.begin(); it != r.end();) {
+    if (it->in_flight == 0) {
+      slot_state::release(it->group);
+      it = r.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+/// The current group stops being current; it is released once what it holds is answered.
+void retire_current(slot_pointer self) {
+  auto& s = self->state;
+  if (!s.current) return;
+  s.retiring.push_back(std::move(*s.current));
+  s.current.reset();
+  release_drained(self);
+}
+
+void forward(slot_pointer self, step_request req, caf::typed_response_promise<step_reply> promise) {
+  auto& s = self->state;
+  auto& g = *s.current;
+  ++g.in_flight;
+  s.last_used = self->clock().now();
+  tell_cache_in_flight(self);
+  const auto generation = g.generation;
+  auto done = [self, generation] {
+    auto& st = self->state;
+    if (st.current && st.current->generation == generation) {
+      --st.current->in_flight;
+      tell_cache_in_flight(self);
+      return;
+    }
+    for (auto& r : st.retiring)
+      if (r.generation == generation) --r.in_flight;
+    release_drained(self);
+  };
+  // No timeout: the request carries its deadline, and the group drops work past it.
+  self->request(g.group.step, caf::infinite, step_atom::value, std::move(req))
+      .then([promise, done](step_reply& r) mutable {
+              promise.deliver(std::move(r));
+              done();
+            },
+            [self, promise, done](caf::error& e) mutable {
+              promise.deliver(step_reply::failed({error_code::unavailable, "model '" + self->state.setup.model_name +
+                                                                               "' is not running: " + self->system().render(e)}));
+              done();
+            });
+}
+
+/// Requests that waited for a load go to the group that serves now (or fail with `why`).
+void flush_held(slot_pointer self, const std::optional<error>& why) {
+  auto& s = self->state;
+  auto held = std::move(s.held);
+  s.held.clear();
+  const auto now = std::chrono::steady_clock::now();  // deadlines are wall-clock steady times (the router's)
+  for (auto& h : held) {
+    if (why) h.promise.deliver(step_reply::failed(*why));
+    else if (h.request.deadline < now)
+      h.promise.deliver(step_reply::failed({error_code::deadline_exceeded,
+                                            "the deadline passed while model '" + s.setup.model_name + "' loaded"}));
+    else forward(self, std::move(h.request), std::move(h.promise));
+  }
+}
+
+void answer_build(slot_state::build& b, const slot_answer& a) {
+  for (auto& p : b.answers) p.deliver(a);
+  b.answers.clear();
+}
+
+/// Builds `source`'s group on a helper (detached: a model loads on its thread, never the slot's).
+void start_build(slot_pointer self, slot_source source, std::optional<caf::typed_response_promise<slot_answer>> answer) {
+  auto& s = self->state;
+  slot_state::build b;
+  b.generation = ++s.generations;
+  b.source = source;
+  if (answer) b.answers.push_back(*answer);
+  s.building = std::move(b);
+  slot_impl me = self;
+  auto helper = [me, build = source.build, generation = s.building->generation](caf::event_based_actor* h) {
+    const auto started = std::chrono::steady_clock::now();
+    slot_build out;
+    try {
+      auto built = build(generation);
+      if (built) out.group = std::move(*built);
+      else out.failure = built.err();
+    } catch (const std::exception& e) {
+      out.failure = error{error_code::internal, e.what()};
+    }
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    h->send(me, built_atom::value, generation, std::move(out));
+  };
+  if (s.setup.build_detached) self->system().spawn<caf::detached>(helper);
+  else self->system().spawn(helper);
+}
+
+/// A build failed (or its group never became ready): the slot keeps what it had.
+void build_failed(slot_pointer self, error why) {
+  auto& s = self->state;
+  auto b = std::move(*s.building);
+  s.building.reset();
+  if (b.group) slot_state::release(*b.group);
+  why.message = "model '" + s.setup.model_name + "' v" + b.source.version + " did not load: " + why.message;
+  log(self, why.message + (s.current ? " (the loaded version keeps serving)" : ""));
+  // The answer and the status keep the first line: LibTorch appends its C++ stack to its messages (logged above).
+  if (const auto eol = why.message.find('\n'); eol != std::string::npos) why.message.resize(eol);
+  s.last_failure = why.message;
+  if (!s.current) {
+    if (s.mode == slot_mode::loading) s.mode = s.setup.cache ? slot_mode::evicted : slot_mode::unloaded;
+    if (s.mode == slot_mode::unloaded && s.setup.on_health) s.setup.on_health(false);
+    if (s.setup.cache) self->send(*s.setup.cache, unload_atom::value, s.setup.model_name);
+    flush_held(self, error{error_code::unavailable, why.message});
+  }
+  answer_build(b, {why, status_of(self)});
+}
+
+/// The new group is ready: new requests go to it, the old one drains and is released.
+void switch_to_built(slot_pointer self, double seconds) {
+  auto& s = self->state;
+  auto b = std::move(*s.building);
+  s.building.reset();
+  retire_current(self);
+  s.current = slot_state::group_entry{b.generation, std::move(*b.group), 0};
+  const bool was_reload = s.loads > 0 && s.source.version != b.source.version;
+  s.source = std::move(b.source);
+  s.mode = slot_mode::serving;
+  s.last_failure.clear();
+  ++s.loads;
+  if (s.setup.on_model_load) s.setup.on_model_load(s.setup.model_name, seconds);
+  if (s.setup.on_health) s.setup.on_health(true);
+  log(self, "model '" + s.setup.model_name + "' v" + s.source.version + " serves (loaded in " +
+                std::to_string(static_cast<int>(seconds * 1000)) + " ms" + (was_reload ? ", replacing the previous version" : "") +
+                ")");
+  tell_cache_in_flight(self);
+  flush_held(self, std::nullopt);
+  answer_build(b, {std::nullopt, status_of(self)});
+}
+
+/// Loads the configured source (on demand or by command); with a cache, once it admits the load.
+void load(slot_pointer self, std::optional<caf::typed_response_promise<slot_answer>> answer) {
+  auto& s = self->state;
+  s.mode = slot_mode::loading;
+  if (!s.setup.cache) return start_build(self, s.source, answer);
+  // Reserve the build now (generation, answers) so that a second request does not load twice.
+  slot_state::build b;
+  b.generation = 0;  // not started: admitted first
+  if (answer) b.answers.push_back(*answer);
+  s.building = std::move(b);
+  self->request(*s.setup.cache, caf::infinite, admit_atom::value, s.setup.model_name)
+      .then(
+          [self](bool) {
+            auto& st = self->state;
+            auto answers = std::move(st.building->answers);
+            st.building.reset();
+            start_build(self, st.source, std::nullopt);
+            st.building->answers = std::move(answers);
+          },
+          [self](caf::error& e) { build_failed(self, {error_code::unavailable, "the model cache: " + self->system().render(e)}); });
+}
+
+slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup) {
+  auto& s = self->state;
+  s.setup = std::move(setup);
+  s.source = s.setup.source;
+  if (s.setup.first) {
+    s.current = slot_state::group_entry{++s.generations, std::move(*s.setup.first), 0};
+    s.setup.first.reset();
+    s.loads = 1;
+  } else {
+    s.mode = s.setup.start_unloaded ? slot_mode::unloaded : slot_mode::evicted;
+  }
+  if (s.setup.cache) self->send(*s.setup.cache, enlist_atom::value, s.setup.model_name, evictable_actor{self}, static_cast<bool>(s.current));
+  if (s.setup.on_health) s.setup.on_health(s.mode != slot_mode::unloaded);
+  return {
+      [=](step_atom, step_request& req) -> caf::result<step_reply> {
+        auto& st = self->state;
+        if (st.current) {
+          auto promise = self->make_response_promise<step_reply>();
+          forward(self, std::move(req), promise);
+          return promise;
+        }
+        if (st.mode == slot_mode::unloaded)
+          return step_reply::failed({error_code::unavailable, "model '" + st.setup.model_name + "' is unloaded"});
+        if (st.held.size() >= st.setup.queue_capacity)
+          return step_reply::failed({error_code::overloaded, "model '" + st.setup.model_name + "' is loading and " +
+                                                                 std::to_string(st.held.size()) + " requests wait for it"});
+        auto promise = self->make_response_promise<step_reply>();
+        st.last_used = self->clock().now();
+        st.held.push_back({std::move(req), promise});
+        if (!st.building) load(self, std::nullopt);
+        return promise;
+      },
+      [=](ping_atom) -> bool { return static_cast<bool>(self->state.current); },
+      [=](infer_atom a, infer_job& job) -> caf::result<item_result> {
+        if (self->state.current) return self->delegate(self->state.current->group.batcher, a, std::move(job));
+        return item_result::failed(error_code::unavailable, "model '" + self->state.setup.model_name + "' is not loaded");
+      },
+      [=](stats_atom a) -> caf::result<batcher_stats> {
+        if (self->state.current) return self->delegate(self->state.current->group.batcher, a);
+        batcher_stats none;
+        none.model.state = life_state::stopped;
+        none.model.reason = std::string(mode_name(self->state));
+        none.model.healthy = self->state.mode != slot_mode::unloaded;
+        return none;
+      },
+      [=](reload_atom, slot_source& source) -> caf::result<slot_answer> {
+        auto& st = self->state;
+        if (st.building)
+          return slot_answer{error{error_code::unavailable, "model '" + st.setup.model_name + "' is loading already: try again when it serves"},
+                             status_of(self)};
+        if (!st.current) {  // nothing loaded: the next load (command or demand) takes the new source
+          st.source = std::move(source);
+          return slot_answer{std::nullopt, status_of(self)};
+        }
+        auto promise = self->make_response_promise<slot_answer>();
+        start_build(self, std::move(source), promise);
+        return promise;
+      },
+      [=](unload_atom) -> slot_answer {
+        auto& st = self->state;
+        if (st.building)
+          return {error{error_code::unavailable, "model '" + st.setup.model_name + "' is loading: try again when it serves"},
+                  status_of(self)};
+        const bool was_loaded = static_cast<bool>(st.current);
+        retire_current(self);
+        st.mode = slot_mode::unloaded;
+        if (st.setup.on_health) st.setup.on_health(false);
+        if (st.setup.cache && was_loaded) self->send(*st.setup.cache, unload_atom::value, st.setup.model_name);
+        log(self, "model '" + st.setup.model_name + "' unloaded");
+        return {std::nullopt, status_of(self)};
+      },
+      [=](load_atom) -> caf::result<slot_answer> {
+        auto& st = self->state;
+        if (st.current) return slot_answer{std::nullopt, status_of(self)};
+        auto promise = self->make_response_promise<slot_answer>();
+        if (st.building) st.building->answers.push_back(promise);
+        else load(self, promise);
+        return promise;
+      },
+      [=](status_atom) { return status_of(self); },
+      [=](evict_atom) -> bool {
+        auto& st = self->state;
+        if (!st.current || st.current->in_flight > 0 || st.building || !st.held.empty()) return false;
+        retire_current(self);
+        st.mode = slot_mode::evicted;
+        ++st.evictions;
+        log(self, "model '" + st.setup.model_name + "' released: least recently used (max_loaded_models)");
+        return true;
+      },
+      [=](built_atom, std::uint64_t generation, slot_build& built) {
+        auto& st = self->state;
+        if (!st.building || st.building->generation != generation) {  // stale (cannot happen: one build at a time)
+          if (built.group) slot_state::release(*built.group);
+          return;
+        }
+        if (built.failure) return build_failed(self, std::move(*built.failure));
+        st.building->group = std::move(built.group);
+        // Ready once its step actor and its batcher (with its model) answer their readiness probes.
+        auto g = *st.building->group;
+        st.building->seconds = built.seconds;
+        self->request(g.step, st.setup.ready_timeout, ping_atom::value)
+            .then(
+                [=](bool) {
+                  self->request(g.batcher, self->state.setup.ready_timeout, ping_atom::value)
+                      .then([=](bool) { self->send(self, ready_atom::value, generation, true); },
+                            [=](caf::error& e) {
+                              if (self->state.building && self->state.building->generation == generation)
+                                build_failed(self, {error_code::unavailable, "its batcher is not ready: " + self->system().render(e)});
+                            });
+                },
+                [=](caf::error& e) {
+                  if (self->state.building && self->state.building->generation == generation)
+                    build_failed(self, {error_code::unavailable, "its step actor is not ready: " + self->system().render(e)});
+                });
+      },
+      [=](ready_atom, std::uint64_t generation, bool) {
+        auto& st = self->state;
+        if (!st.building || st.building->generation != generation || !st.building->group) return;
+        switch_to_built(self, st.building->seconds);
+      },
+  };
+}
+
+}  // namespace
+
+model_slot_actor spawn_model_slot(caf::actor_system& sys, model_slot_setup setup) {
+  return sys.spawn(slot_behavior, std::move(setup));
+}
+
+}  // namespace infermesh
