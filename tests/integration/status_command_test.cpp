@@ -1,12 +1,15 @@
 // `infermesh status` against the two-node example (cluster-config/two-node.yaml) on a real nats-server: both
-// nodes and their models are listed, `--json` parses, and a node that stopped is no longer listed.
+// nodes and their models are listed, `--json` parses, a node that stopped is no longer listed, and a node whose
+// model is unhealthy says so.
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <csignal>
 
+#include "messages/subjects.hpp"
 #include "support/child_process.hpp"
+#include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
 
@@ -87,6 +90,41 @@ BOOST_AUTO_TEST_CASE(watch_refreshes_until_sigint) {
   const auto code = cli.wait_exit(exit_bound);
   BOOST_TEST_REQUIRE(static_cast<bool>(code));
   BOOST_TEST(*code == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A node whose model went past its restart intensity (crashed through the fault door) says so in the table
+// and in --json, and its STATS carry the model's state and restarts.
+BOOST_AUTO_TEST_SUITE(status_of_an_unhealthy_model)
+
+BOOST_AUTO_TEST_CASE(a_node_whose_model_is_unhealthy_says_so) {
+  test::nats_server nats;
+  constexpr int allowed_restarts = 1;  // the second crash within the period makes the model unhealthy
+  test::node_process node(test::synthetic_config(2000, "max_batch_size: 8", "  faults: true\n",
+                                                 {"", "    supervision: {max_restarts: " + std::to_string(allowed_restarts) +
+                                                          ", period_ms: 600000, backoff_ms: 5}\n"}),
+                          nats.url(), "sick");
+  test::client client(nats.url());
+  const auto healthy = status(nats.url());
+  BOOST_TEST(healthy.output.find("synthetic@1 serving") != std::string::npos, healthy.output);
+  for (int i = 1; i <= allowed_restarts + 1; ++i) {
+    auto answer = client.transport().request(wire::control_subject("sick"), R"({"model": "synthetic", "action": "crash"})", 5s);
+    BOOST_REQUIRE(answer && answer->view().find("\"ok\":true") != std::string_view::npos);
+    if (i <= allowed_restarts) BOOST_REQUIRE(node.process().wait_for_lines("restarted: ready", i, 10s));
+  }
+  BOOST_REQUIRE(node.process().wait_for_line("stopped taking 'classify'", 10s));
+  const auto table = status(nats.url());
+  BOOST_TEST(table.status == 0, table.output);
+  BOOST_TEST(table.output.find("UNHEALTHY") != std::string::npos, table.output);
+  BOOST_TEST(table.output.find("synthetic@1") != std::string::npos, table.output);
+  const auto r = status(nats.url(), {"--json"});
+  const auto j = json::parse(r.output.substr(r.output.find('{')));
+  BOOST_TEST_REQUIRE(j.at("nodes").size() == 1u, r.output);
+  const auto& model = j["nodes"][0].at("models").at(0);
+  BOOST_TEST(model.at("healthy") == false, model.dump());
+  BOOST_TEST(model.at("state") == "unhealthy", model.dump());
+  BOOST_TEST(model.at("restarts").get<int>() == allowed_restarts, model.dump());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
