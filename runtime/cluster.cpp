@@ -38,6 +38,8 @@ constexpr auto nats_probe_timeout = std::chrono::milliseconds(300);
 constexpr auto discovery_wait = std::chrono::milliseconds(400);
 /// A child still not ready this long after it started is reported (once per start).
 constexpr auto slow_start = std::chrono::seconds(60);
+/// Stopping: how long past a node's drain timeout (or a server's lame-duck period) before it is killed.
+constexpr auto stop_margin = std::chrono::seconds(15);
 
 enum class process_kind { nats, node };
 
@@ -105,8 +107,9 @@ void on_exit(process_slot& slot, int status, bool stopping) {
                                               : "exited with status " + std::to_string(WEXITSTATUS(status));
   if (slot.clean || stopping) {
     slot.life.stop(how);
-    log(slot.clean ? log_level::info : log_level::warn, {{"process", slot.name()}}, "cluster: ", slot.kind_name(), " '",
-        slot.name(), "' ", how);
+    const bool unexpected = !stopping && slot.kind == process_kind::nats;  // someone stopped a server of the mesh
+    log(slot.clean && !unexpected ? log_level::info : log_level::warn, {{"process", slot.name()}}, "cluster: ",
+        slot.kind_name(), " '", slot.name(), "' ", how, unexpected ? " (stopped from outside: it stays stopped)" : "");
     return;
   }
   died(slot, how);
@@ -181,6 +184,9 @@ class launcher {
   bool announced_ready_ = false;
   bool stopping_ = false;
   bool nats_stopping_ = false;
+  /// Stopping: past this, what still runs of the phase (nodes draining, servers in lame duck) is killed.
+  std::optional<clock::time_point> stop_deadline_;
+  std::chrono::milliseconds longest_drain_{0};
   int stop_signals_ = 0;
 };
 
@@ -207,6 +213,7 @@ std::optional<std::string> launcher::prepare(const std::string& nats_binary) {
     auto c = load_config_file(launch_.config_path, name);  // every node's config must be valid before any starts
     if (!c) return c.err().message;
     if (discovery_servers_.empty()) discovery_servers_ = c->nats.servers;
+    longest_drain_ = std::max(longest_drain_, c->drain_timeout);
     std::vector<std::string> args{launch_.self_binary, "node", "--config", launch_.config_path, "--node", name};
     for (const auto& s : launch_.nats_servers) args.insert(args.end(), {"--nats", s});
     args.insert(args.end(), launch_.node_args.begin(), launch_.node_args.end());
@@ -282,8 +289,11 @@ void launcher::print_status(const char* why) {
   out << "cluster " << launch_.config_path << (launch_.host.empty() ? "" : " (host " + launch_.host + ")") << ": "
       << why << "\n"
       << process_table(slots_);
-  connect_discovery();
-  if (discovery_) out << "\n" << format_status_table(discover_nodes(*discovery_, std::chrono::milliseconds(1000)));
+  if (!stopping_) {  // stopping: the servers are leaving, no new client
+    connect_discovery();
+    if (discovery_) out << "\n" << format_status_table(discover_nodes(*discovery_, std::chrono::milliseconds(1000)));
+  }
+  launched_process::flush_stdout(std::chrono::seconds(1));  // the children's lines first
   std::cout << out.str() << std::flush;
 }
 
@@ -296,6 +306,7 @@ void launcher::begin_stop(const char* why) {
     if (!s.running()) s.life.stop(why);
     if (s.kind == process_kind::node) s.process->signal(SIGTERM);
   }
+  stop_deadline_ = clock::now() + longest_drain_ + stop_margin;
 }
 
 void launcher::on_signal(int signal_number) {
@@ -324,6 +335,16 @@ int launcher::run() {
       discovery_.reset();
       for (auto& s : slots_)
         if (s.kind == process_kind::nats) s.process->signal(SIGUSR2);
+      stop_deadline_ = clock::now() + plan_.lame_duck + stop_margin;
+    }
+    if (stop_deadline_ && clock::now() >= *stop_deadline_) {
+      for (auto& s : slots_)
+        if (s.running() && (nats_stopping_ || s.kind == process_kind::node)) {
+          log(log_level::warn, {{"process", s.name()}}, "cluster: ", s.kind_name(), " '", s.name(),
+              "' did not stop in time: killing it");
+          s.process->signal(SIGKILL);
+        }
+      stop_deadline_ = clock::now() + stop_margin;  // once more, in case the kill is not reaped yet
     }
     std::optional<clock::time_point> next_restart;
     bool running = false;
@@ -334,6 +355,7 @@ int launcher::run() {
     if (!running && !next_restart && (nodes_started_ || stopping_)) break;
     auto wake = next_probe;
     if (next_restart) wake = std::min(wake, *next_restart);
+    if (stop_deadline_) wake = std::min(wake, *stop_deadline_);
 
     std::vector<pollfd> fds{{signals, POLLIN, 0}};
     for (const auto& s : slots_)
@@ -366,6 +388,7 @@ int launcher::run() {
     }
   }
   close(signals);
+  launched_process::flush_stdout(std::chrono::seconds(2));
   const bool all_clean = std::all_of(slots_.begin(), slots_.end(), [](const process_slot& s) { return s.clean; });
   log(log_level::info, "cluster: stopped", all_clean ? "" : " (some process did not exit cleanly)");
   return all_clean ? 0 : 1;

@@ -1,6 +1,7 @@
 #include "runtime/http_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -52,9 +53,12 @@ struct http_server::impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
   std::set<std::shared_ptr<session>> sessions;  // open connections; server thread only
+  asio::steady_timer retry{io};                 // a failed accept is tried again after a pause
   std::atomic<bool> stopped{false};
 
   void accept();
+  /// Closes the kept-alive connection idle the longest; false when none is idle.
+  bool close_an_idle_session();
 };
 
 namespace {
@@ -65,7 +69,9 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(http_server::impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
 
-  void start() { read(); }
+  void start() { read(false); }
+  /// Waiting for the next request on a kept-alive connection since `idle_since_` (nullopt: busy).
+  const std::optional<std::chrono::steady_clock::time_point>& idle_since() const { return idle_since_; }
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -73,16 +79,27 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
-  void read() {
+  /// `kept`: the next request of a kept-alive connection (bounded by the idle timeout, then the read timeout).
+  void read(bool kept) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_request_bytes));
     parser_->body_limit(server_.options.max_request_bytes);
-    stream_.expires_after(server_.options.read_timeout);
+    if (kept) idle_since_ = std::chrono::steady_clock::now();
+    stream_.expires_after(kept ? server_.options.idle_timeout + server_.options.read_timeout : server_.options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    if (kept) {  // a kept connection that sends nothing within the idle timeout is closed
+      idle_timer_.expires_after(server_.options.idle_timeout);
+      idle_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+        auto self = weak.lock();
+        if (!ec && self && self->idle_since_ && self->parser_ && !self->parser_->got_some()) self->close();
+      });
+    }
   }
 
   void on_read(beast::error_code ec) {
+    idle_since_.reset();
+    idle_timer_.cancel();
     if (ec == bhttp::error::header_limit) return answer_and_close(431, "request header fields too large\n");
     if (ec == bhttp::error::body_limit) return answer_and_close(413, "request too large\n");
     if (ec == bhttp::error::bad_target || ec == bhttp::error::bad_method || ec == bhttp::error::bad_version ||
@@ -114,35 +131,54 @@ class session : public std::enable_shared_from_this<session> {
     stream_.expires_after(server_.options.read_timeout);  // a client that does not read its answer is let go too
     bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->finish();
-      self->read();
+      self->read(true);
     });
   }
 
   void finish() {
+    idle_timer_.cancel();
     close();
     server_.sessions.erase(shared_from_this());
   }
 
   http_server::impl& server_;
   beast::tcp_stream stream_;
+  asio::steady_timer idle_timer_{stream_.get_executor()};
+  std::optional<std::chrono::steady_clock::time_point> idle_since_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
 };
 
 }  // namespace
 
+bool http_server::impl::close_an_idle_session() {
+  std::shared_ptr<session> oldest;
+  for (const auto& s : sessions)
+    if (s->idle_since() && (!oldest || *s->idle_since() < *oldest->idle_since())) oldest = s;
+  if (!oldest) return false;
+  oldest->close();  // its pending read ends with an error and removes it
+  return true;
+}
+
 void http_server::impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (stopped || !acceptor.is_open()) return;
-    if (!ec && sessions.size() >= options.max_connections) {
-      beast::error_code ignored;  // over the bound: closed at once (probes and scrapes need few connections)
+    if (ec) {  // too many open files, ...: must not end the server, nor spin
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait([this](beast::error_code e) {
+        if (!e && !stopped) accept();
+      });
+      return;
+    }
+    if (sessions.size() >= options.max_connections && !close_an_idle_session()) {
+      beast::error_code ignored;  // over the bound with none idle: closed at once
       socket.close(ignored);
-    } else if (!ec) {
+    } else {
       auto s = std::make_shared<session>(*this, std::move(socket));
       sessions.insert(s);
       s->start();
     }
-    accept();  // a failed accept (too many open files, ...) must not end the server
+    accept();
   });
 }
 

@@ -26,8 +26,11 @@ namespace infermesh {
 struct http_options {
   std::string listen;  ///< "host:port": an IP address (IPv6 in brackets) or "localhost", and a port 1..65535
   std::size_t max_request_bytes = 16 * 1024;
-  std::chrono::milliseconds read_timeout{5000};  ///< to read a request, or to wait for the next on a kept connection
-  std::size_t max_connections = 64;               ///< open at once; more are closed on accept
+  std::chrono::milliseconds read_timeout{5000};  ///< to read a request (and to write its answer)
+  std::chrono::milliseconds idle_timeout{2000};  ///< a kept-alive connection waits this long for its next request
+  /// Open at once. A connection past the bound closes the longest-idle kept-alive one; with none idle, the new
+  /// connection is closed (so idle clients cannot lock out a liveness probe).
+  std::size_t max_connections = 64;
 };
 
 /// `listen` split and checked: `host` is an IP address ("localhost" becomes 127.0.0.1).

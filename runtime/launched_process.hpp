@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ class launched_process {
   void exited();
   /// Sends `signal` when it runs.
   void signal(int signal) const;
+  /// Waits (at most `timeout`) until every output line so far is on stdout (written from its own thread, through
+  /// a bounded queue: a stalled stdout drops lines rather than stop the launcher; log files keep them all).
+  static void flush_stdout(std::chrono::milliseconds timeout);
 
   const std::string& name() const { return name_; }
   const std::string& log_path() const { return log_path_; }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "runtime/request_client.hpp"
@@ -64,12 +65,17 @@ struct local_3node {
     std::stringstream s;
     s << in.rdbuf();
     std::string text = replace_all(s.str(), "../model-repository/", source + "/model-repository/");
+    std::set<int> taken;  // nine different ports (the kernel may hand one out twice in a row)
+    const auto fresh_port = [&] {
+      for (;;)
+        if (const int p = test::free_loopback_port(); taken.insert(p).second) return p;
+    };
     for (const char* prefix : {"client_port: ", "cluster_port: ", "monitor_port: "})
       for (int base : {4222, 6222, 8222})
         for (int i = 0; i < 3; ++i) {
           const auto key = std::string(prefix) + std::to_string(base + i) + ",";
           if (text.find(key) == std::string::npos) continue;
-          const int port = test::free_loopback_port();
+          const int port = fresh_port();
           if (std::string(prefix) == "client_port: ") client_ports.push_back(port);
           text = replace_all(text, key, std::string(prefix) + std::to_string(port) + ",");
         }
