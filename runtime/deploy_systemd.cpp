@@ -12,6 +12,15 @@ std::string seconds_above(std::chrono::milliseconds ms) {
   return std::to_string((ms.count() + 999) / 1000 + systemd_stop_margin_s) + "s";
 }
 
+/// The launcher's config of `server`, its header saying where this copy comes from.
+std::string nats_config(const deployment_source& source, const nats_server_plan& server, const systemd_options& o) {
+  auto text = render_nats_server_config(source.plan, server, o.state_dir);
+  const std::string launcher_note = "# it is written again on every start.\n";
+  if (const auto at = text.find(launcher_note); at != std::string::npos)
+    text.replace(at, launcher_note.size(), "# render the cluster file again instead (infermesh cluster render --target systemd).\n");
+  return text;
+}
+
 std::string nats_unit_name(const nats_server_plan& server) { return "infermesh-nats-" + server.name + ".service"; }
 
 std::string nats_unit(const deployment_source& source, const nats_server_plan& server, const systemd_options& o) {
@@ -93,7 +102,7 @@ std::vector<rendered_file> render_systemd(const deployment_source& source, const
     const auto dir = host.name + "/";
     for (const auto* s : servers) {
       files.push_back({dir + nats_unit_name(*s), nats_unit(source, *s, options)});
-      files.push_back({dir + "nats/" + s->name + ".conf", render_nats_server_config(source.plan, *s, options.state_dir)});
+      files.push_back({dir + "nats/" + s->name + ".conf", nats_config(source, *s, options)});
     }
     if (!nodes.empty()) files.push_back({dir + "infermesh-node@.service", node_unit(source, nodes, nats_units, options)});
     files.push_back({dir + source.file_name, cluster_copy});

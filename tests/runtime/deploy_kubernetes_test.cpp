@@ -90,7 +90,9 @@ BOOST_AUTO_TEST_CASE(a_node_deployment_probes_health_and_outlasts_its_drain) {
 
 BOOST_AUTO_TEST_CASE(each_node_config_listens_for_http_in_the_pod_and_uses_the_client_service) {
   const auto source = load(two_hosts);
-  const auto configs = objects(source).at("ConfigMap/infermesh-nodes")["data"];
+  kubernetes_options opts;
+  opts.files_dir = "/opt/infermesh/tests/support";  // this file's folder in the image: ../../ is /opt/infermesh
+  const auto configs = objects(source, opts).at("ConfigMap/infermesh-nodes")["data"];
   const auto text = configs["cpu-1.yaml"].as<std::string>();
   const auto node = YAML::Load(text);
   BOOST_TEST(node["http"]["listen"].as<std::string>() == "0.0.0.0:9464");
