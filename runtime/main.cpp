@@ -2,6 +2,7 @@
 //
 //   infermesh node [--config FILE [--node NAME]] [--nats URL]... [--name NAME]
 //   infermesh cluster --config FILE [--host NAME] [--run-dir DIR] [--nats URL]...
+//   infermesh cluster render --target systemd|kubernetes --out DIR FILE [--binary PATH] [--files-dir DIR] ...
 //   infermesh request OP FILE [--json] [--doc-type T] [--no-auto-rotate] [--timeout-ms N] [--deadline-ms N]
 //                     [--priority N] [--id ID] [--nats URL]...
 //   infermesh status [--watch] [--json] [--wait-ms N] [--nats URL]...
@@ -23,6 +24,8 @@
 
 #include "messages/codec.hpp"
 #include "runtime/cluster.hpp"
+#include "runtime/deploy_kubernetes.hpp"
+#include "runtime/deploy_systemd.hpp"
 #include "runtime/load_client.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_client.hpp"
@@ -76,7 +79,8 @@ const std::vector<command_spec>& commands() {
         {"log-format", "F", "text (default) or json, for the launcher and every node it starts"}},
        "Waits for each NATS server's /healthz and each node's $SRV answer, then prints the status table (again\n"
        "on SIGUSR1). SIGINT/SIGTERM: nodes drain, then NATS servers leave in lame-duck mode; a second signal\n"
-       "kills. Exits 0 if every process's last exit was clean.\n"},
+       "kills. Exits 0 if every process's last exit was clean.\n"
+       "infermesh cluster render --help: systemd units or Kubernetes objects from the same file.\n"},
       {"request", "OP FILE", "send FILE to op OP and print the reply as JSON",
        {{"json", "", "send a JSON request (default msgpack)"},
         {"doc-type", "T", "the document type (extract needs it: invoice, receipt, id_card, letter, form)"},
@@ -126,6 +130,31 @@ const std::vector<command_spec>& commands() {
   return all;
 }
 
+/// `infermesh cluster render`: a subcommand of `cluster`, with options of its own.
+const command_spec& render_command() {
+  static const command_spec spec{
+      "cluster render", "FILE", "deployment files from a cluster file: systemd units per host, or Kubernetes objects",
+      {{"target", "T", "systemd or kubernetes; required"},
+       {"out", "DIR", "write the files here (created if missing); required"},
+       {"binary", "PATH", "the infermesh binary on the hosts / in the image (default /usr/local/bin/infermesh)"},
+       {"files-dir", "DIR", "where the file's relative model paths resolve on the target (systemd default: the\n"
+                            "                      file's folder here; kubernetes: /opt/infermesh/cluster-config)"},
+       {"config-dir", "DIR", "systemd: where the cluster file and NATS configs are installed (default /etc/infermesh)"},
+       {"state-dir", "DIR", "systemd: relative JetStream store dirs, nodes' working dir (default /var/lib/infermesh)"},
+       {"nats-binary", "PATH", "systemd: nats-server on the hosts (default /usr/sbin/nats-server)"},
+       {"unit-dir", "DIR", "systemd: where install.sh puts the units (default /etc/systemd/system)"},
+       {"image", "IMAGE", "kubernetes: the nodes' image (default infermesh:latest)"},
+       {"nats-image", "IMAGE", "kubernetes: the NATS servers' image (default nats:2.9.10-alpine)"},
+       {"namespace", "NS", "kubernetes: the objects' namespace, in the NATS routes' DNS names (default default)"},
+       {"storage", "SIZE", "kubernetes: each NATS pod's JetStream volume (default 10Gi)"}},
+      "systemd: DIR/<host>/ holds infermesh-nats-<server>.service, infermesh-node@.service, nats/<server>.conf,\n"
+      "the cluster file as installed and install.sh (systemctl enable --now ... for what the host runs).\n"
+      "kubernetes: DIR/nats.yaml (NATS StatefulSet, Services, ConfigMap, PodDisruptionBudget) and DIR/nodes.yaml\n"
+      "(node configs, a Deployment and a PodDisruptionBudget per node): kubectl apply -f DIR.\n"
+      "Exit status: 0 written, 2 usage error, invalid file (naming the key) or unwritable DIR.\n"};
+  return spec;
+}
+
 const command_spec* find_command(const std::string& name) {
   for (const auto& c : commands())
     if (name == c.name) return &c;
@@ -168,9 +197,10 @@ struct args {
 };
 
 /// The arguments after the command name, by `command`'s options.
-std::optional<args> parse_args(int argc, char** argv, const command_spec& command, std::string& problem) {
+std::optional<args> parse_args(int argc, char** argv, const command_spec& command, std::string& problem,
+                               int first = 2) {
   args a;
-  for (int i = 2; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) != 0) {
       a.positional.push_back(s);
@@ -308,6 +338,45 @@ int run_cluster_command(int argc, char** argv) {
   for (const auto& f : all_of(*a, "log-format")) node_args.insert(node_args.end(), {"--log-format", f});
   cluster_launch launch{self, files.back(), last_of(*a, "host"), last_of(*a, "run-dir"), all_of(*a, "nats"), node_args};
   return run_cluster(launch);
+}
+
+int run_cluster_render(int argc, char** argv) {
+  std::string problem;
+  const auto* command = &render_command();
+  auto a = parse_args(argc, argv, *command, problem, 3);
+  if (!a) return usage(problem, command);
+  if (a->positional.size() != 1) return usage("cluster render needs one cluster FILE", command);
+  const auto target = last_of(*a, "target");
+  const auto out = last_of(*a, "out");
+  if (target != "systemd" && target != "kubernetes")
+    return usage("--target must be systemd or kubernetes, got '" + target + "'", command);
+  if (out.empty()) return usage("cluster render needs --out DIR", command);
+  auto source = load_deployment_source(a->positional.front());
+  if (!source) {
+    log(log_level::error, source.err().message);
+    return exit_usage;
+  }
+  const auto set = [&](const char* key, std::string& field) {
+    if (auto v = last_of(*a, key); !v.empty()) field = v;
+  };
+  std::vector<rendered_file> files;
+  if (target == "systemd") {
+    systemd_options o;
+    set("binary", o.binary), set("files-dir", o.files_dir), set("config-dir", o.config_dir);
+    set("state-dir", o.state_dir), set("nats-binary", o.nats_binary), set("unit-dir", o.unit_dir);
+    files = render_systemd(*source, o);
+  } else {
+    kubernetes_options o;
+    set("binary", o.binary), set("files-dir", o.files_dir), set("image", o.image), set("nats-image", o.nats_image);
+    set("namespace", o.kube_namespace), set("storage", o.storage);
+    files = render_kubernetes(*source, o);
+  }
+  if (auto failed = write_rendered_files(out, files)) {
+    log(log_level::error, "cluster render: ", failed->message);
+    return exit_usage;
+  }
+  for (const auto& f : files) std::cout << out << "/" << f.path << "\n";
+  return exit_ok;
 }
 
 int run_request(int argc, char** argv) {
@@ -507,12 +576,14 @@ int main(int argc, char** argv) {
   }
   const auto* command = find_command(name);
   if (!command) return usage("unknown command '" + name + "'");
+  if (name == "cluster" && argc > 2 && std::string(argv[2]) == "render") command = &render_command();
   for (int i = 2; i < argc; ++i)
     if (is_help(argv[i])) {
       std::cout << command_help(*command);
       return exit_ok;
     }
   if (name == "node") return run_node(argc, argv);
+  if (command == &render_command()) return run_cluster_render(argc, argv);
   if (name == "cluster") return run_cluster_command(argc, argv);
   if (name == "request") return run_request(argc, argv);
   if (name == "status") return run_status_command(argc, argv);

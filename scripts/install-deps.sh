@@ -18,6 +18,8 @@ packages=(
   python3-jsonschema                       # tests: $SRV answers checked against ADR-32 schemas
   prometheus-cpp-dev                       # /metrics in Prometheus text format (prometheus-cpp 1.0.1)
   prometheus                               # tests: a real Prometheus server scrapes a node (2.42)
+  nodejs npm                               # tests: rendered Kubernetes objects validated (npm kubernetes-models)
+  systemd                                  # tests: rendered units checked with systemd-analyze verify
 )
 
 sudo_cmd=()

@@ -70,6 +70,18 @@ BOOST_AUTO_TEST_CASE(each_commands_help_lists_its_options_and_exits_0) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(cluster_render_has_a_help_of_its_own_listing_its_options) {
+  for (const std::string flag : {"--help", "-h"}) {
+    const auto r = run({"cluster", "render", flag});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("usage: infermesh cluster render FILE") != std::string::npos, r.output);
+    for (const char* option : {"--target", "--out", "--binary", "--files-dir", "--config-dir", "--state-dir",
+                               "--nats-binary", "--unit-dir", "--image", "--nats-image", "--namespace", "--storage"})
+      BOOST_TEST(r.output.find(std::string("  ") + option + " ") != std::string::npos, option << ":\n" << r.output);
+  }
+  BOOST_TEST(run({"cluster", "--help"}).output.find("cluster render --help") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(help_after_other_arguments_still_prints_help) {
   const auto r = run({"load", "classify", "scan.jpg", "--clients", "4", "--help"});
   BOOST_TEST(r.status == 0, r.output);
