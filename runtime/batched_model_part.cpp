@@ -136,7 +136,12 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   }
   s.queue_capacity = hosted.batching.queue_capacity;
   s.cache = ctx.cache;
-  s.on_health = [report = ctx.report_health, name = m.name](bool serving) { report(name, "slot", serving); };
+  // Unloaded by command: the gate stops taking the ops that need it. Evicted or loading on demand: it still
+  // takes them (the slot loads the model for the request).
+  s.on_state = [report = ctx.report_health, state = ctx.report_state, name = m.name](slot_phase phase) {
+    report(name, "slot", phase != slot_phase::unloaded);
+    if (state) state(name, phase);
+  };
   s.on_model_load = ctx.on_load;
   s.log = [name = m.name](const std::string& line) { log(log_level::info, {{"model", name}}, line); };
   auto slot = spawn_model_slot(ctx.system, std::move(s));
