@@ -43,10 +43,15 @@ void admit_waiting(cache_pointer self) {
     s.asking = true;
     self->request(found->second, caf::infinite, evict_atom::value)
         .then(
-            [=, name = *victim](bool released) {
+            [=, name = *victim](evict_answer answer) {
+              auto& p = self->state.policy;
               self->state.asking = false;
-              if (released) self->state.policy.unloaded(name);
-              else self->state.policy.set_busy(name, true);  // requests came in: it says when it is idle
+              switch (answer) {
+                case evict_answer::released:
+                case evict_answer::not_loaded: p.unloaded(name); break;
+                case evict_answer::busy: p.set_busy(name, true); break;  // requests came in: it says when it is idle
+                case evict_answer::loading: p.set_loading(name, true); break;  // it says when the load ends
+              }
               admit_waiting(self);
             },
             [=, name = *victim](caf::error&) {  // the slot is gone (shutdown): it holds nothing
@@ -69,6 +74,7 @@ model_cache_actor::behavior_type cache_behavior(cache_pointer self, std::size_t 
         auto& p = self->state.policy;
         if (in_flight > 0) p.used(model, self->clock().now());
         p.set_busy(model, in_flight > 0);
+        p.set_loading(model, false);  // a slot reports after each load or reload, loaded or failed
         if (in_flight == 0) admit_waiting(self);
       },
       [=](admit_atom, const std::string& model) -> caf::result<bool> {
@@ -78,6 +84,16 @@ model_cache_actor::behavior_type cache_behavior(cache_pointer self, std::size_t 
         return promise;
       },
       [=](unload_atom, const std::string& model) {
+        auto& waiting = self->state.admissions;
+        // A slot that gave up waiting (its admission timed out) says unload: its admission must not load it later.
+        for (auto it = waiting.begin(); it != waiting.end();) {
+          if (it->model == model) {
+            it->promise.deliver(false);
+            it = waiting.erase(it);
+          } else {
+            ++it;
+          }
+        }
         self->state.policy.unloaded(model);
         admit_waiting(self);
       },

@@ -8,12 +8,14 @@ std::vector<std::string> model_cache_policy::loaded_at_start(const std::vector<s
 }
 
 void model_cache_policy::add(const std::string& model, bool loaded, time_point now) {
-  models_[model] = entry{loaded, false, now};
+  models_[model] = entry{loaded, false, false, now};
 }
 
 void model_cache_policy::used(const std::string& model, time_point now) { models_[model].last_used = now; }
 
 void model_cache_policy::set_busy(const std::string& model, bool busy) { models_[model].busy = busy; }
+
+void model_cache_policy::set_loading(const std::string& model, bool loading) { models_[model].loading = loading; }
 
 void model_cache_policy::loaded(const std::string& model, time_point now) {
   auto& e = models_[model];
@@ -25,6 +27,7 @@ void model_cache_policy::unloaded(const std::string& model) {
   auto& e = models_[model];
   e.loaded = false;
   e.busy = false;
+  e.loading = false;
 }
 
 bool model_cache_policy::has_room() const { return max_loaded_ == 0 || loaded_count() < max_loaded_; }
@@ -34,7 +37,7 @@ std::optional<std::string> model_cache_policy::victim(const std::string& for_mod
   const std::string* best = nullptr;
   time_point oldest = time_point::max();
   for (const auto& [name, e] : models_) {
-    if (!e.loaded || e.busy || name == for_model) continue;
+    if (!e.loaded || e.busy || e.loading || name == for_model) continue;
     if (!best || e.last_used < oldest) best = &name, oldest = e.last_used;
   }
   if (!best) return std::nullopt;

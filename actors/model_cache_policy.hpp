@@ -31,6 +31,8 @@ class model_cache_policy {
   void used(const std::string& model, time_point now);
   /// `model` has requests in flight (busy) or none.
   void set_busy(const std::string& model, bool busy);
+  /// `model` is loading or reloading (not a victim until its slot reports `used` again, which clears this).
+  void set_loading(const std::string& model, bool loading);
   /// `model` was loaded at `now` (counts towards the bound), or released.
   void loaded(const std::string& model, time_point now);
   void unloaded(const std::string& model);
@@ -49,6 +51,7 @@ class model_cache_policy {
   struct entry {
     bool loaded = false;
     bool busy = false;
+    bool loading = false;
     time_point last_used{};
   };
   std::size_t max_loaded_;

@@ -6,10 +6,12 @@ namespace infermesh {
 namespace {
 
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 /// The slot's full type: its interface plus what its helpers and timers send it.
-using slot_impl = model_slot_actor::extend<caf::reacts_to<built_atom, std::uint64_t, slot_build>,
-                                           caf::reacts_to<ready_atom, std::uint64_t, bool>>;
+using slot_impl = model_slot_actor::extend<caf::replies_to<built_atom, std::uint64_t, slot_build>::with<bool>,
+                                           caf::reacts_to<ready_atom, std::uint64_t, bool>,
+                                           caf::reacts_to<expire_atom, std::uint64_t>>;
 
 enum class slot_mode { serving, loading, unloaded, evicted };
 
@@ -38,6 +40,10 @@ struct slot_state {
   std::vector<group_entry> retiring;
   std::optional<build> building;
   std::deque<held_request> held;
+  // The timer for the earliest deadline among `held` (timers cannot be cancelled: a stale one carries an old
+  // generation and is ignored, as the batcher does).
+  std::uint64_t expiry_generation = 0;
+  std::optional<caf::actor_clock::time_point> expiry_armed_for;
   std::uint64_t generations = 0;
   std::uint64_t loads = 0;
   std::uint64_t evictions = 0;
@@ -91,6 +97,18 @@ slot_status status_of(slot_pointer self) {
   out.in_flight = s.in_flight();
   if (s.last_used) out.last_used_s = std::chrono::duration<double>(self->clock().now() - *s.last_used).count();
   return out;
+}
+
+/// Tells the node where the slot is now (after every change of mode; repeating one is harmless).
+void publish_state(slot_pointer self) {
+  const auto& s = self->state;
+  if (!s.setup.on_state) return;
+  switch (s.mode) {
+    case slot_mode::serving: return s.setup.on_state(slot_phase::serving);
+    case slot_mode::loading: return s.setup.on_state(slot_phase::loading);
+    case slot_mode::unloaded: return s.setup.on_state(slot_phase::unloaded);
+    case slot_mode::evicted: return s.setup.on_state(slot_phase::evicted);
+  }
 }
 
 void log(slot_pointer self, const std::string& line) {
@@ -160,7 +178,10 @@ void flush_held(slot_pointer self, const std::optional<error>& why) {
   auto& s = self->state;
   auto held = std::move(s.held);
   s.held.clear();
-  const auto now = std::chrono::steady_clock::now();  // deadlines are wall-clock steady times (the router's)
+  s.expiry_armed_for.reset();
+  ++s.expiry_generation;  // disarms the pending expiry timer
+  // Deadlines are steady times (the router's); the actor clock is the steady clock (virtual in tests).
+  const auto now = self->clock().now();
   for (auto& h : held) {
     if (why) h.promise.deliver(step_reply::failed(*why));
     else if (h.request.deadline < now)
@@ -168,6 +189,37 @@ void flush_held(slot_pointer self, const std::optional<error>& why) {
                                             "the deadline passed while model '" + s.setup.model_name + "' loaded"}));
     else forward(self, std::move(h.request), std::move(h.promise));
   }
+}
+
+/// Arms the expiry timer for the earliest deadline of the held requests, unless one is armed for it already.
+void arm_expiry(slot_pointer self) {
+  auto& s = self->state;
+  std::optional<caf::actor_clock::time_point> earliest;
+  for (const auto& h : s.held)
+    if (h.request.deadline != steady_time::max() && (!earliest || h.request.deadline < *earliest)) earliest = h.request.deadline;
+  if (!earliest || (s.expiry_armed_for && *s.expiry_armed_for <= *earliest)) return;
+  s.expiry_armed_for = earliest;
+  const auto now = self->clock().now();
+  const caf::timespan wait = *earliest > now ? std::chrono::duration_cast<caf::timespan>(*earliest - now) : caf::timespan{0};
+  self->delayed_send(self, wait, expire_atom::value, ++s.expiry_generation);
+}
+
+/// Held requests past their deadline are answered `deadline_exceeded`: the router gave up on them, and they
+/// must not count against `queue_capacity` any longer.
+void expire_held(slot_pointer self) {
+  auto& s = self->state;
+  const auto now = self->clock().now();
+  for (auto it = s.held.begin(); it != s.held.end();) {
+    if (it->request.deadline <= now) {
+      it->promise.deliver(step_reply::failed({error_code::deadline_exceeded,
+                                              "the deadline passed while model '" + s.setup.model_name + "' loaded"}));
+      it = s.held.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  s.expiry_armed_for.reset();
+  arm_expiry(self);
 }
 
 void answer_build(slot_state::build& b, const slot_answer& a) {
@@ -195,7 +247,13 @@ void start_build(slot_pointer self, slot_source source, std::optional<caf::typed
       out.failure = error{error_code::internal, e.what()};
     }
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    h->send(me, built_atom::value, generation, std::move(out));
+    // A request, not a send: when the slot stopped while this loaded, nobody else would release the group.
+    auto group = out.group;
+    h->request(me, caf::infinite, built_atom::value, generation, std::move(out))
+        .then([](bool) {},
+              [group](caf::error&) mutable {
+                if (group) slot_state::release(*group);
+              });
   };
   if (s.setup.build_detached) self->system().spawn<caf::detached>(helper);
   else self->system().spawn(helper);
@@ -214,9 +272,13 @@ void build_failed(slot_pointer self, error why) {
   s.last_failure = why.message;
   if (!s.current) {
     if (s.mode == slot_mode::loading) s.mode = s.setup.cache ? slot_mode::evicted : slot_mode::unloaded;
-    if (s.mode == slot_mode::unloaded && s.setup.on_health) s.setup.on_health(false);
+    publish_state(self);
     if (s.setup.cache) self->send(*s.setup.cache, unload_atom::value, s.setup.model_name);
     flush_held(self, error{error_code::unavailable, why.message});
+  } else {
+    // The cache may have asked this slot to give up its model while it reloaded (refused: loading): it waits
+    // for this report before it asks again.
+    tell_cache_in_flight(self);
   }
   answer_build(b, {why, status_of(self)});
 }
@@ -234,7 +296,7 @@ void switch_to_built(slot_pointer self, double seconds) {
   s.last_failure.clear();
   ++s.loads;
   if (s.setup.on_model_load) s.setup.on_model_load(s.setup.model_name, seconds);
-  if (s.setup.on_health) s.setup.on_health(true);
+  publish_state(self);
   log(self, "model '" + s.setup.model_name + "' v" + s.source.version + " serves (loaded in " +
                 std::to_string(static_cast<int>(seconds * 1000)) + " ms" + (was_reload ? ", replacing the previous version" : "") +
                 ")");
@@ -247,22 +309,35 @@ void switch_to_built(slot_pointer self, double seconds) {
 void load(slot_pointer self, std::optional<caf::typed_response_promise<slot_answer>> answer) {
   auto& s = self->state;
   s.mode = slot_mode::loading;
+  publish_state(self);
   if (!s.setup.cache) return start_build(self, s.source, answer);
   // Reserve the build now (generation, answers) so that a second request does not load twice.
   slot_state::build b;
   b.generation = 0;  // not started: admitted first
+  b.source = s.source;
   if (answer) b.answers.push_back(*answer);
   s.building = std::move(b);
-  self->request(*s.setup.cache, caf::infinite, admit_atom::value, s.setup.model_name)
+  // Bounded: every other loaded model may stay busy; then the requests waiting here fail (`unavailable`).
+  self->request(*s.setup.cache, s.setup.admit_timeout, admit_atom::value, s.setup.model_name)
       .then(
-          [self](bool) {
+          [self](bool admitted) {
             auto& st = self->state;
+            if (!st.building || st.building->generation != 0) return;  // gave up meanwhile (cannot happen)
+            if (!admitted) return build_failed(self, {error_code::unavailable, "the model cache dropped its admission"});
             auto answers = std::move(st.building->answers);
             st.building.reset();
             start_build(self, st.source, std::nullopt);
             st.building->answers = std::move(answers);
           },
-          [self](caf::error& e) { build_failed(self, {error_code::unavailable, "the model cache: " + self->system().render(e)}); });
+          [self](caf::error& e) {
+            auto& st = self->state;
+            if (!st.building || st.building->generation != 0) return;
+            const std::string why = e == caf::sec::request_timeout
+                                        ? "no room within " + std::to_string(st.setup.admit_timeout.count()) +
+                                              " ms under max_loaded_models (every loaded model stayed busy or loading)"
+                                        : "the model cache: " + self->system().render(e);
+            build_failed(self, {error_code::unavailable, why});
+          });
 }
 
 slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup) {
@@ -277,7 +352,24 @@ slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup
     s.mode = s.setup.start_unloaded ? slot_mode::unloaded : slot_mode::evicted;
   }
   if (s.setup.cache) self->send(*s.setup.cache, enlist_atom::value, s.setup.model_name, evictable_actor{self}, static_cast<bool>(s.current));
-  if (s.setup.on_health) s.setup.on_health(s.mode != slot_mode::unloaded);
+  publish_state(self);
+  // Stopping (node shutdown): whoever waits here is answered now. A dropped promise sends nothing in CAF
+  // 0.17.6, so a command waiting for a load would wait out its own timeout and hold up the node's exit.
+  self->set_exit_handler([=](caf::exit_msg& m) {
+    auto& st = self->state;
+    const error stopping{error_code::unavailable, "model '" + st.setup.model_name + "' stops (the node shuts down)"};
+    if (st.building) {
+      answer_build(*st.building, {stopping, status_of(self)});
+      if (st.building->group) slot_state::release(*st.building->group);
+      st.building.reset();
+    }
+    flush_held(self, stopping);
+    if (st.current) slot_state::release(st.current->group);
+    st.current.reset();
+    for (auto& r : st.retiring) slot_state::release(r.group);
+    st.retiring.clear();
+    self->quit(m.reason);
+  });
   return {
       [=](step_atom, step_request& req) -> caf::result<step_reply> {
         auto& st = self->state;
@@ -294,6 +386,7 @@ slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup
         auto promise = self->make_response_promise<step_reply>();
         st.last_used = self->clock().now();
         st.held.push_back({std::move(req), promise});
+        arm_expiry(self);
         if (!st.building) load(self, std::nullopt);
         return promise;
       },
@@ -331,7 +424,7 @@ slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup
         const bool was_loaded = static_cast<bool>(st.current);
         retire_current(self);
         st.mode = slot_mode::unloaded;
-        if (st.setup.on_health) st.setup.on_health(false);
+        publish_state(self);
         if (st.setup.cache && was_loaded) self->send(*st.setup.cache, unload_atom::value, st.setup.model_name);
         log(self, "model '" + st.setup.model_name + "' unloaded");
         return {std::nullopt, status_of(self)};
@@ -339,28 +432,37 @@ slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup
       [=](load_atom) -> caf::result<slot_answer> {
         auto& st = self->state;
         if (st.current) return slot_answer{std::nullopt, status_of(self)};
+        // As reload does: one command waits for a load, a second one is told to try again (no pile-up).
+        if (st.building)
+          return slot_answer{error{error_code::unavailable, "model '" + st.setup.model_name + "' is loading already: try again when it serves"},
+                             status_of(self)};
         auto promise = self->make_response_promise<slot_answer>();
-        if (st.building) st.building->answers.push_back(promise);
-        else load(self, promise);
+        load(self, promise);
         return promise;
       },
       [=](status_atom) { return status_of(self); },
-      [=](evict_atom) -> bool {
+      [=](evict_atom) -> evict_answer {
         auto& st = self->state;
-        if (!st.current || st.current->in_flight > 0 || st.building || !st.held.empty()) return false;
+        if (st.building) return evict_answer::loading;  // it tells the cache when the build ends
+        if (!st.current) return evict_answer::not_loaded;
+        if (st.current->in_flight > 0 || !st.held.empty()) return evict_answer::busy;
         retire_current(self);
         st.mode = slot_mode::evicted;
+        publish_state(self);
         ++st.evictions;
         log(self, "model '" + st.setup.model_name + "' released: least recently used (max_loaded_models)");
-        return true;
+        return evict_answer::released;
       },
-      [=](built_atom, std::uint64_t generation, slot_build& built) {
+      [=](built_atom, std::uint64_t generation, slot_build& built) -> bool {
         auto& st = self->state;
         if (!st.building || st.building->generation != generation) {  // stale (cannot happen: one build at a time)
           if (built.group) slot_state::release(*built.group);
-          return;
+          return true;
         }
-        if (built.failure) return build_failed(self, std::move(*built.failure));
+        if (built.failure) {
+          build_failed(self, std::move(*built.failure));
+          return true;
+        }
         st.building->group = std::move(built.group);
         // Ready once its step actor and its batcher (with its model) answer their readiness probes.
         auto g = *st.building->group;
@@ -379,6 +481,10 @@ slot_impl::behavior_type slot_behavior(slot_pointer self, model_slot_setup setup
                   if (self->state.building && self->state.building->generation == generation)
                     build_failed(self, {error_code::unavailable, "its step actor is not ready: " + self->system().render(e)});
                 });
+        return true;
+      },
+      [=](expire_atom, std::uint64_t generation) {
+        if (generation == self->state.expiry_generation) expire_held(self);
       },
       [=](ready_atom, std::uint64_t generation, bool) {
         auto& st = self->state;

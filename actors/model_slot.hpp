@@ -19,7 +19,7 @@
 /// current batcher's infer and stats), plus
 ///   (reload_atom, slot_source) -> slot_answer: load `source`'s group beside the current one and switch;
 ///   (unload_atom) -> slot_answer; (load_atom) -> slot_answer: answered once serving (or failed);
-///   (status_atom) -> slot_status; (evict_atom) -> bool (the model cache, model_cache.hpp).
+///   (status_atom) -> slot_status; (evict_atom) -> evict_answer (the model cache, model_cache.hpp).
 /// Time (last used) is read from the actor system's clock (CAF's virtual clock in tests).
 
 #include <caf/all.hpp>
@@ -52,6 +52,14 @@ using group_builder = std::function<outcome<slot_group>(std::uint64_t generation
 struct slot_source {
   std::string version;
   group_builder build;
+};
+
+/// Where a slot is, as it publishes it after every change (`model_slot_setup::on_state`: readiness, health).
+enum class slot_phase {
+  serving,    ///< a group serves (a reload may be under way)
+  loading,    ///< no group yet, one loads (on demand or by `load`): requests wait
+  unloaded,   ///< by command: requests are answered `unavailable`
+  evicted,    ///< released by the model cache, or never loaded (max_loaded_models): loads on demand
 };
 
 /// A slot's figures (`infermesh model list`, `$SRV.STATS`).
@@ -101,7 +109,7 @@ using model_slot_actor = caf::typed_actor<caf::replies_to<step_atom, step_reques
                                           caf::replies_to<unload_atom>::with<slot_answer>,
                                           caf::replies_to<load_atom>::with<slot_answer>,
                                           caf::replies_to<status_atom>::with<slot_status>,
-                                          caf::replies_to<evict_atom>::with<bool>>;
+                                          caf::replies_to<evict_atom>::with<evict_answer>>;
 
 struct model_slot_setup {
   std::string model_name;
@@ -111,7 +119,11 @@ struct model_slot_setup {
   std::size_t queue_capacity = 256;      ///< requests waiting here while a model loads; more: `overloaded`
   std::chrono::milliseconds ready_timeout{120000};  ///< a built group that is not ready by then is released
   std::optional<model_cache_actor> cache;  ///< `max_loaded_models`: asked before loading, told what is used
-  std::function<void(bool serving)> on_health;  ///< unloaded: not serving (the node's health gate)
+  /// How long a load waits for the cache's admission (room under `max_loaded_models`); then it fails and the
+  /// requests waiting for it are answered `unavailable`.
+  std::chrono::milliseconds admit_timeout{120000};
+  /// Called with the slot's phase at start and after every change (the node's health gate and readiness).
+  std::function<void(slot_phase)> on_state;
   /// A group was loaded and serves: the model and how long its build took (metrics: model loads).
   std::function<void(const std::string& model, double seconds)> on_model_load;
   std::function<void(const std::string& line)> log;  ///< a lifecycle event worth a log line (may be empty)

@@ -8,6 +8,7 @@
 #include "actors/model_step.hpp"
 #include "actors/model_supervisor.hpp"
 #include "actors/step_supervisor.hpp"
+#include "runtime/generation_health.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_parts.hpp"
 
@@ -69,12 +70,11 @@ group_builder batched_group_builder(part_context ctx, hosted_model hosted) {
     const auto load = timed(ctx, m.name, loader_of(ctx, m));
     // Each generation reports health under its own names, and none after it is released: a group being
     // retired cannot make its successor look unhealthy, nor leave a stale report behind.
-    auto released = std::make_shared<std::atomic<bool>>(false);
     const std::string tag = "#" + std::to_string(generation);
-    auto health = [report = ctx.report_health, name = m.name, released, tag](const char* reporter) {
-      return [report, name, released, who = std::string(reporter) + tag](bool healthy) {
-        if (!released->load()) report(name, who, healthy);
-      };
+    auto reports = std::make_shared<generation_health>(
+        [report = ctx.report_health, name = m.name](const std::string& who, bool healthy) { report(name, who, healthy); });
+    auto health = [reports, tag](const char* reporter) {
+      return [reports, who = std::string(reporter) + tag](bool healthy) { reports->report(who, healthy); };
     };
     // The group: a model supervisor (restarting the model actor) under a batcher. `model` is the group's first
     // model actor (loaded above) or, for a replacement group, one that loads itself.
@@ -113,10 +113,7 @@ group_builder batched_group_builder(part_context ctx, hosted_model hosted) {
     g.step = server;
     g.batcher = batcher;
     g.actors = {caf::actor_cast<caf::actor>(server), caf::actor_cast<caf::actor>(batcher)};
-    g.on_release = [report = ctx.report_health, name = m.name, released, tag] {
-      released->store(true);
-      for (const char* reporter : {"model", "batcher", "step"}) report(name, reporter + tag, true);
-    };
+    g.on_release = [reports, tag] { reports->release({"model" + tag, "batcher" + tag, "step" + tag}); };
     return g;
   };
 }
@@ -136,7 +133,12 @@ outcome<model_part> start_batched_model(part_context& ctx, const hosted_model& h
   }
   s.queue_capacity = hosted.batching.queue_capacity;
   s.cache = ctx.cache;
-  s.on_health = [report = ctx.report_health, name = m.name](bool serving) { report(name, "slot", serving); };
+  // Unloaded by command: the gate stops taking the ops that need it. Evicted or loading on demand: it still
+  // takes them (the slot loads the model for the request).
+  s.on_state = [report = ctx.report_health, state = ctx.report_state, name = m.name](slot_phase phase) {
+    report(name, "slot", phase != slot_phase::unloaded);
+    if (state) state(name, phase);
+  };
   s.on_model_load = ctx.on_load;
   s.log = [name = m.name](const std::string& line) { log(log_level::info, {{"model", name}}, line); };
   auto slot = spawn_model_slot(ctx.system, std::move(s));

@@ -50,7 +50,7 @@ struct node_metrics::impl {
   prometheus::Family<prometheus::Counter>& restarts =
       prometheus::BuildCounter().Name("infermesh_model_restarts_total").Help("Replacements of a model's actors that reached serving").Register(registry);
   prometheus::Family<prometheus::Counter>& loads =
-      prometheus::BuildCounter().Name("infermesh_model_loads_total").Help("Loads of a model (start-up and reloads)").Register(registry);
+      prometheus::BuildCounter().Name("infermesh_model_loads_total").Help("Loads of a model (start-up, reloads, on demand, and each crash's replacement)").Register(registry);
   prometheus::Family<prometheus::Gauge>& load_seconds =
       prometheus::BuildGauge().Name("infermesh_model_load_seconds").Help("How long the latest load of a model took, warm-up included").Register(registry);
   prometheus::Counter& reconnects = prometheus::BuildCounter()

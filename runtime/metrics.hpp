@@ -11,7 +11,7 @@
 ///   infermesh_queue_depth{model}                   gauge      requests waiting (queued or preprocessing)
 ///   infermesh_in_flight_requests{model}            gauge      admitted by the batcher, not answered yet
 ///   infermesh_model_restarts_total{model}          counter    replacements of a model's actors that served
-///   infermesh_model_loads_total{model}             counter    loads of a model (start-up and reloads)
+///   infermesh_model_loads_total{model}             counter    loads of a model (start-up, reloads, on demand, and each crash's replacement)
 ///   infermesh_model_load_seconds{model}            gauge      how long the latest load took
 ///   infermesh_nats_reconnects_total                counter    NATS connection re-established
 ///   infermesh_jetstream_redeliveries_total{op}     counter    durable requests delivered again (delivered > 1)

@@ -16,7 +16,7 @@ using json = nlohmann::json;
 /// How long a reload or load may take before its command is answered with an error (the load goes on: the
 /// slot answers the next command once it is done). Big models on a busy CPU load in tens of seconds.
 constexpr auto load_answer_timeout = std::chrono::minutes(5);
-/// How long `list` waits for each slot's status.
+/// How long `list` waits for the slots' status, all of them asked at once.
 constexpr auto status_timeout = std::chrono::seconds(2);
 
 std::string_view backend_name(model_config::backend_kind b) {
@@ -56,28 +56,55 @@ template <class... Ts>
 void ask_slot(const model_control_setup& setup, model_slot_actor slot, std::string backend, std::string reply,
               std::string what, Ts... command) {
   setup.system->spawn([setup, slot, backend, reply, what, command...](caf::event_based_actor* self) {
+    // The slot stops (node shutdown): so does this, at once (it answers its waiting commands first).
+    self->monitor(slot);
+    self->set_down_handler([=](caf::down_msg&) {
+      publish(setup, reply, failure_json({error_code::unavailable, "model command " + what + ": the model stopped"}));
+      self->quit();
+    });
     self->request(slot, load_answer_timeout, command...)
         .then(
             [=](const slot_answer& a) {
               if (a.failure) {
                 publish(setup, reply, failure_json(*a.failure));
+                self->quit();
                 return;
               }
               log(log_level::info, {{"model", a.status.name}}, "model command ", what, ": model '", a.status.name, "' v",
                   a.status.version, " is ", a.status.state);
               if (what == "reload" && setup.on_version) setup.on_version(a.status.name, a.status.version);
               publish(setup, reply, json{{"ok", true}, {"node", setup.node_name}, {"model", status_json(a.status, backend)}});
+              self->quit();
             },
             [=](caf::error& e) {
               publish(setup, reply, failure_json({error_code::unavailable, "model command " + what + " got no answer: " +
                                                                                self->system().render(e)}));
+              self->quit();
             });
   });
 }
 
 void list(const model_control_setup& setup, const std::string& reply) {
-  json models = json::array();
   caf::scoped_actor self{*setup.system};
+  // Every slot is asked at once; the answers are collected until one overall deadline (a slot that does not
+  // answer by then is listed "unknown"), so the delivery thread waits at most status_timeout in all.
+  std::map<std::string, slot_status> got;
+  std::size_t asked = 0;
+  for (const auto& h : setup.hosted) {
+    auto slot = setup.slots.find(h.model.name);
+    if (slot == setup.slots.end()) continue;
+    self->send(slot->second, status_atom::value);
+    ++asked;
+  }
+  const auto until = std::chrono::steady_clock::now() + status_timeout;
+  bool waiting = asked > 0;
+  while (waiting && got.size() < asked) {
+    const auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    self->receive([&](const slot_status& s) { got[s.name] = s; },
+                  caf::after(std::chrono::duration_cast<caf::timespan>(left)) >> [&] { waiting = false; });
+  }
+  json models = json::array();
   for (const auto& h : setup.hosted) {
     const auto& m = h.model;
     auto slot = setup.slots.find(m.name);
@@ -95,8 +122,8 @@ void list(const model_control_setup& setup, const std::string& reply) {
     slot_status s;
     s.name = m.name;
     s.state = "unknown";
-    self->request(slot->second, status_timeout, status_atom::value)
-        .receive([&](const slot_status& got) { s = got; }, [&](const caf::error& e) { s.reason = self->system().render(e); });
+    s.reason = "no status within " + std::to_string(status_timeout.count()) + " s";
+    if (auto found = got.find(m.name); found != got.end()) s = found->second;
     models.push_back(status_json(s, backend_name(m.backend)));
   }
   publish(setup, reply, json{{"ok", true}, {"node", setup.node_name}, {"models", std::move(models)}});

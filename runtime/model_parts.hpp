@@ -43,6 +43,9 @@ struct part_context {
   std::function<void(const std::string& model, double seconds)> on_load;
   /// `max_loaded_models` > 0: the node's model cache, which batched models' slots ask before loading.
   std::optional<model_cache_actor> cache;
+  /// A batched model's slot changed phase (serving, loading, unloaded, evicted): readiness. Called on CAF
+  /// threads; must not block.
+  std::function<void(const std::string& model, slot_phase phase)> report_state;
 };
 
 /// A model's actors as the rest of the node uses them.

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <unistd.h>
 #include <mutex>
@@ -152,7 +153,8 @@ struct node::impl {
     model_health* health = nullptr;
     router_actor router;
     named_batchers batchers;
-    std::set<std::string> loaded;  // models loaded and warmed up
+    std::set<std::string> loaded;  // models started (loaded and warmed up, or left to load on demand)
+    std::map<std::string, slot_phase> slot_phases;  // batched models: where each slot is now
     bool subscribed = false;
     bool draining = false;
   };
@@ -247,7 +249,10 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
                    },
-                   {}, {}, {}, {}};
+                   {}, {}, {}, {}, {}};
+  ctx.report_state = [this](const std::string& model, slot_phase phase) {
+    observe([&](observed_state& o) { o.slot_phases[model] = phase; });
+  };
   if (auto* m = metrics.get()) {
     ctx.on_restart = [m](const std::string& model) { m->on_model_restart(model); };
     ctx.on_batch = [m](const std::string& model, const batch_timing& t) {
@@ -264,6 +269,25 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
     for (const auto& name : policy.loaded_at_start(batched)) load_now.insert(name);
   }
   if (config.max_loaded_models > 0) {
+    // An op whose steps need more batched models than the bound keeps loaded: each of its requests loads one
+    // and evicts another (a load per step). Allowed (it still answers), but worth a line at start.
+    for (const auto& [op, steps] : config.pipelines) {
+      std::vector<std::string> needed;
+      for (const auto& hosted : config.models) {
+        if (hosted.model.backend == model_config::backend_kind::tesseract) continue;
+        for (const auto& served : hosted.model.serves)
+          if (auto step = parse_step(served); step && std::find(steps.begin(), steps.end(), *step) != steps.end()) {
+            needed.push_back(hosted.model.name);
+            break;
+          }
+      }
+      if (needed.size() > config.max_loaded_models) {
+        std::string names;
+        for (const auto& n : needed) names += (names.empty() ? "" : ", ") + n;
+        log(log_level::warn, {{"op", op}}, "op '", op, "' needs ", needed.size(), " batched models (", names,
+            ") but max_loaded_models is ", config.max_loaded_models, ": each of its requests loads and evicts models");
+      }
+    }
     cache = spawn_model_cache(system, config.max_loaded_models);
     ctx.cache = cache;
   }
@@ -545,6 +569,15 @@ readiness_inputs node::impl::readiness_now() const {
     const auto& name = hosted.model.name;
     model_phase phase = model_phase::loading;
     if (observed.loaded.count(name)) phase = observed.health->healthy(name) ? model_phase::serving : model_phase::unhealthy;
+    if (auto slot = observed.slot_phases.find(name); slot != observed.slot_phases.end() && observed.loaded.count(name)) {
+      switch (slot->second) {
+        case slot_phase::serving: break;  // health says (a supervisor past its restart intensity: unhealthy)
+        case slot_phase::unloaded: phase = model_phase::unloaded; break;
+        // Not loaded because of max_loaded_models, or loading for a request: the node serves it on demand.
+        case slot_phase::evicted: phase = model_phase::on_demand; break;
+        case slot_phase::loading: phase = config.max_loaded_models > 0 ? model_phase::on_demand : model_phase::loading; break;
+      }
+    }
     in.models.push_back({name, phase});
   }
   return in;

@@ -15,6 +15,9 @@ enum class model_phase {
   loading,    ///< not loaded and warmed up yet (start-up)
   serving,    ///< loaded, and no supervisor of it says it is unhealthy
   unhealthy,  ///< past its restart intensity, or a replacement overdue (the health gate's view)
+  unloaded,   ///< unloaded by an operator's command: the node no longer takes the ops that need it
+  on_demand,  ///< not loaded (max_loaded_models) or loading for a request: the node takes its ops and loads
+              ///< it when one needs it, so the node is ready; the model itself is not
 };
 
 struct model_readiness {
@@ -39,11 +42,12 @@ struct readiness_verdict {
 };
 
 /// The node's readiness: 200 when connected, subscribed, not draining, the router healthy and every model
-/// serving; else 503 naming each reason ("loading model 'm'", "model 'm' is unhealthy", "not connected to
-/// NATS", ...).
+/// serving or loading on demand; else 503 naming each reason ("loading model 'm'", "model 'm' is unhealthy",
+/// "model 'm' is unloaded", "not connected to NATS", ...).
 readiness_verdict node_readiness(const readiness_inputs& in);
 
-/// One model's readiness: 404 when the node does not host `name`; 200 while it is serving; else 503.
+/// One model's readiness: 404 when the node does not host `name`; 200 while it is serving; else 503 (also
+/// on demand: "model 'm' is not loaded (loads on demand)").
 readiness_verdict model_readiness_of(const readiness_inputs& in, const std::string& name);
 
 }  // namespace infermesh

@@ -111,6 +111,26 @@ BOOST_AUTO_TEST_CASE(ready_is_503_while_the_model_is_past_its_restart_intensity_
              metrics);
 }
 
+BOOST_AUTO_TEST_CASE(ready_is_503_saying_unloaded_not_unhealthy_after_an_operator_unloads_the_model) {
+  test::nats_server nats;
+  const int port = test::free_loopback_port();
+  test::node_process node(test::synthetic_config(1000, "max_batch_size: 4", "  control: true\n", {"", "", http_yaml(port)}),
+                          nats.url(), "h-unload");
+  test::client client(nats.url());
+  BOOST_TEST(status_of(test::http_get(port, "/v2/health/ready")) == 200);
+  auto answer = client.transport().request(wire::control_subject("h-unload"), R"({"command": "unload", "model": "synthetic"})", 10s);
+  BOOST_REQUIRE(answer);
+  BOOST_REQUIRE_MESSAGE(answer->view().find("\"ok\":true") != std::string_view::npos, std::string(answer->view()));
+  const auto ready = wait_for_status(port, "/v2/health/ready", 503, 10s);
+  BOOST_TEST(status_of(ready) == 503, body_of(ready));
+  BOOST_TEST(body_of(ready).find("model 'synthetic' is unloaded") != std::string::npos, body_of(ready));
+  BOOST_TEST(body_of(ready).find("unhealthy") == std::string::npos, body_of(ready));
+  const auto model = test::http_get(port, "/v2/models/synthetic/ready");
+  BOOST_TEST(status_of(model) == 503, body_of(model));
+  BOOST_TEST(body_of(model).find("is unloaded") != std::string::npos, body_of(model));
+  BOOST_TEST(node.stop_problem(30s) == "");
+}
+
 BOOST_AUTO_TEST_CASE(live_stays_200_when_the_nats_server_is_stopped_while_ready_says_why_it_is_not) {
   auto nats = std::make_unique<test::nats_server>();
   const int port = test::free_loopback_port();

@@ -277,4 +277,36 @@ BOOST_AUTO_TEST_CASE(infermesh_model_lists_reloads_and_names_a_missing_node) {
   BOOST_TEST(stopped.empty(), stopped);
 }
 
+BOOST_AUTO_TEST_CASE(a_node_stopped_while_a_model_reloads_exits_once_the_load_ends) {
+  // The reload's load takes reload_load_ms (the synthetic model's load_ms); the node is stopped while it is
+  // under way. It may wait for that load (its helper thread sleeps), but not for the command's own timeout
+  // (minutes): the slot answers its waiting command when it stops.
+  constexpr int reload_load_ms = 3000;
+  constexpr auto exit_bound = 15s;  // the load's remaining time, with room for a loaded CI machine
+  test::nats_server nats;
+  const auto config = [](int load_ms, const std::string& version) {
+    return std::regex_replace(test::synthetic_config(100, "max_batch_size: 4", "  control: true\n",
+                                                     {", load_ms: " + std::to_string(load_ms)}),
+                              std::regex("    serves: classify"), "    version: \"" + version + "\"\n    serves: classify");
+  };
+  test::node_process node(config(0, "1"), nats.url());
+  test::client c(nats.url());
+  rewrite(node.config_path(), config(reload_load_ms, "2"));
+  // No reply subject: nothing here waits for the answer.
+  BOOST_REQUIRE(!c.transport().publish(wire::control_subject("node-t"), json{{"command", "reload"}, {"model", "synthetic"}}.dump()));
+  const auto until = std::chrono::steady_clock::now() + poll_bound;
+  std::string state;
+  do {
+    state = model_of(command(c, "node-t", {{"command", "list"}}), "synthetic").value("state", "");
+    if (state == "reloading") break;
+    std::this_thread::sleep_for(20ms);  // a poll's pace; the loop checks the state
+  } while (std::chrono::steady_clock::now() < until);
+  BOOST_REQUIRE_MESSAGE(state == "reloading", "the reload did not start: " << state);
+  const auto stopping = std::chrono::steady_clock::now();
+  const auto stopped = node.stop_problem(exit_bound);
+  BOOST_TEST(stopped.empty(), stopped);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping);
+  BOOST_TEST(took.count() < std::chrono::milliseconds(exit_bound).count(), "exited after " << took.count() << " ms");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

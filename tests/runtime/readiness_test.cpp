@@ -101,6 +101,26 @@ BOOST_AUTO_TEST_CASE(a_loading_or_unhealthy_model_is_503_with_its_reason) {
   BOOST_TEST(unhealthy.reason == "model 'orientation' is unhealthy");
 }
 
+BOOST_AUTO_TEST_CASE(an_unloaded_model_makes_the_node_not_ready_and_says_unloaded_not_unhealthy) {
+  auto in = serving_node();
+  in.models[0].phase = model_phase::unloaded;
+  const auto v = node_readiness(in);
+  BOOST_TEST(v.status == 503);
+  BOOST_TEST(v.reason == "model 'classifier' is unloaded");
+  const auto m = model_readiness_of(in, "classifier");
+  BOOST_TEST(m.status == 503);
+  BOOST_TEST(m.reason == "model 'classifier' is unloaded");
+}
+
+BOOST_AUTO_TEST_CASE(a_model_that_loads_on_demand_leaves_the_node_ready_but_is_not_ready_itself) {
+  auto in = serving_node();
+  in.models[1].phase = model_phase::on_demand;
+  BOOST_TEST(node_readiness(in).status == 200, "the node serves it by loading it");
+  const auto m = model_readiness_of(in, "orientation");
+  BOOST_TEST(m.status == 503);
+  BOOST_TEST(m.reason == "model 'orientation' is not loaded (loads on demand)");
+}
+
 BOOST_AUTO_TEST_CASE(a_model_the_node_does_not_host_is_404) {
   const auto v = model_readiness_of(serving_node(), "resnet");
   BOOST_TEST(v.status == 404);
