@@ -136,6 +136,9 @@ BOOST_FIXTURE_TEST_CASE(one_command_brings_up_three_servers_and_three_nodes_and_
       BOOST_TEST(rep.ok, id << ": " << test::code_of(rep) << ": " << test::message_of(rep));
       BOOST_TEST(rep.id == id);
     }
+  launcher.signal(SIGUSR1);  // the status table again, on demand
+  BOOST_TEST(launcher.wait_for_line("status (SIGUSR1)", 30s), launcher.output());
+  BOOST_TEST(launcher.wait_for_lines("PROCESS ", 2, 30s), launcher.output());
   std::ifstream node_log(run_dir + "/logs/node-1.log");
   std::string first_line;
   BOOST_TEST(static_cast<bool>(std::getline(node_log, first_line)), "node-1 has its own log file");
