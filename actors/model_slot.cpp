@@ -236,7 +236,9 @@ void start_build(slot_pointer self, slot_source source, std::optional<caf::typed
   if (answer) b.answers.push_back(*answer);
   s.building = std::move(b);
   slot_impl me = self;
-  auto helper = [me, build = source.build, generation = s.building->generation](caf::event_based_actor* h) {
+  // Its inputs are spawn arguments, not captures: CAF 0.17 binds a null tuple when an actor is spawned with
+  // none (undefined behaviour that UBSan stops).
+  auto helper = [](caf::event_based_actor* h, slot_impl me, decltype(source.build) build, std::uint64_t generation) {
     const auto started = std::chrono::steady_clock::now();
     slot_build out;
     try {
@@ -255,8 +257,9 @@ void start_build(slot_pointer self, slot_source source, std::optional<caf::typed
                 if (group) slot_state::release(*group);
               });
   };
-  if (s.setup.build_detached) self->system().spawn<caf::detached>(helper);
-  else self->system().spawn(helper);
+  const auto generation = s.building->generation;
+  if (s.setup.build_detached) self->system().spawn<caf::detached>(helper, me, source.build, generation);
+  else self->system().spawn(helper, me, source.build, generation);
 }
 
 /// A build failed (or its group never became ready): the slot keeps what it had.

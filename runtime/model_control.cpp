@@ -55,7 +55,10 @@ const hosted_model* running_entry(const model_control_setup& setup, const std::s
 template <class... Ts>
 void ask_slot(const model_control_setup& setup, model_slot_actor slot, std::string backend, std::string reply,
               std::string what, Ts... command) {
-  setup.system->spawn([setup, slot, backend, reply, what, command...](caf::event_based_actor* self) {
+  // Inputs as spawn arguments, not captures: CAF 0.17 binds a null tuple for an actor spawned with none
+  // (undefined behaviour that UBSan stops).
+  auto asker = [](caf::event_based_actor* self, model_control_setup setup, model_slot_actor slot, std::string backend,
+                  std::string reply, std::string what, Ts... command) {
     // The slot stops (node shutdown): so does this, at once (it answers its waiting commands first).
     self->monitor(slot);
     self->set_down_handler([=](caf::down_msg&) {
@@ -81,7 +84,8 @@ void ask_slot(const model_control_setup& setup, model_slot_actor slot, std::stri
                                                                                self->system().render(e)}));
               self->quit();
             });
-  });
+  };
+  setup.system->spawn(asker, setup, slot, std::move(backend), std::move(reply), std::move(what), command...);
 }
 
 void list(const model_control_setup& setup, const std::string& reply) {

@@ -46,7 +46,8 @@ struct never_ready_state {
   std::vector<caf::typed_response_promise<bool>> pings;  // kept, never delivered
   static inline const char* name = "never-ready-step";
 };
-step_actor::behavior_type never_ready_step(step_actor::stateful_pointer<never_ready_state> self) {
+// Every test actor takes an argument: CAF 0.17 binds a null tuple when an actor is spawned with none (UBSan).
+step_actor::behavior_type never_ready_step(step_actor::stateful_pointer<never_ready_state> self, int /*generation*/) {
   return {
       [](step_atom, const step_request&) { return step_reply::failed({error_code::internal, "not used"}); },
       [=](ping_atom) -> caf::result<bool> {
@@ -58,7 +59,7 @@ step_actor::behavior_type never_ready_step(step_actor::stateful_pointer<never_re
 }
 
 /// A batcher that is ready at once (the slot asks its readiness and stats only).
-batcher_actor::behavior_type test_batcher() {
+batcher_actor::behavior_type test_batcher(int /*generation*/) {
   return {
       [](infer_atom, const infer_job&) { return item_result::failed(error_code::internal, "not used"); },
       [](stats_atom) { return batcher_stats{}; },
@@ -88,8 +89,8 @@ struct group_factory {
     return [this](std::uint64_t generation) -> outcome<slot_group> {
       ++builds;
       slot_group g;
-      g.step = sys.spawn(never_ready_step);
-      g.batcher = sys.spawn(test_batcher);
+      g.step = sys.spawn(never_ready_step, static_cast<int>(generation));
+      g.batcher = sys.spawn(test_batcher, static_cast<int>(generation));
       g.actors = {caf::actor_cast<caf::actor>(g.step), caf::actor_cast<caf::actor>(g.batcher)};
       released[generation] = false;
       g.on_release = [record = record, generation] { (*record)[generation] = true; };
@@ -99,7 +100,7 @@ struct group_factory {
   slot_group make(std::uint64_t generation, caf::timespan delay) {
     slot_group g;
     g.step = sys.spawn(test_step, delay, static_cast<int>(generation));
-    g.batcher = sys.spawn(test_batcher);
+    g.batcher = sys.spawn(test_batcher, static_cast<int>(generation));
     g.actors = {caf::actor_cast<caf::actor>(g.step), caf::actor_cast<caf::actor>(g.batcher)};
     released[generation] = false;
     g.on_release = [record = record, generation] { (*record)[generation] = true; };
