@@ -19,11 +19,14 @@
 
 #include "runtime/request_client.hpp"
 #include "support/child_process.hpp"
+#include "support/launched.hpp"
 #include "support/client.hpp"
 #include "support/free_port.hpp"
 #include "support/nats_server.hpp"
 
 using namespace infermesh;
+using infermesh::test::ends_within;
+using infermesh::test::newest_pid;
 using namespace std::chrono_literals;
 
 namespace {
@@ -33,24 +36,6 @@ const std::string source = std::string(INFERMESH_SOURCE_DIR);
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
   return text;
-}
-
-/// pid of the newest process named `name` in the launcher's log ("... 'name' started, pid N", or restarted).
-pid_t newest_pid(const test::child_process& launcher, const std::string& name) {
-  const std::string out = launcher.output();
-  const std::regex started("'" + name + "' (re)?started, pid (\\d+)");
-  pid_t pid = -1;
-  for (std::sregex_iterator it(out.begin(), out.end(), started), end; it != end; ++it) pid = std::stoi((*it)[2]);
-  return pid;
-}
-
-bool ends_within(pid_t pid, std::chrono::milliseconds timeout) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  const bool exited = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
-  ::close(fd);
-  return exited;
 }
 
 /// local-3node.yaml in a temp folder, on free ports, its model paths absolute; the launcher's run dir beside it.

@@ -14,24 +14,18 @@
 #include <regex>
 
 #include "support/child_process.hpp"
+#include "support/launched.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 
 using namespace infermesh;
+using infermesh::test::ends_within;
+using infermesh::test::newest_pid;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::string samples = std::string(INFERMESH_SOURCE_DIR) + "/samples/";
-
-/// The pid of `node`'s newest process, from `launcher`'s log.
-pid_t newest_pid(const test::child_process& launcher, const std::string& node) {
-  const std::string out = launcher.output();
-  const std::regex started("cluster: node '" + node + "' (started|restarted), pid (\\d+)");
-  pid_t pid = -1;
-  for (std::sregex_iterator it(out.begin(), out.end(), started), end; it != end; ++it) pid = std::stoi((*it)[2]);
-  return pid;
-}
 
 struct temp_dir {
   std::string path = test::make_temp_dir("infermesh-cluster");
@@ -60,17 +54,6 @@ struct launched_cluster {
     return client.send("classify", req);
   }
 };
-
-/// Waits until the process `pid` (not our child: the launcher's) has ended, through a pidfd, which turns
-/// readable when it exits (whether or not whoever adopted it reaped it yet).
-bool ends_within(pid_t pid, std::chrono::milliseconds timeout) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;  // already gone
-  pollfd p{fd, POLLIN, 0};
-  const bool exited = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
-  ::close(fd);
-  return exited;
-}
 
 }  // namespace
 

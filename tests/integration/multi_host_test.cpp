@@ -17,10 +17,13 @@
 #include <regex>
 
 #include "support/child_process.hpp"
+#include "support/launched.hpp"
 #include "support/nats_server.hpp"
 #include "support/network_hosts.hpp"
 
 using namespace infermesh;
+using infermesh::test::ends_within;
+using infermesh::test::newest_pid;
 using namespace std::chrono_literals;
 
 namespace {
@@ -55,23 +58,6 @@ std::string cluster_file(const test::network_hosts& net) {
          "      - {name: tesseract-eng, version: \"5.3\", serves: ocr, workers: 1}\n";
   }
   return f;
-}
-
-pid_t newest_pid(const test::child_process& launcher, const std::string& name) {
-  const std::string out = launcher.output();
-  const std::regex started("'" + name + "' (re)?started, pid (\\d+)");
-  pid_t pid = -1;
-  for (std::sregex_iterator it(out.begin(), out.end(), started), end; it != end; ++it) pid = std::stoi((*it)[2]);
-  return pid;
-}
-
-bool ends_within(pid_t pid, std::chrono::milliseconds timeout) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  const bool exited = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
-  ::close(fd);
-  return exited;
 }
 
 /// Three namespace hosts, the file, and a launcher per host; everything stopped by PID at the end.
