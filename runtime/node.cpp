@@ -23,7 +23,9 @@
 #include "runtime/metrics.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_control.hpp"
+#include "runtime/model_health.hpp"
 #include "runtime/model_parts.hpp"
+#include "runtime/node_placement.hpp"
 #include "runtime/service_responder.hpp"
 #include "runtime/stats_reporter.hpp"
 
@@ -36,76 +38,6 @@ caf::actor_system_config& scheduler_config(caf::actor_system_config& cfg) {
   cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
   cfg.set("scheduler.policy", caf::atom("sharing"));
   return cfg;
-}
-
-/// The router's name in health reports: past its restart intensity the node takes no op.
-const std::string router_name = "router";
-
-/// A model is healthy while every supervisor of it says so (its model or engine workers, its batcher or
-/// pool, its step actor): folds their reports into one per model for the gate. Thread-safe.
-class model_health {
- public:
-  explicit model_health(health_gate& gate) : gate_(gate) {}
-  void report(const std::string& model, const std::string& reporter, bool healthy) {
-    // Under the lock: two reporters' changes reach the gate in the order they were made (it only queues).
-    std::lock_guard<std::mutex> lock(mutex_);
-    const bool before = sick_[model].empty();
-    if (healthy) sick_[model].erase(reporter);
-    else sick_[model].insert(reporter);
-    if (before != sick_[model].empty()) gate_.report(model, sick_[model].empty());
-  }
-  /// Whether no supervisor of `model` says it is unhealthy now.
-  bool healthy(const std::string& model) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto found = sick_.find(model);
-    return found == sick_.end() || found->second.empty();
-  }
-
- private:
-  health_gate& gate_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::set<std::string>> sick_;  // model -> reporters that say it is not healthy
-};
-
-/// The local model serving each step (from the config: what the node hosts).
-std::map<step_kind, std::string> local_models_of(const node_config& c) {
-  std::map<step_kind, std::string> out;
-  for (const auto& hosted : c.models)
-    for (const auto& step : hosted.model.serves) out[*parse_step(step)] = hosted.model.name;
-  return out;
-}
-
-/// The ops this node subscribes to, each with the local models its pipeline uses: those whose pipeline has a
-/// step, other than `orient`, that a model here serves. (A node hosting only the classifier takes classify
-/// and process, not ocr: it would only forward it.)
-std::map<std::string, std::set<std::string>> ops_to_serve(const node_config& c) {
-  const auto local_models = local_models_of(c);
-  std::map<std::string, std::set<std::string>> ops;
-  for (const auto& [op, steps] : c.pipelines) {
-    bool takes = false;
-    std::set<std::string> models;
-    for (auto step : steps) {
-      auto found = local_models.find(step);
-      if (found == local_models.end()) continue;
-      models.insert(found->second);
-      takes = takes || step != step_kind::orient;
-    }
-    models.insert(router_name);  // every op needs the router too
-    if (takes) ops[op] = std::move(models);
-  }
-  return ops;
-}
-
-/// "classify: orient classify; ocr: orient(remote) ocr; ..." for the start-up log.
-std::string placement_of(const node_config& c, const std::map<step_kind, step_actor>& local) {
-  std::string placement;
-  for (const auto& [op, steps] : c.pipelines) {
-    placement += (placement.empty() ? "" : "; ") + op + ":";
-    for (auto step : steps)
-      placement += std::string(" ") + std::string(step_name(step)) +
-                   (step == step_kind::extract || local.count(step) ? "" : "(remote)");
-  }
-  return placement;
 }
 
 /// How long a `$SRV.STATS` answer may wait for the router's and batchers' counters: discovery clients gather
