@@ -55,6 +55,7 @@ struct process_slot {
   clock::time_point started_at{};
   bool reported_slow = false;
   bool clean = true;  ///< its last exit was a clean one (status 0)
+  std::string pid_file;  ///< `<run dir>/pids/<name>.pid` while it runs (what `infermesh simulate` signals)
 
   const std::string& name() const { return process->name(); }
   bool running() const { return process->pid() > 0; }
@@ -63,19 +64,35 @@ struct process_slot {
 
 process_slot make_slot(process_kind kind, std::unique_ptr<launched_process> process, supervision_config restarts,
                        const nats_server_plan* server = nullptr) {
-  process_slot slot{kind, std::move(process), lifecycle{restarts}, server, std::nullopt, 0, {}, false, true};
+  process_slot slot{kind, std::move(process), lifecycle{restarts}, server, std::nullopt, 0, {}, false, true, ""};
   return slot;
 }
 
-/// Starts (or restarts) `slot`'s process: loading until its probe answers.
-bool start(process_slot& slot) {
+/// Writes (pid > 0) or removes `slot`'s pid file.
+void write_pid_file(const process_slot& slot, pid_t pid) {
+  if (slot.pid_file.empty()) return;
+  std::error_code ignored;
+  if (pid <= 0) {
+    fs::remove(slot.pid_file, ignored);
+    return;
+  }
+  fs::create_directories(fs::path(slot.pid_file).parent_path(), ignored);
+  const auto temp = slot.pid_file + ".new";
+  std::ofstream(temp, std::ios::trunc) << pid << "\n";
+  fs::rename(temp, slot.pid_file, ignored);  // readers never see a half-written file
+}
+
+/// Starts (or restarts) `slot`'s process: loading until its probe answers. `again`: a process that had stopped
+/// cleanly is started once more (SIGHUP), a new incarnation.
+bool start(process_slot& slot, bool again = false) {
   if (auto e = slot.process->start()) {
     log(log_level::error, "cluster: ", e->message);
     return false;
   }
+  write_pid_file(slot, slot.process->pid());
   const auto now = clock::now();
   const bool first = slot.life.incarnation() == 0;
-  if (first) slot.life.started(now);
+  if (first || again) slot.life.started(now);
   slot.started_at = now;
   slot.reported_slow = false;
   log(first ? log_level::info : log_level::warn, {{"process", slot.name()}}, "cluster: ", slot.kind_name(), " '",
@@ -102,6 +119,7 @@ void died(process_slot& slot, const std::string& why) {
 /// failed exit restarts it after its back-off (unless the cluster is stopping).
 void on_exit(process_slot& slot, int status, bool stopping) {
   slot.process->exited();
+  write_pid_file(slot, -1);
   slot.clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const std::string how = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
                                               : "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -136,7 +154,7 @@ std::string process_table(const std::vector<process_slot>& slots) {
 int signal_fd() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGUSR1}) sigaddset(&signals, s);
+  for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGUSR1, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
 }
@@ -162,6 +180,7 @@ class launcher {
   void print_status(const char* why);
   void begin_stop(const char* why);
   void on_signal(int signal_number);
+  void start_stopped();
   bool all_serving() const {
     return std::all_of(slots_.begin(), slots_.end(), [](const process_slot& s) { return s.life.serving(); });
   }
@@ -207,6 +226,7 @@ std::optional<std::string> launcher::prepare(const std::string& nats_binary) {
                                std::make_unique<launched_process>(server.name, std::vector<std::string>{nats_binary, "-c", conf},
                                                                   (fs::path(run_dir_) / "logs" / (server.name + ".log")).string()),
                                plan_.node_restarts, &server));
+    slots_.back().pid_file = (fs::path(run_dir_) / "pids" / (server.name + ".pid")).string();
   }
   for (const auto& name : plan_.nodes) {
     if (!here(plan_.node_host.at(name))) continue;
@@ -221,6 +241,7 @@ std::optional<std::string> launcher::prepare(const std::string& nats_binary) {
                                std::make_unique<launched_process>(name, std::move(args),
                                                                   (fs::path(run_dir_) / "logs" / (name + ".log")).string()),
                                plan_.node_restarts));
+    slots_.back().pid_file = (fs::path(run_dir_) / "pids" / (name + ".pid")).string();
   }
   if (!launch_.nats_servers.empty()) discovery_servers_ = launch_.nats_servers;
   if (!plan_.nats_servers.empty()) discovery_servers_ = plan_.nats_urls();
@@ -309,8 +330,21 @@ void launcher::begin_stop(const char* why) {
   stop_deadline_ = clock::now() + longest_drain_ + stop_margin;
 }
 
+/// SIGHUP: every process that stopped while the cluster runs (an exit 0: drained or stopped from outside) is
+/// started again; crashed ones keep their back-off.
+void launcher::start_stopped() {
+  if (stopping_) return;
+  for (auto& s : slots_) {
+    if (s.running() || s.restart_at || s.life.state() != life_state::stopped) continue;
+    if (s.kind == process_kind::node && !nodes_started_) continue;
+    log(log_level::info, {{"process", s.name()}}, "cluster: SIGHUP: starting ", s.kind_name(), " '", s.name(), "' again");
+    if (!start(s, true)) died(s, "could not be started");
+  }
+}
+
 void launcher::on_signal(int signal_number) {
   if (signal_number == SIGUSR1) return print_status("status (SIGUSR1)");
+  if (signal_number == SIGHUP) return start_stopped();
   if (signal_number != SIGINT && signal_number != SIGTERM) return;
   if (++stop_signals_ == 1) return begin_stop(signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   log(log_level::warn, "cluster: second stop signal: killing what still runs");

@@ -289,7 +289,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
-                            "max_pings_out"});
+                            "max_pings_out", "ignore_discovered_servers"});
   if (nats) {
     if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
     c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", c.nats.max_reconnect, -1, 1'000'000));
@@ -297,6 +297,12 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", c.nats.connect_timeout.count(), 1, 600'000));
     c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", c.nats.ping_interval.count(), 10, 3'600'000));
     c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", c.nats.max_pings_out, 1, 100));
+    if (const auto f = nats["ignore_discovered_servers"]; f) {
+      bool on = false;
+      if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on))
+        throw config_error{"nats.ignore_discovered_servers", "must be true or false"};
+      c.nats.ignore_discovered_servers = on;
+    }
   }
   const auto models = root["models"];
   if (!models || !models.IsSequence() || models.size() == 0)
@@ -439,14 +445,14 @@ cluster_plan parse_plan(const YAML::Node& root) {
 
 /// A cluster file (`nodes:` list, shared `nats` and `pipelines`) seen as the config of the node `name`.
 YAML::Node select_node(const YAML::Node& root, const std::string& name) {
-  allow_keys(root, "", {"hosts", "nats", "pipelines", "nodes", "delivery", "jetstream", "supervision"});
+  allow_keys(root, "", {"hosts", "nats", "pipelines", "nodes", "delivery", "jetstream", "supervision", "base_dir"});
   const auto plan = parse_plan(root);
   const auto nodes = root["nodes"];
   if (!nodes.IsSequence() || nodes.size() == 0) throw config_error{"nodes", "must be a non-empty list of nodes"};
   std::string names;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto path = "nodes[" + std::to_string(i) + "]";
-    allow_keys(nodes[i], path, {"host", "node", "models", "pipelines", "http"});
+    allow_keys(nodes[i], path, {"host", "node", "models", "pipelines", "http", "nats"});
     const auto node_name = text(nodes[i]["node"], path + ".node", "name", "", true);
     host_of(nodes[i], path, plan.hosts);
     names += (names.empty() ? "" : ", ") + node_name;
@@ -460,6 +466,18 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
       for (const auto& kv : root["nats"])
         if (kv.first.as<std::string>() != "cluster") nats[kv.first] = kv.second;
       for (const auto& url : plan.nats_urls()) nats["servers"].push_back(url);
+      merged["nats"] = nats;
+    }
+    if (const auto own = nodes[i]["nats"]; own) {  // this node reaches NATS its own way (a proxy, a NAT)
+      allow_keys(own, path + ".nats", {"servers"});
+      YAML::Node nats(YAML::NodeType::Map);
+      if (merged["nats"])
+        for (const auto& kv : merged["nats"])
+          if (kv.first.as<std::string>() != "servers" && kv.first.as<std::string>() != "cluster") nats[kv.first] = kv.second;
+      if (!own["servers"]) throw config_error{path + ".nats.servers", "is required (the URLs this node connects to)"};
+      string_list(own["servers"], path + ".nats.servers");
+      nats["servers"] = own["servers"];
+      nats["ignore_discovered_servers"] = true;  // the addresses the servers announce are not this node's way
       merged["nats"] = nats;
     }
     if (root["delivery"]) merged["delivery"] = root["delivery"];
@@ -508,7 +526,13 @@ outcome<node_config> parse_node_config(const std::string& yaml, const std::strin
     if (cluster_file) root = select_node(root, node_name);
     else if (!node_name.empty() && !(root.IsMap() && root["node"] && text_of_name(root) == node_name))
       throw config_error{"node.name", "is not '" + node_name + "' (--node picks a node of a cluster file)"};
-    auto c = parse(root, base_dir);
+    std::string base = base_dir;
+    if (const auto b = root["base_dir"]; b) {  // a derived file (infermesh simulate's) keeps its original's paths
+      if (!b.IsScalar() || b.as<std::string>().empty()) throw config_error{"base_dir", "must be a folder path"};
+      base = resolve(base_dir, b.as<std::string>());
+      root.remove("base_dir");
+    }
+    auto c = parse(root, base);
     c.source = source;
     if (cluster_file) c.selected_node = node_name;
     if (c.node_name.empty()) {

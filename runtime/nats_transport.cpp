@@ -109,6 +109,7 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
       (s = natsOptions_SetMaxPingsOut(opts, o.max_pings_out)) != NATS_OK ||
       // Without SendAsap nats.c buffers publishes and every reply waits ~1 ms for the flusher.
       (s = natsOptions_SetSendAsap(opts, true)) != NATS_OK ||
+      (s = natsOptions_SetIgnoreDiscoveredServers(opts, o.ignore_discovered_servers)) != NATS_OK ||
       (s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr)) != NATS_OK)
     return to_error(s, "nats: invalid options");
   if (o.log_events) {

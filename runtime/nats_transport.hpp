@@ -30,6 +30,8 @@ struct nats_options {
   std::chrono::milliseconds ping_interval{2000};            ///< hung-server detection: interval x max_pings_out
   int max_pings_out = 2;
   bool log_events = true;                                   ///< log disconnects and reconnects
+  /// Use only `servers`, not the addresses the cluster announces (behind a proxy or a NAT those are not the way).
+  bool ignore_discovered_servers = false;
 };
 
 /// A message delivered to a subscription. `payload` shares the nats.c message: no copy.

@@ -1,0 +1,3 @@
+#include "simulator/derived_cluster.hpp"
+
+// TODO(issue 13): being written.

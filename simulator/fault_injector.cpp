@@ -1,0 +1,3 @@
+#include "simulator/fault_injector.hpp"
+
+// TODO(issue 13): being written.

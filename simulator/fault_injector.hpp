@@ -1,0 +1,2 @@
+#pragma once
+// TODO(issue 13): being written.

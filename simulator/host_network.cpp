@@ -1,0 +1,3 @@
+#include "simulator/host_network.hpp"
+
+// TODO(issue 13): being written.

@@ -1,0 +1,3 @@
+#include "simulator/report.hpp"
+
+// TODO(issue 13): being written.

@@ -1,0 +1,3 @@
+#include "simulator/scenario.hpp"
+
+// TODO(issue 13): being written.

@@ -1,0 +1,3 @@
+#include "simulator/schedule.hpp"
+
+// TODO(issue 13): being written.

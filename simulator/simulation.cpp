@@ -1,0 +1,3 @@
+#include "simulator/simulation.hpp"
+
+// TODO(issue 13): being written.

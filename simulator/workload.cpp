@@ -1,0 +1,3 @@
+#include "simulator/workload.hpp"
+
+// TODO(issue 13): being written.
