@@ -523,15 +523,15 @@ outcome<node_config> parse_node_config(const std::string& yaml, const std::strin
   try {
     auto root = YAML::Load(yaml);
     const bool cluster_file = root.IsMap() && root["nodes"];
-    if (cluster_file) root = select_node(root, node_name);
-    else if (!node_name.empty() && !(root.IsMap() && root["node"] && text_of_name(root) == node_name))
-      throw config_error{"node.name", "is not '" + node_name + "' (--node picks a node of a cluster file)"};
     std::string base = base_dir;
-    if (const auto b = root["base_dir"]; b) {  // a derived file (infermesh simulate's) keeps its original's paths
+    if (const auto b = root.IsMap() ? root["base_dir"] : YAML::Node(); b) {  // a derived file (infermesh simulate's)
       if (!b.IsScalar() || b.as<std::string>().empty()) throw config_error{"base_dir", "must be a folder path"};
       base = resolve(base_dir, b.as<std::string>());
       root.remove("base_dir");
     }
+    if (cluster_file) root = select_node(root, node_name);
+    else if (!node_name.empty() && !(root.IsMap() && root["node"] && text_of_name(root) == node_name))
+      throw config_error{"node.name", "is not '" + node_name + "' (--node picks a node of a cluster file)"};
     auto c = parse(root, base);
     c.source = source;
     if (cluster_file) c.selected_node = node_name;

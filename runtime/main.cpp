@@ -24,6 +24,7 @@
 
 #include "messages/codec.hpp"
 #include "runtime/cluster.hpp"
+#include "simulator/simulation.hpp"
 #include "runtime/deploy_kubernetes.hpp"
 #include "runtime/deploy_systemd.hpp"
 #include "runtime/load_client.hpp"
@@ -115,6 +116,14 @@ const std::vector<command_spec>& commands() {
         log_format_option},
        "Asks $SRV.PING/INFO/STATS.infermesh (the NATS service API, ADR-32): every node answers.\n"
        "Exit status: 0 when at least one node answered, 1 when none did, 2 usage or transport error.\n"},
+      {"simulate", "SCENARIO", "fault-injection run: launch a cluster, send load, inject the scenario's faults, report",
+       {{"out", "DIR", "where the run's files and report go (default ./infermesh-sim/<scenario>-<UTC time>)"},
+        {"seed", "N", "replaces the scenario's seed (the same seed gives the same schedule)"},
+        log_format_option},
+       "SCENARIO is a YAML file (simulations/README.md: workload, steady_state, faults). The run directory gets the\n"
+       "derived cluster file, every process's log, report.json and report.html. Every fault is undone at its end\n"
+       "and at exit, also on SIGINT. Exit status: 0 nothing lost and every tolerance held, 1 otherwise, 2 the\n"
+       "scenario or its cluster file is invalid (naming the key) or the cluster did not become ready.\n"},
       {"model", "list NODE | reload|unload|load NODE MODEL",
        "list a node's models, or reload one from its config file, unload it, load it (no restart)",
        {{"json", "", "print the node's answer as JSON"},
@@ -338,6 +347,29 @@ int run_cluster_command(int argc, char** argv) {
   for (const auto& f : all_of(*a, "log-format")) node_args.insert(node_args.end(), {"--log-format", f});
   cluster_launch launch{self, files.back(), last_of(*a, "host"), last_of(*a, "run-dir"), all_of(*a, "nats"), node_args};
   return run_cluster(launch);
+}
+
+int run_simulate_command(int argc, char** argv) {
+  std::string problem;
+  const auto* command = find_command("simulate");
+  auto a = parse_args(argc, argv, *command, problem);
+  if (!a) return usage(problem, command);
+  if (a->positional.size() != 1) return usage("simulate needs one SCENARIO file", command);
+  if (!apply_log_format(*a, "", problem)) return usage(problem, command);
+  sim::simulate_options o;
+  o.scenario_path = a->positional.front();
+  o.out_dir = last_of(*a, "out");
+  if (!last_of(*a, "seed").empty()) {
+    const auto seed = number_option(*a, "seed", problem);
+    if (!seed || *seed < 0) return usage(problem.empty() ? "--seed must be a non-negative integer" : problem, command);
+    o.seed = static_cast<std::uint64_t>(*seed);
+  }
+  char self[4096] = {0};
+  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");
+  o.self_binary = self;
+  const int status = sim::run_simulation(o);
+  nats_transport::close_library();
+  return status;
 }
 
 int run_cluster_render(int argc, char** argv) {
@@ -588,5 +620,6 @@ int main(int argc, char** argv) {
   if (name == "request") return run_request(argc, argv);
   if (name == "status") return run_status_command(argc, argv);
   if (name == "model") return run_model_command(argc, argv);
+  if (name == "simulate") return run_simulate_command(argc, argv);
   return run_load_command(argc, argv);
 }

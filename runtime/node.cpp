@@ -157,7 +157,11 @@ node::~node() = default;
 
 /// NATS first: the health gate needs it, and nothing is subscribed before every model serves.
 std::optional<error> node::impl::connect() {
-  auto t = nats_transport::connect(config.nats);
+  auto options = config.nats;
+  // `infermesh:<node>` in the servers' /connz: which server a node uses is visible (and `infermesh simulate`'s
+  // `role: nats, of: NODE` finds it).
+  if (options.client_name == wire::client_name) options.client_name = std::string(wire::client_name) + ":" + config.node_name;
+  auto t = nats_transport::connect(options);
   if (!t) return t.err();
   transport = std::move(*t);
   gate = std::make_unique<health_gate>(*transport, ops_to_serve(config), [this](const std::string& op) {

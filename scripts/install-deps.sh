@@ -20,6 +20,8 @@ packages=(
   prometheus                               # tests: a real Prometheus server scrapes a node (2.42)
   nodejs npm                               # tests: rendered Kubernetes objects validated (npm kubernetes-models)
   systemd                                  # tests: rendered units checked with systemd-analyze verify
+  nftables iproute2                        # simulate: partitions between hosts as network namespaces
+  chromium                                 # tests: a simulation's report.html rendered headless
 )
 
 sudo_cmd=()

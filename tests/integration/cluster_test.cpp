@@ -84,6 +84,27 @@ BOOST_FIXTURE_TEST_CASE(a_node_stopped_with_sigterm_drains_and_stays_stopped, la
   BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(sighup_starts_a_drained_node_again_and_its_pid_file_follows_it, launched_cluster) {
+  const auto pid_file = run.path + "/pids/node-b.pid";
+  auto pid_in_file = [&] {
+    std::ifstream in(pid_file);
+    long pid = -1;
+    return (in >> pid) ? static_cast<pid_t>(pid) : pid_t{-1};
+  };
+  const pid_t first = pid_of("node-b");
+  BOOST_TEST(pid_in_file() == first, "the pid file names the running node");
+  BOOST_REQUIRE(::kill(first, SIGTERM) == 0);
+  BOOST_REQUIRE(launcher.wait_for_line("cluster: node 'node-b' exited with status 0", 60s));
+  BOOST_TEST(!std::filesystem::exists(pid_file), "a stopped node has no pid file");
+  launcher.signal(SIGHUP);
+  BOOST_REQUIRE(launcher.wait_for_line("SIGHUP: starting node 'node-b' again", 10s));
+  BOOST_REQUIRE(launcher.wait_for_lines("cluster: node 'node-b' ready", 2, 120s));
+  BOOST_TEST(pid_in_file() != first);
+  BOOST_TEST(pid_in_file() == pid_of("node-b"));
+  launcher.signal(SIGTERM);
+  BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0);
+}
+
 BOOST_FIXTURE_TEST_CASE(stopping_the_launcher_drains_every_node, launched_cluster) {
   launcher.signal(SIGTERM);
   BOOST_TEST(launcher.wait_exit(60s).value_or(-1) == 0);

@@ -89,6 +89,34 @@ BOOST_AUTO_TEST_CASE(every_node_is_given_the_client_url_of_every_launched_server
   BOOST_TEST(c->nats.max_reconnect == -1, "the rest of nats: still applies to the nodes");
 }
 
+BOOST_AUTO_TEST_CASE(a_node_that_names_its_own_servers_uses_only_those_and_ignores_announced_ones) {
+  const auto file = replaced(two_hosts, "    node: {name: b}\n",
+                             "    node: {name: b}\n    nats: {servers: [\"nats://127.0.0.1:7001\", \"nats://127.0.0.1:7002\"]}\n");
+  auto b = parse_config(file, base, "test.yaml", "b");
+  BOOST_REQUIRE_MESSAGE(b, (b ? "" : b.err().message));
+  BOOST_TEST(b->nats.servers == (std::vector<std::string>{"nats://127.0.0.1:7001", "nats://127.0.0.1:7002"}));
+  BOOST_TEST(b->nats.ignore_discovered_servers, "behind a proxy the servers' announced addresses are not the way");
+  BOOST_TEST(b->nats.max_reconnect == -1, "the rest of nats: still applies");
+  auto a = parse_config(file, base, "test.yaml", "a");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->nats.servers.size() == 2u);
+  BOOST_TEST(!a->nats.ignore_discovered_servers);
+  auto bad = parse_config(replaced(file, "nats: {servers:", "nats: {url:"), base, "test.yaml", "b");
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(bad.err().message.find("nodes[1].nats") != std::string::npos, bad.err().message);
+}
+
+BOOST_AUTO_TEST_CASE(base_dir_moves_where_a_files_relative_paths_resolve) {
+  const std::string file = "base_dir: " + base + "\n" + R"(nodes:
+  - node: {name: a}
+    models: [{name: m, serves: classify, path: ../model-repository/sample-classifier/model.pt,
+              labels_file: ../model-repository/sample-classifier/labels.txt}]
+)";
+  auto c = parse_config(file, "/nonexistent/elsewhere", "derived.yaml", "a");
+  BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
+  BOOST_TEST(c->models.at(0).model.path == std::string(INFERMESH_SOURCE_DIR) + "/model-repository/sample-classifier/model.pt");
+}
+
 BOOST_AUTO_TEST_CASE(local_3node_launches_three_servers_and_three_nodes_each_given_all_three) {
   auto plan = parse_cluster_plan(file_text(base + "/local-3node.yaml"), "local-3node.yaml");
   BOOST_REQUIRE_MESSAGE(plan, (plan ? "" : plan.err().message));
