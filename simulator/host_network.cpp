@@ -11,8 +11,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
-#include <map>
+#include <filesystem>
 #include <set>
 
 extern char** environ;
@@ -357,6 +358,29 @@ outcome<std::unique_ptr<host_network>> host_network::create(const std::vector<ne
     return *built;
   }
   return std::unique_ptr<host_network>(new host_network(std::move(p)));
+}
+
+outcome<std::vector<std::string>> host_network::remove_all(const std::string& tag) {
+  if (!valid_tag(tag)) return error{error_code::bad_request, "host network: tag '" + tag + "' must be [a-z0-9]+"};
+  std::string why;
+  if (!available(why)) return error{error_code::unavailable, "host network: " + why};
+  // The tag has no '-', so this prefix matches this tag's namespaces only ("im1-" is not a prefix of "im12-a").
+  const std::string prefix = "im" + tag + "-", bridge = prefix + "sw";
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/run/netns", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) == 0) found.push_back(name);
+  }
+  std::stable_partition(found.begin(), found.end(), [&](const std::string& n) { return n != bridge; });
+  std::vector<std::string> removed;
+  for (const auto& ns : found) {
+    const std::vector<std::string> argv{ip_binary(), "netns", "delete", ns};
+    const auto r = run(argv);
+    if (r.status != 0 && exists(ns)) return failed(argv, r);
+    removed.push_back(ns);
+  }
+  return removed;
 }
 
 host_network::host_network(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -11,7 +11,8 @@
 ///
 /// Faults: `partition` puts an nftables table `inet infermesh_sim` into the host's namespace that drops traffic
 /// to and from the given peers' addresses (only inbound with one_way: the host still sends, hears nothing back
-/// from them); `link_down` sets the host's veth down. `heal` undoes both for that host. The destructor heals
+/// from them — so TCP the host opens to them fails too, their answers being dropped; datagrams still arrive
+/// there); `link_down` sets the host's end of its veth (`eth0` in its namespace) down. `heal` undoes both for that host. The destructor heals
 /// everything and deletes every namespace (the processes in them must be stopped first, by PID: the owner's job).
 /// `leftovers()` lists what of this object's namespaces and rules still exists (the report's cleanup check).
 /// Host names are [a-z0-9-] ("sw" and "client" are reserved); `tag` is [a-z0-9] and short enough for the
@@ -39,6 +40,9 @@ class host_network {
   static bool available(std::string& why);
   /// Makes the namespaces; `tag` keeps two runs apart (the simulator uses its pid). Errors name the host.
   static outcome<std::unique_ptr<host_network>> create(const std::vector<network_host>& hosts, const std::string& tag);
+  /// Deletes every namespace named `im<tag>-*` (the bridge's last): what a run with this tag left when it died
+  /// before its destructor ran. Returns what it deleted; an error names the namespace it could not delete.
+  static outcome<std::vector<std::string>> remove_all(const std::string& tag);
   ~host_network();
   host_network(const host_network&) = delete;
   host_network& operator=(const host_network&) = delete;
@@ -50,7 +54,8 @@ class host_network {
   std::string address(const std::string& host) const;
   /// `host`'s namespace name (`im<tag>-<host>`; "client": the client's); empty for an unknown host.
   std::string namespace_of(const std::string& host) const;
-  /// Moves the calling thread into the client namespace (threads it starts later inherit it).
+  /// Moves the calling thread into the client namespace (threads it starts later inherit it). The thread stays
+  /// there after the destructor: the namespace then has no name but lives until the thread ends.
   std::optional<error> enter_client();
   std::string client_address() const;
 

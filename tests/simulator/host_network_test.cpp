@@ -27,6 +27,8 @@ namespace {
 
 /// The cluster file's hosts of these tests (one /24, as a multi-host scenario has them).
 const std::vector<sim::network_host> three_hosts = {{"a", "10.250.1.11"}, {"b", "10.250.1.12"}, {"c", "10.250.1.13"}};
+/// The listener each host runs (Debian's nats-server package).
+const char* const nats_server = "/usr/sbin/nats-server";
 /// NATS's client port: each host runs its own nats-server there (the namespaces keep them apart).
 constexpr int nats_port = 4222;
 /// A free UDP port inside the namespaces (nothing else runs there).
@@ -129,7 +131,7 @@ struct three_host_network {
     for (const auto& h : three_hosts) {
       servers.push_back(std::make_unique<test::child_process>(
           "netns-nats-" + h.name,
-          net->in(h.name, {"/usr/sbin/nats-server", "-a", h.address, "-p", std::to_string(nats_port)})));
+          net->in(h.name, {nats_server, "-a", h.address, "-p", std::to_string(nats_port)})));
       BOOST_REQUIRE_MESSAGE(servers.back()->wait_for_line("Server is ready", 10s), servers.back()->output());
     }
   }
@@ -138,7 +140,8 @@ struct three_host_network {
 
 bool can_run() {
   std::string why;
-  if (sim::host_network::available(why)) return true;
+  if (sim::host_network::available(why) && ::access(nats_server, X_OK) == 0) return true;
+  if (why.empty()) why = std::string("no ") + nats_server + " (apt-get install nats-server)";
   BOOST_TEST_MESSAGE("skipped: " << why);
   return false;
 }
@@ -226,19 +229,19 @@ BOOST_AUTO_TEST_CASE(link_down_cuts_the_host_off_and_heal_brings_it_back) {
 
 BOOST_AUTO_TEST_CASE(destructor_leaves_no_namespace_and_no_rule_even_with_faults_in_force) {
   if (!can_run()) return;
-  std::vector<std::string> names;
+  const std::string prefix = "namespace ";
+  std::vector<std::string> names;  // every namespace it made, read before it goes
   {
     auto made = sim::host_network::create(three_hosts, fresh_tag());
     BOOST_REQUIRE_MESSAGE(made, (made ? "" : made.err().message));
     auto& net = **made;
     BOOST_REQUIRE(!net.partition("a", {}, false));
     BOOST_REQUIRE(!net.link_down("b"));
-    for (const auto& h : three_hosts) names.push_back(net.namespace_of(h.name));
-    names.push_back(net.namespace_of("client"));
-    BOOST_TEST(net.made().size() == names.size() + 1, "the hosts', the client's and the bridge's");
-    for (const auto& ns : names) BOOST_TEST(contains(net.made(), "namespace " + ns));
-    for (const auto& m : net.made()) BOOST_TEST(namespace_exists(m.substr(std::string("namespace ").size())), m);
-    for (const auto& m : net.made()) names.push_back(m.substr(std::string("namespace ").size()));
+    for (const auto& m : net.made()) names.push_back(m.substr(prefix.size()));
+    BOOST_TEST(names.size() == three_hosts.size() + 2, "the hosts', the client's and the bridge's");
+    for (const auto& h : three_hosts) BOOST_TEST(contains(names, net.namespace_of(h.name)));
+    BOOST_TEST(contains(names, net.namespace_of("client")));
+    for (const auto& ns : names) BOOST_TEST(namespace_exists(ns), ns);
   }
   for (const auto& ns : names) BOOST_TEST(!namespace_exists(ns), ns);
 }
@@ -263,6 +266,31 @@ BOOST_AUTO_TEST_CASE(a_second_network_with_the_same_tag_is_refused_and_leaves_th
   BOOST_REQUIRE(!second);
   BOOST_TEST(second.err().message.find("File exists") != std::string::npos, second.err().message);
   BOOST_TEST((*first)->leftovers().size() == (*first)->made().size(), "all of the first's namespaces remain");
+}
+
+BOOST_AUTO_TEST_CASE(remove_all_deletes_what_a_dead_run_left_with_its_tag_only) {
+  if (!can_run()) return;
+  const auto tag = fresh_tag(), other_tag = tag + "9";  // "im<tag>-" is no prefix of "im<tag>9-"
+  const std::vector<std::string> left = {"im" + tag + "-sw", "im" + tag + "-a", "im" + tag + "-client"};
+  const std::string other = "im" + other_tag + "-a";
+  struct removed_at_end {  // whatever the checks say, nothing of this case stays
+    std::vector<std::string> tags;
+    ~removed_at_end() {
+      for (const auto& t : tags) sim::host_network::remove_all(t);
+    }
+  } guard{{tag, other_tag}};
+  for (const auto& ns : std::vector<std::string>{left[0], left[1], left[2], other}) {
+    test::child_process add("netns-add", {"/usr/sbin/ip", "netns", "add", ns});  // as a crashed run leaves them
+    BOOST_REQUIRE_MESSAGE(add.wait_exit(10s) == 0, add.output());
+  }
+  auto removed = sim::host_network::remove_all(tag);
+  BOOST_REQUIRE_MESSAGE(removed, (removed ? "" : removed.err().message));
+  BOOST_TEST(removed->size() == left.size());
+  BOOST_TEST(removed->back() == left[0], "the bridge's last");
+  for (const auto& ns : left) BOOST_TEST(!namespace_exists(ns), ns);
+  BOOST_TEST(namespace_exists(other), "another tag's namespace stays");
+  auto none = sim::host_network::remove_all(tag);
+  BOOST_TEST((none && none->empty()));
 }
 
 BOOST_AUTO_TEST_CASE(faults_name_unknown_hosts_and_peers) {
