@@ -12,8 +12,9 @@
 /// Faults: `partition` puts an nftables table `inet infermesh_sim` into the host's namespace that drops traffic
 /// to and from the given peers' addresses (only inbound with one_way: the host still sends, hears nothing back
 /// from them — so TCP the host opens to them fails too, their answers being dropped; datagrams still arrive
-/// there); `link_down` sets the host's end of its veth (`eth0` in its namespace) down. `heal` undoes both for that host. The destructor heals
-/// everything and deletes every namespace (the processes in them must be stopped first, by PID: the owner's job).
+/// there); `link_down` sets the host's end of its veth (`eth0` in its namespace) down. `heal` undoes both for
+/// that host. The destructor heals everything and deletes every namespace (the processes in them must be
+/// stopped first, by PID: the owner's job).
 /// `leftovers()` lists what of this object's namespaces and rules still exists (the report's cleanup check).
 /// Host names are [a-z0-9-] ("sw" and "client" are reserved); `tag` is [a-z0-9] and short enough for the
 /// bridge-side veth names (`im<tag>v<i>`, at most 15 characters). Every `ip`/`nft` command is run without a
