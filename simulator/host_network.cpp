@@ -97,7 +97,8 @@ command_result run(const std::vector<std::string>& argv, const std::string& inpu
   if (input.empty()) ::shutdown(in_fd, SHUT_WR);
   bool out_open = true, err_open = true, timed_out = false;
   while (out_open || err_open) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
