@@ -45,6 +45,8 @@ class link_proxy {
   void clear();             ///< back to a clean link
   std::uint64_t connections() const;  ///< accepted so far
   std::uint64_t bytes_forwarded() const;
+  /// Bytes read and not yet written, all connections both ways; bounded (~4 MiB a direction) by backpressure.
+  std::uint64_t queued_bytes() const;
 
   struct impl;
  private:
