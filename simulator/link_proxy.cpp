@@ -34,7 +34,7 @@ constexpr std::size_t chunk_overhead = 64;
 // Bandwidth is paced in writes of this much of a second's allowance: fine enough to look smooth, coarse enough
 // that timers do not dominate.
 constexpr int bandwidth_steps_per_second = 50;
-// Kilobytes are 1000 bytes, as in Toxiproxy's `rate`.
+// Kilobytes are 1000 bytes, as in Toxiproxy's `rate` (toxics/bandwidth.go: len/rate milliseconds).
 constexpr std::int64_t bytes_per_kilobyte = 1000;
 
 void close_socket(tcp::socket& s, bool reset) {
@@ -97,7 +97,9 @@ struct pipe {
   std::vector<char> buffer;
   std::deque<chunk> queue;
   std::size_t queued = 0;          // bytes plus chunk_overhead per chunk
-  steady::time_point last_due;     // no chunk is due before the one ahead of it: bytes keep their order
+  // The queue is FIFO, so bytes keep their order whatever jitter draws; due times are kept monotone too, so a
+  // short draw behind a long one is honestly late rather than seemingly overdue.
+  steady::time_point last_due;
   steady::time_point next_write;   // bandwidth and slice pacing
   asio::steady_timer timer;
   bool reading = false, writing = false, waiting = false;
@@ -319,16 +321,19 @@ link_proxy::~link_proxy() {
 outcome<std::unique_ptr<link_proxy>> link_proxy::start(const std::string& listen_host, const std::string& upstream_host,
                                                        int upstream_port) {
   if (upstream_port < 1 || upstream_port > 65535)
-    return error{error_code::bad_request, "link_proxy: upstream port " + std::to_string(upstream_port) + " is not 1..65535"};
+    return error{error_code::bad_request,
+                 "link_proxy: upstream port " + std::to_string(upstream_port) + " is not 1..65535"};
   auto p = std::make_unique<impl>();
   p->listen_host = listen_host;
   sys_error ec;
   tcp::resolver resolver(p->io);
   p->upstream = resolver.resolve(upstream_host, std::to_string(upstream_port), ec);
-  if (ec) return error{error_code::unavailable, "link_proxy: cannot resolve upstream " + upstream_host + ": " + ec.message()};
+  if (ec)
+    return error{error_code::unavailable, "link_proxy: cannot resolve upstream " + upstream_host + ": " + ec.message()};
   auto local = resolver.resolve(listen_host, "0", ec);
   if (ec || local.empty())
-    return error{error_code::unavailable, "link_proxy: cannot resolve listen host " + listen_host + ": " + ec.message()};
+    return error{error_code::unavailable,
+                 "link_proxy: cannot resolve listen host " + listen_host + ": " + ec.message()};
   const tcp::endpoint endpoint = *local.begin();
   p->acceptor.open(endpoint.protocol(), ec);
   if (!ec) p->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

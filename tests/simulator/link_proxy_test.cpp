@@ -84,7 +84,8 @@ struct proxied_link {
     responder = std::move(*r);
     nats_transport* raw = responder.get();
     BOOST_REQUIRE(raw->subscribe("echo", "", [raw](incoming_message&& m) { raw->publish(m.reply, m.payload.view()); }));
-    BOOST_REQUIRE(raw->subscribe("collect", "", [this](incoming_message&& m) { collected.add(std::string(m.payload.view())); }));
+    BOOST_REQUIRE(
+        raw->subscribe("collect", "", [this](incoming_message&& m) { collected.add(std::string(m.payload.view())); }));
     BOOST_REQUIRE(!raw->flush(5s));
     auto c = nats_transport::connect(through(*proxy));
     BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_client_request_replies_through_a_clean_proxy) {
 BOOST_AUTO_TEST_CASE(latency_adds_at_least_its_delay_each_way_to_a_round_trip) {
   proxied_link link;
   BOOST_TEST(link.echo("warm") == "warm");  // the client's reply subscription is set up by its first request
-  constexpr int latency_ms = 150;           // well above loopback's round trip, well below the ping interval
+  constexpr int latency_ms = 300;           // far above loopback's round trip, below the ping interval
   auto t = toxic(sim::link_toxic::kind::latency);
   t.latency_ms = latency_ms;
   link.proxy->set(t);
@@ -158,7 +159,23 @@ BOOST_AUTO_TEST_CASE(latency_adds_at_least_its_delay_each_way_to_a_round_trip) {
   link.proxy->clear();
   const auto again = steady::now();
   BOOST_TEST(link.echo("fast") == "fast");
-  BOOST_TEST(since(again).count() < 2 * latency_ms, since(again).count() << " ms");  // cleared: held no more
+  // Only a loose bound: a loopback round trip is well under a millisecond, this allows a loaded machine 600.
+  BOOST_TEST(since(again).count() < 2 * latency_ms, since(again).count() << " ms");
+}
+
+BOOST_AUTO_TEST_CASE(clear_releases_what_latency_still_holds) {
+  proxied_link link;
+  BOOST_TEST(link.echo("warm") == "warm");
+  constexpr int latency_ms = 3000;  // long enough that a reply within it can only come from the release
+  auto t = toxic(sim::link_toxic::kind::latency);
+  t.latency_ms = latency_ms;
+  link.proxy->set(t);
+  const auto start = steady::now();
+  auto reply = std::async(std::launch::async, [&] { return link.echo("held", 10s); });
+  std::this_thread::sleep_for(200ms);  // the request is in the proxy's queue by then
+  link.proxy->clear();
+  BOOST_TEST(reply.get() == "held");
+  BOOST_TEST(since(start).count() < latency_ms, since(start).count() << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(jittered_latency_keeps_every_message_in_order) {
@@ -216,7 +233,7 @@ BOOST_AUTO_TEST_CASE(reset_drops_the_connection_until_clear_lets_the_client_reco
   // The client's attempts to come back are accepted and reset at once.
   BOOST_TEST(eventually([&] { return link.proxy->connections() >= accepted + 2; }, 5s));
   BOOST_TEST(!link.client->connected());
-  BOOST_TEST(link.client->reconnects() == 0u);
+  // Not asserted 0 meanwhile: nats.c counts a reconnect once the TCP connect succeeds, before the reset.
   link.proxy->clear();
   BOOST_TEST(eventually([&] { return link.client->connected() && link.client->reconnects() >= 1; }, 10s));
   BOOST_TEST(link.echo("after") == "after");
@@ -224,12 +241,20 @@ BOOST_AUTO_TEST_CASE(reset_drops_the_connection_until_clear_lets_the_client_reco
 
 BOOST_AUTO_TEST_CASE(slice_still_delivers_messages_intact) {
   proxied_link link;
+  BOOST_TEST(link.echo("warm") == "warm");
+  constexpr int slice_bytes = 97;          // prime: the pieces never line up with NATS's own framing
+  constexpr int slice_delay_us = 1000;
+  constexpr std::size_t payload_bytes = 10'000;
   auto t = toxic(sim::link_toxic::kind::slice);
-  t.slice_bytes = 97;  // prime: the pieces never line up with NATS's own framing
-  t.slice_delay_us = 20;
+  t.slice_bytes = slice_bytes;
+  t.slice_delay_us = slice_delay_us;
   link.proxy->set(t);
-  const auto payload = pattern(30'000);
+  const auto payload = pattern(payload_bytes);
+  const auto start = steady::now();
   BOOST_TEST((link.echo(payload) == payload));  // sliced both ways: the request and its reply
+  // Over 100 pieces each way, 1 ms apart: proof that the link was really cut up.
+  const auto pieces_each_way = static_cast<int>(payload_bytes / slice_bytes);
+  BOOST_TEST(since(start).count() >= 2 * pieces_each_way * slice_delay_us / 1000, since(start).count() << " ms");
   BOOST_TEST(link.echo("short") == "short");
 }
 
