@@ -67,10 +67,10 @@ class received {
 /// everything is stopped when the case ends (the client before the proxy before the server).
 struct proxied_link {
   test::nats_server server;
+  received collected;  // what was published to "collect"; outlives the responder that fills it
   std::unique_ptr<sim::link_proxy> proxy;
   std::unique_ptr<nats_transport> responder;
   std::unique_ptr<nats_transport> client;
-  received collected;  // what was published to "collect"
 
   proxied_link() {
     auto p = sim::link_proxy::start("127.0.0.1", "127.0.0.1", server.port());
