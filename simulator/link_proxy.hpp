@@ -28,7 +28,7 @@ struct link_toxic {
   std::uint64_t seed = 1;    ///< jitter's generator
 };
 /// blackhole: bytes are read and dropped (connections stay open, nothing arrives); reset: every connection is
-/// reset now and new ones are reset as soon as they are accepted.
+/// reset now and new ones are reset as soon as they are accepted. Bandwidth's kilobyte is 1000 bytes (Toxiproxy's).
 
 class link_proxy {
  public:
@@ -39,12 +39,18 @@ class link_proxy {
   link_proxy(const link_proxy&) = delete;
   link_proxy& operator=(const link_proxy&) = delete;
 
+  /// The port it listens on (the kernel's pick, at start).
   int port() const;
   std::string url() const;  ///< nats://listen_host:port
+  /// Replaces the toxic (one at a time); returns once it applies, so every byte read afterwards sees it. Bytes
+  /// latency still holds stay held under a new latency; under any other toxic their hold ends (bandwidth and
+  /// slice then pace them, blackhole lets them through: they were on the link already). Not the proxy's thread.
   void set(const link_toxic& toxic);
   void clear();             ///< back to a clean link
   std::uint64_t connections() const;  ///< accepted so far
   std::uint64_t bytes_forwarded() const;
+  /// Bytes read and not yet written, all connections both ways; bounded (~4 MiB a direction) by backpressure.
+  std::uint64_t queued_bytes() const;
 
   struct impl;
  private:
