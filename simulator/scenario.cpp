@@ -68,8 +68,14 @@ double number(const YAML::Node& map, const std::string& path, const char* key, d
               bool min_excluded) {
   const auto n = map[key];
   double v = 0;
+  const auto plain = [](double d) {  // 1000000, not the stream's 1e+06
+    std::ostringstream o;
+    if (d == std::floor(d) && std::abs(d) < 1e15) o << static_cast<long long>(d);
+    else o << d;
+    return o.str();
+  };
   std::ostringstream range;
-  range << (min_excluded ? "> " : ">= ") << min << " and <= " << max;
+  range << (min_excluded ? "> " : ">= ") << plain(min) << " and <= " << plain(max);
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v) || v < min || v > max ||
       (min_excluded && v == min))
     throw scenario_error{join(path, key), "must be a number " + range.str() + ", got '" + scalar_text(n) + "'"};
@@ -121,8 +127,12 @@ std::string known_op(const YAML::Node& n, const std::string& key) {
 }
 
 std::string resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || base_dir.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
+  if (path.empty()) return path;
+  auto out = (base_dir.empty() || fs::path(path).is_absolute() ? fs::path(path) : fs::path(base_dir) / path)
+                 .lexically_normal()
+                 .string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();  // "inputs/" and "inputs" are one folder
+  return out;
 }
 
 cluster_spec parse_cluster(const YAML::Node& n, const std::string& base_dir) {
