@@ -226,7 +226,8 @@ workload_spec parse_workload(const YAML::Node& n, const std::string& base_dir) {
   if (!closed) {
     const double seconds = static_cast<double>((w.warmup + w.duration).count()) / 1000.0;
     if (w.rate * seconds > max_arrivals)
-      throw scenario_error{"workload.rate", "over warmup + duration makes more than 50000000 arrivals"};
+      throw scenario_error{"workload.rate", std::to_string(static_cast<long long>(w.rate * seconds)) +
+                                                " arrivals over warmup + duration; at most 50000000 fit one run"};
   }
   return w;
 }

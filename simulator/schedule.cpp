@@ -32,7 +32,8 @@ class unroller {
     if (!f.every) return once(f, start, path);
     const bool numbered = f.repeat_to_end || f.repeat > 1;
     millis end = start;
-    for (long long k = 0; f.repeat_to_end ? start + *f.every * k < horizon_ : k < f.repeat; ++k) {
+    // The first repetition always unrolls, so one starting past the end is reported rather than dropped.
+    for (long long k = 0; k == 0 || (f.repeat_to_end ? start + *f.every * k < horizon_ : k < f.repeat); ++k) {
       const millis begin = start + *f.every * k;
       end = once(f, begin, numbered ? path + "#" + std::to_string(k + 1) : path);
       // The span is the same for every repetition: checking the first is checking all.
@@ -139,9 +140,8 @@ std::vector<std::string> choose_targets(const target_spec& t, std::vector<std::s
   std::size_t k = 1;
   if (t.choose == target_spec::choice::percent) {
     // percent * n first, then / 100: 30% of 10 is 3, not the 3.0000000000000004 that 0.3 * 10 gives.
-    const double exact = t.percent * static_cast<double>(n) / 100.0;
-    k = static_cast<std::size_t>(std::ceil(exact - 1e-9));
-    k = std::clamp<std::size_t>(k, 1, n);
+    const double exact = std::ceil(t.percent * static_cast<double>(n) / 100.0 - 1e-9);
+    k = exact >= static_cast<double>(n) ? n : exact <= 1 ? 1 : static_cast<std::size_t>(exact);  // NaN: 1
   }
   // A partial Fisher-Yates shuffle: the first k are a uniform sample.
   for (std::size_t i = 0; i < k; ++i) std::swap(candidates[i], candidates[i + uniform_index(rng, n - i)]);
@@ -152,9 +152,9 @@ std::vector<std::string> choose_targets(const target_spec& t, std::vector<std::s
 
 std::vector<std::chrono::microseconds> arrival_times(const workload_spec& w, std::uint64_t seed) {
   std::vector<std::chrono::microseconds> out;
-  if (w.kind == workload_spec::arrivals::closed || w.rate <= 0) return out;
+  if (w.kind == workload_spec::arrivals::closed || !(w.rate > 0)) return out;  // !(>): NaN too
   const double horizon_us = static_cast<double>((w.warmup + w.duration).count()) * 1000.0;
-  out.reserve(static_cast<std::size_t>(w.rate * horizon_us / 1e6 * 1.05) + 16);
+  out.reserve(static_cast<std::size_t>(std::min(w.rate * horizon_us / 1e6 * 1.05, 50e6)) + 16);
   if (w.kind == workload_spec::arrivals::constant) {
     // k * 1e6 / rate from k, not a running sum: no drift over millions of arrivals.
     for (std::uint64_t k = 0;; ++k) {

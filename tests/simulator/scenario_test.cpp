@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 #include "simulator/scenario.hpp"
@@ -15,13 +16,13 @@ namespace {
 /// Where relative paths resolve in these tests; any absolute folder works, none is read.
 const std::string scenario_dir = "/scenarios";
 
-/// Every key of the format, once: the README's example, kept in step with it by hand.
+/// Every key of the format, once: simulations/README.md's example (a case below checks they are the same).
 const std::string full_example = R"(
 name: game-day
 description: kill a node, slow a model, partition a host
 seed: 42
 cluster:
-  file: ../cluster-config/local-3node.yaml
+  file: my-cluster.yaml   # nodes node-1..3 on hosts host-a..c, serving doc-classifier
   ports: free
   hosts: namespaces
   ready_timeout_ms: 2m
@@ -80,6 +81,18 @@ void expect_error_naming(const std::string& yaml, const std::string& key, const 
   }
 }
 
+#ifndef INFERMESH_SOURCE_DIR
+#define INFERMESH_SOURCE_DIR "."  // the dev loop compiles from the worktree's root without CMake
+#endif
+
+std::string readme() {
+  std::ifstream in(std::string(INFERMESH_SOURCE_DIR) + "/simulations/README.md");
+  BOOST_REQUIRE_MESSAGE(in, "simulations/README.md is readable");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 scenario parsed(const std::string& yaml) {
   auto s = parse_scenario(yaml, scenario_dir);
   BOOST_REQUIRE_MESSAGE(s, (s ? "" : s.err().message));
@@ -95,7 +108,7 @@ BOOST_AUTO_TEST_CASE(the_full_example_parses_with_every_key_read) {
   BOOST_TEST(s.name == "game-day");
   BOOST_TEST(s.seed == 42u);
   BOOST_TEST(s.source_dir == scenario_dir);
-  BOOST_TEST(s.cluster.file == "/cluster-config/local-3node.yaml");
+  BOOST_TEST(s.cluster.file == "/scenarios/my-cluster.yaml");
   BOOST_TEST(s.cluster.free_ports);
   BOOST_TEST(s.cluster.namespaces);
   BOOST_TEST(s.cluster.ready_timeout.count() == 120000);
@@ -120,6 +133,20 @@ BOOST_AUTO_TEST_CASE(the_full_example_parses_with_every_key_read) {
   BOOST_TEST(s.steady_state.recovery.count() == 20000);
   BOOST_TEST(s.steady_state.window.count() == 3000);
   BOOST_REQUIRE(s.faults.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(the_readme_example_is_the_full_example) {
+  const auto text = readme();
+  const auto begin = text.find("```yaml\n");
+  BOOST_REQUIRE(begin != std::string::npos);
+  const auto end = text.find("```", begin + 8);
+  BOOST_TEST(text.substr(begin + 8, end - begin - 8) == full_example.substr(1));  // the literal opens with a newline
+}
+
+BOOST_AUTO_TEST_CASE(the_readme_documents_every_fault_kind) {
+  const auto text = readme();
+  for (const auto& [kind, description] : fault_kinds())
+    BOOST_TEST(text.find("| `" + kind + "` |") != std::string::npos, "README's fault table has a row for " << kind);
 }
 
 BOOST_AUTO_TEST_CASE(flat_params_and_params_under_params_are_stored_alike_as_strings) {
@@ -269,7 +296,7 @@ BOOST_AUTO_TEST_CASE(workload_errors_name_their_key) {
   expect_error_naming(c + "{arrivals: bursty}", "workload.arrivals", "poisson, constant, closed");
   expect_error_naming(c + "{rate: 0}", "workload.rate", "> 0");
   expect_error_naming(c + "{rate: fast}", "workload.rate");
-  expect_error_naming(c + "{rate: 100000, duration: 1h}", "workload.rate", "50000000 arrivals");
+  expect_error_naming(c + "{rate: 100000, duration: 1h}", "workload.rate", "360500000 arrivals");
   expect_error_naming(c + "{arrivals: closed, rate: 5}", "workload.rate", "not closed");
   expect_error_naming(c + "{arrivals: closed, max_in_flight: 5}", "workload.max_in_flight", "not closed");
   expect_error_naming(c + "{clients: 4}", "workload.clients", "closed only");

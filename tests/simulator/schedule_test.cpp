@@ -180,6 +180,8 @@ BOOST_AUTO_TEST_CASE(a_fault_starting_at_or_after_the_end_of_the_workload_is_ref
   expect_error_naming(with_faults("[{kind: kill, target: {node: n}}, {at: 50s, serial: [{kind: pause, target: {node: "
                                   "n}, duration: 20s}, {kind: kill, target: {node: n}}]}]"),
                       "faults[1].serial[1].at", "starts at 70000 ms");
+  expect_error_naming(with_faults("[{at: 70s, kind: kill, target: {node: n}, every: 10s}]"), "faults[0]#1.at",
+                      "starts at 70000 ms");
   // The third repetition would start at 70 s.
   expect_error_naming(with_faults("[{at: 30s, kind: kill, target: {node: n}, every: 20s, repeat: 3}]"),
                       "faults[0]#3.at", "starts at 70000 ms");
@@ -267,6 +269,12 @@ BOOST_AUTO_TEST_CASE(choose_percent_samples_differently_for_other_seeds_and_the_
     BOOST_TEST(choose_targets(t, five_nodes, seed) == choose_targets(t, five_nodes, seed));
   }
   BOOST_TEST(samples.size() > 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_percent_below_one_candidate_still_picks_one_and_above_all_picks_all) {
+  BOOST_TEST(choose_targets(choosing(target_spec::choice::percent, 0), five_nodes, 1).size() == 1u);
+  BOOST_TEST(choose_targets(choosing(target_spec::choice::percent, -5), five_nodes, 1).size() == 1u);
+  BOOST_TEST(choose_targets(choosing(target_spec::choice::percent, 250), five_nodes, 1).size() == 5u);
 }
 
 BOOST_AUTO_TEST_CASE(no_candidates_choose_nothing) {
