@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(flat_params_and_params_under_params_are_stored_alike_as_str
 }
 
 BOOST_AUTO_TEST_CASE(flags_are_stored_as_true_or_false_and_peers_as_a_comma_list) {
-  const auto& partition = parsed(full_example).faults[2].members[1];
+  const auto partition = parsed(full_example).faults[2].members[1];
   BOOST_TEST(partition.params.at("one_way") == "true");  // written `yes`
   BOOST_TEST(partition.params.at("peers") == "host-a,host-c");
   const auto listed = parsed(with_fault("{kind: partition, target: {host: h}, peers: [a, b], duration: 1s}"));
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(groups_keep_their_members_at_and_repetition) {
 }
 
 BOOST_AUTO_TEST_CASE(role_targets_keep_their_refinements_and_choice) {
-  const auto& kill = parsed(full_example).faults[1];
+  const auto kill = parsed(full_example).faults[1];
   BOOST_TEST(kill.target.role == "node");
   BOOST_TEST(kill.target.serves == "ocr");
   BOOST_TEST((kill.target.choose == target_spec::choice::percent));
