@@ -173,11 +173,13 @@ workload_spec parse_workload(const YAML::Node& n, const std::string& base_dir) {
              {"arrivals", "rate", "clients", "max_in_flight", "mix", "inputs", "durable", "attempts",
               "attempt_timeout_ms", "backoff_ms", "timeout_ms", "duration", "warmup"});
   using A = workload_spec::arrivals;
-  w.kind = choice(n, path, "arrivals", A::poisson, {{"poisson", A::poisson}, {"constant", A::constant}, {"closed", A::closed}});
+  w.kind = choice(n, path, "arrivals", A::poisson,
+                  {{"poisson", A::poisson}, {"constant", A::constant}, {"closed", A::closed}});
   const bool closed = w.kind == A::closed;
   // Keys of the other loop are refused: a rate on a closed loop would read as a promise it does not keep.
   for (const char* key : {"rate", "max_in_flight"})
-    if (closed && present(n, key)) throw scenario_error{join(path, key), "applies to open loop (poisson, constant), not closed"};
+    if (closed && present(n, key))
+      throw scenario_error{join(path, key), "applies to open loop (poisson, constant), not closed"};
   if (!closed && present(n, "clients")) throw scenario_error{"workload.clients", "applies to arrivals: closed only"};
   if (present(n, "rate")) w.rate = number(n, path, "rate", 0, 1e6, true);
   if (present(n, "clients")) w.clients = static_cast<int>(integer(n["clients"], "workload.clients", 1, 100000));
@@ -439,7 +441,8 @@ std::string param_value(const YAML::Node& n, const param_rule& rule, const std::
         for (std::string p; std::getline(in, p, ',');) {
           p.erase(0, p.find_first_not_of(' '));
           p.erase(p.find_last_not_of(' ') + 1);
-          if (p.empty()) throw scenario_error{key, "must be a comma list of host names, got '" + n.as<std::string>() + "'"};
+          if (p.empty())
+            throw scenario_error{key, "must be a comma list of host names, got '" + n.as<std::string>() + "'"};
           peers.push_back(p);
         }
       }

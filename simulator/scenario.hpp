@@ -1,7 +1,8 @@
 #pragma once
 /// A fault-injection scenario (`infermesh simulate SCENARIO.yaml`), as read from its file; the format is
 /// simulations/README.md's. Plain data: parse_scenario validates once and names the bad key
-/// (`faults[2].target.choose: must be one, all or percent`), the schedule (schedule.hpp) resolves it.
+/// (`faults[2].target.choose: must be one of one, all, percent, got 'some'`); the schedule (schedule.hpp)
+/// resolves it.
 
 #include <chrono>
 #include <cstdint>
@@ -77,7 +78,7 @@ struct target_spec {
   std::string role;
   std::string serves;     ///< with role node: only nodes serving this op
   std::string of;         ///< with role nats: the server(s) this node is connected to
-  std::string op;         ///< for consumer-leader and stepdown-consumer
+  std::string op;         ///< with role consumer-leader (required there): the op whose durable consumer it leads
   /// How many candidates are hit: one (drawn from the fault's seed), all, or a percent of them.
   enum class choice { one, all, percent };
   choice choose = choice::one;  ///< `choose:` (only with role; a name is one candidate)
@@ -117,10 +118,12 @@ struct scenario {
   workload_spec workload;
   steady_state_spec steady_state;
   std::vector<fault_spec> faults;    ///< in the order written; resolve_schedule orders them by start
-  std::string source_dir;            ///< the scenario file's folder (relative paths resolve against it)
+  std::string source_dir;            ///< the scenario file's folder; the parser resolved cluster.file and inputs against it
 };
 
-/// Parses a scenario. Errors are `bad_request` naming the key (`workload.rate: must be > 0`).
+/// Parses a scenario; unknown keys are errors. Errors are `bad_request` naming the key as written
+/// (`workload.rate: must be a number > 0 and <= 1000000, got '0'`; a param written flat: `faults[2].ms: ...`,
+/// under params: `faults[2].params.ms: ...`).
 outcome<scenario> parse_scenario(const std::string& yaml, const std::string& source_dir);
 /// Reads and parses a file (source_dir: its folder; name: its stem when the file gives none); errors start
 /// with the path. A file that cannot be read is `not_found`.

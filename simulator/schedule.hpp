@@ -65,7 +65,7 @@ std::vector<std::chrono::microseconds> arrival_times(const workload_spec& w, std
 /// the number of inputs. Pass derive_seed(seed, arrival_choices_stream).
 struct arrival_choice {
   std::string op;          ///< one of the mix's ops
-  std::size_t input = 0;   ///< index into the sorted list of inputs
+  std::size_t input = 0;   ///< index into the caller's list of inputs (sort it: same seed, same inputs)
 };
 std::vector<arrival_choice> arrival_choices(const workload_spec& w, std::size_t arrivals, std::size_t inputs,
                                             std::uint64_t seed);

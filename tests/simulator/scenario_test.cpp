@@ -228,6 +228,13 @@ BOOST_AUTO_TEST_CASE(a_scenario_of_only_a_cluster_takes_every_default) {
   BOOST_TEST(s.faults.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_seed_takes_the_whole_64_bit_range_and_nothing_else) {
+  BOOST_TEST(parsed("cluster: {file: c.yaml}\nseed: 0").seed == 0u);
+  BOOST_TEST(parsed("cluster: {file: c.yaml}\nseed: 18446744073709551615").seed == 18446744073709551615ULL);
+  expect_error_naming("cluster: {file: c.yaml}\nseed: 18446744073709551616", "seed");
+  expect_error_naming("cluster: {file: c.yaml}\nseed: 1.5", "seed");
+}
+
 BOOST_AUTO_TEST_CASE(a_fault_takes_at_zero_duration_zero_one_repetition_and_choose_one_by_default) {
   const auto f = parsed(with_fault("{kind: kill, target: {role: nats}}")).faults[0];
   BOOST_TEST(f.at.count() == 0);
