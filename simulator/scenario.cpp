@@ -477,7 +477,8 @@ fault_spec parse_fault(const YAML::Node& n, const std::string& path, const clust
 
 fault_spec parse_group(const YAML::Node& n, const std::string& path, const cluster_spec& cluster) {
   allow_keys(n, path, group_keys);
-  const bool serial = present(n, "serial"), parallel = present(n, "parallel");
+  // Presence, not present(): an empty `serial:` is a group with no members, reported as such.
+  const bool serial = static_cast<bool>(n["serial"]), parallel = static_cast<bool>(n["parallel"]);
   if (serial && parallel) throw scenario_error{path, "needs one of serial or parallel, not both"};
   fault_spec g;
   g.group = serial ? fault_spec::group_kind::serial : fault_spec::group_kind::parallel;

@@ -413,6 +413,7 @@ BOOST_AUTO_TEST_CASE(fault_timing_errors_name_their_key) {
 
 BOOST_AUTO_TEST_CASE(group_errors_name_their_key) {
   expect_error_naming(with_fault("{serial: []}"), "faults[0].serial", "non-empty list");
+  expect_error_naming(with_fault("{serial: }"), "faults[0].serial", "non-empty list");
   expect_error_naming(with_fault("{parallel: {kind: kill}}"), "faults[0].parallel", "non-empty list");
   expect_error_naming(with_fault("{serial: [{kind: kill, target: {node: n}}], parallel: [{kind: kill}]}"),
                       "faults[0]", "not both");
