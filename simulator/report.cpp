@@ -243,6 +243,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     fi.index = f.plan.index;
     fi.kind = f.plan.kind;
     for (std::size_t t = 0; t < f.targets.size(); ++t) fi.targets += (t ? "," : "") + f.targets[t];
+    fi.instantaneous = fault_end(run, f) <= w.from;
     fi.start_ms = w.from - measure;
     fi.end_ms = w.to - measure;
     for (const auto& q : run.requests) {

@@ -40,7 +40,8 @@ struct fault_impact {
   int index = 0;
   std::string kind;
   std::string targets;                 ///< comma-separated
-  double start_ms = 0, end_ms = 0;     ///< relative to the measured part's start
+  double start_ms = 0, end_ms = 0;     ///< relative to the measured part's start (the window: see above)
+  bool instantaneous = false;          ///< its record's end == start (then end_ms = start_ms + window)
   std::size_t requests = 0;            ///< intended to be sent in its window, and sent (not `shed`)
   std::size_t ok = 0;                  ///< of those, answered "ok"
   std::size_t shed = 0;                ///< intended in its window but shed by the client (not in `requests`)
