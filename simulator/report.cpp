@@ -316,6 +316,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     }
     for (std::size_t s = 0; s < n; ++s) {
       auto sum = summarize_latencies(std::move(ms[s]));
+      r.series[s].latencies = sum.count;
       r.series[s].p50 = sum.p50;
       r.series[s].p99 = sum.p99;
     }
@@ -373,8 +374,10 @@ std::string report_summary(const report& r) {
       << ", duplicated " << r.duplicated << ", shed " << r.shed << ", errors " << errors;
   for (const auto& [code, n] : r.errors) out << " " << code << "=" << n;
   out << "\n";
+  bool first = true;
   auto phase = [&](const char* name, const latency_summary& s) {
-    out << "  " << name << ": p50 " << s.p50 << " ms, p99 " << s.p99 << " ms (" << s.count << ")";
+    out << (first ? " " : ", ") << name << ": p50 " << s.p50 << " ms, p99 " << s.p99 << " ms (" << s.count << ")";
+    first = false;
   };
   out << "latency";
   phase("before", r.before);

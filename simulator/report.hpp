@@ -65,6 +65,7 @@ struct verdict {
 struct series_point {
   double t_s = 0;                      ///< seconds since the measured part's start (negative: warm-up)
   double p50 = 0, p99 = 0;             ///< latency of requests intended in this second (ms)
+  std::size_t latencies = 0;           ///< how many of those had a reply (0: p50 and p99 mean nothing)
   double answered = 0;                 ///< replies in this second (error replies included)
   double errors = 0;                   ///< error replies in this second
   double ok = 0;                       ///< "ok" replies in this second

@@ -28,6 +28,7 @@ std::string esc(const std::string& s) {
 
 std::string fmt(double v, int decimals = 1) {
   if (!std::isfinite(v)) return "-";
+  if (std::fabs(v) < 0.5 * std::pow(10.0, -decimals)) v = 0;  // no "-0" on an axis
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
@@ -53,6 +54,7 @@ double nice_step(double span, int ticks) {
 struct line {
   std::string name, colour;
   std::vector<double> values;  // one per series point
+  std::vector<bool> gaps;      // where set: no data in that second, so the line breaks instead of falling to 0
 };
 
 // The geometry of one chart: time on x (seconds since the measured part's start), a linear y from 0.
@@ -119,10 +121,19 @@ std::string svg_chart(const std::string& id, const std::string& title, const std
     << esc(y_label) << "</text>\n</g>\n";
   // The lines, each point in the middle of its second.
   for (const auto& l : lines) {
-    o << "<polyline class=\"series\" fill=\"none\" stroke=\"" << l.colour << "\" stroke-width=\"1.5\" points=\"";
-    for (std::size_t i = 0; i < r.series.size() && i < l.values.size(); ++i)
-      o << fmt(f.x(r.series[i].t_s + 0.5)) << "," << fmt(f.y(l.values[i])) << " ";
-    o << "\"><title>" << esc(l.name) << "</title></polyline>\n";
+    std::vector<std::string> runs{""};
+    for (std::size_t i = 0; i < r.series.size() && i < l.values.size(); ++i) {
+      if (i < l.gaps.size() && l.gaps[i]) {
+        if (!runs.back().empty()) runs.emplace_back();
+        continue;
+      }
+      runs.back() += fmt(f.x(r.series[i].t_s + 0.5)) + "," + fmt(f.y(l.values[i])) + " ";
+    }
+    for (const auto& points : runs)
+      if (!points.empty())
+        o << "<polyline class=\"series\" fill=\"none\" stroke=\"" << l.colour
+          << "\" stroke-width=\"1.5\" stroke-linejoin=\"round\" points=\"" << points << "\"><title>" << esc(l.name)
+          << "</title></polyline>\n";
   }
   // Legend of the lines, top right.
   double lx = f.width - f.right - 130 * static_cast<double>(lines.size());
@@ -194,17 +205,20 @@ std::string report_html(const run_record& run, const report& r) {
     << fmt(r.after.p99) << " ms</span></p></header>\n";
 
   // Charts.
-  line p50{"p50 ms", "#1f77b4", {}}, p99{"p99 ms", "#d62728", {}};
-  line answered{"answered/s", "#2ca02c", {}}, errs{"errors/s", "#ff7f0e", {}};
+  line p50{"p50 ms", "#1f77b4", {}, {}}, p99{"p99 ms", "#d62728", {}, {}};
+  line answered{"answered/s", "#2ca02c", {}, {}}, errs{"errors/s", "#ff7f0e", {}, {}}, lost{"lost/s", "#7b1fa2", {}, {}};
   for (const auto& p : r.series) {
     p50.values.push_back(p.p50);
     p99.values.push_back(p.p99);
+    p50.gaps.push_back(p.latencies == 0);
+    p99.gaps.push_back(p.latencies == 0);
+    lost.values.push_back(p.lost);
     answered.values.push_back(p.answered);
     errs.values.push_back(p.errors);
   }
   o << "<h2>Over time</h2>\n" << fault_legend(r);
   o << svg_chart("latency-chart", "Latency per second (from the intended send time)", "latency (ms)", r, {p50, p99});
-  o << svg_chart("throughput-chart", "Throughput per second", "replies per second", r, {answered, errs});
+  o << svg_chart("throughput-chart", "Throughput per second", "requests per second", r, {answered, errs, lost});
 
   // Per fault.
   o << "<h2>Faults</h2>\n<table id=\"faults\"><tr><th>#</th><th>kind</th><th>targets</th><th>start (s)</th>"

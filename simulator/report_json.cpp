@@ -118,6 +118,7 @@ std::string report_json(const run_record& run, const report& r) {
   j["series"] = json::array();
   for (const auto& p : r.series)
     j["series"].push_back({{"t_s", p.t_s},
+                           {"latencies", p.latencies},
                            {"p50", p.p50},
                            {"p99", p.p99},
                            {"answered", p.answered},

@@ -290,6 +290,7 @@ BOOST_AUTO_TEST_CASE(the_series_has_one_point_per_second_from_warm_up_on) {
   BOOST_TEST(faulty.errors == 5);
   BOOST_TEST(faulty.ok == 6);
   BOOST_TEST(faulty.lost == 1);
+  BOOST_TEST(faulty.latencies == 9u);  // r90..r99 were meant for this second; r95 has no latency
   BOOST_TEST(r.series[8].p99 == slow_latency);  // r80..r89 were meant for 8000..9000 ms
 }
 
@@ -489,6 +490,23 @@ BOOST_AUTO_TEST_CASE(html_has_both_charts_and_one_band_per_fault_in_each) {
   BOOST_TEST(occurrences(html, "class=\"fault-band\"") == 2 * r.faults.size());
   BOOST_TEST(html.find("FAILED") != std::string::npos);
   BOOST_TEST(html.find("class=\"warmup\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(html_breaks_the_latency_lines_in_a_second_without_replies_rather_than_drawing_zero) {
+  auto run = synthetic_run();
+  for (auto& q : run.requests)
+    if (q.intended_ms >= 12000 && q.intended_ms < 13000) {
+      q.reply_ms = -1;
+      q.code = "lost";
+      q.replies = 0;
+      run.observed_replies.erase(q.id);
+    }
+  auto r = compute_report(run, tolerances());
+  BOOST_TEST(r.series[12].latencies == 0u);
+  auto html = report_html(run, r);
+  auto chart = html.substr(html.find("id=\"latency-chart\""));
+  chart = chart.substr(0, chart.find("</svg>"));
+  BOOST_TEST(occurrences(chart, "<polyline") == 4u);  // p50 and p99, each in two pieces
 }
 
 BOOST_AUTO_TEST_CASE(html_has_no_script_and_escapes_every_text_from_the_run) {
