@@ -89,28 +89,46 @@ void judge(std::vector<verdict>& out, const std::string& phase, const std::strin
   out.push_back(std::move(v));
 }
 
-// Is the whole window [from, from + window) of requests back within the tolerances?
-bool window_within(const run_record& run, const steady_state_spec& tol, double from, double window_ms,
-                   double p99_limit) {
-  std::vector<double> ms;
-  std::size_t sent = 0, answered = 0, errors = 0;
-  for (const auto& r : run.requests) {
-    if (r.code == "shed" || r.intended_ms < from || r.intended_ms >= from + window_ms) continue;
-    ++sent;
-    if (r.code == "lost") return false;
-    if (r.reply_ms >= 0) {
-      ++answered;
-      ms.push_back(r.latency_ms());
-    }
-    if (is_wire_error(r.code)) ++errors;
+// The first whole window [s, s + window) from `undone` on that is back within the tolerances, with s = `undone` or
+// a later request's intended time; -1 when none ends by the run's end. `sent` are the non-shed requests sorted by
+// intended time. One sliding pass: the window's counts are updated as requests enter and leave it, and its p99
+// is judged by counting latencies over the limit (nearest rank: p99 <= limit iff at least ceil(0.99 n) are not).
+double first_window_within(const std::vector<const request_record*>& sent, const steady_state_spec& tol,
+                           double undone, double window_ms, double run_end, double p99_limit) {
+  std::size_t lo = 0, hi = 0, lost = 0, answered = 0, errors = 0, over = 0;
+  auto count = [&](const request_record* q, int sign) {
+    auto step = [&](std::size_t& n) { n = sign > 0 ? n + 1 : n - 1; };
+    if (q->code == "lost") step(lost);
+    if (q->reply_ms >= 0) step(answered);
+    if (q->reply_ms >= 0 && q->latency_ms() > p99_limit) step(over);
+    if (is_wire_error(q->code)) step(errors);
+  };
+  auto within = [&] {
+    const std::size_t n = hi - lo;
+    if (n == 0 || lost > 0) return false;  // a silent window shows nothing is back
+    const auto rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(answered)));
+    if (answered > 0 && answered - over < rank) return false;
+    double rate = answered == 0 ? 1 : static_cast<double>(errors) / answered;
+    if (tol.error_rate ? rate > *tol.error_rate : errors > 0) return false;
+    if (tol.throughput_rps && static_cast<double>(answered) / (window_ms / 1000.0) < *tol.throughput_rps)
+      return false;
+    return true;
+  };
+  auto first_after = [&](double t) {  // the first request intended after t
+    return std::upper_bound(sent.begin(), sent.end(), t,
+                            [](double v, const request_record* q) { return v < q->intended_ms; }) - sent.begin();
+  };
+  double s = undone;
+  std::size_t next = static_cast<std::size_t>(first_after(undone));
+  while (s + window_ms <= run_end) {
+    while (hi < sent.size() && sent[hi]->intended_ms < s + window_ms) count(sent[hi++], +1);
+    while (lo < hi && sent[lo]->intended_ms < s) count(sent[lo++], -1);
+    if (within()) return s - undone;
+    if (next >= sent.size()) break;
+    s = sent[next]->intended_ms;
+    while (next < sent.size() && sent[next]->intended_ms <= s) ++next;
   }
-  if (sent == 0) return false;  // a silent window shows nothing is back
-  if (summarize_latencies(std::move(ms)).p99 > p99_limit) return false;
-  double rate = answered == 0 ? 1 : static_cast<double>(errors) / answered;
-  if (tol.error_rate ? rate > *tol.error_rate : errors > 0) return false;
-  if (tol.throughput_rps && static_cast<double>(answered) / (window_ms / 1000.0) < *tol.throughput_rps)
-    return false;
-  return true;
+  return -1;
 }
 
 void check_counts(const run_record& run, report& r) {
@@ -174,6 +192,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
   report r;
   r.scenario = run.scenario_name;
   r.seed = run.seed;
+  r.interrupted = run.interrupted;
   const double window_ms = static_cast<double>(tol.window.count());
   const double measure = run.measure_start_ms;
 
@@ -234,11 +253,22 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
   if (detect_limit <= 0) detect_limit = std::numeric_limits<double>::infinity();
 
   // Per fault.
+  std::vector<const request_record*> by_intended;
+  for (const auto& q : run.requests)
+    if (q.code != "shed") by_intended.push_back(&q);
+  std::stable_sort(by_intended.begin(), by_intended.end(),
+                   [](auto a, auto b) { return a->intended_ms < b->intended_ms; });
   for (std::size_t k = 0; k < order.size(); ++k) {
     const auto i = order[k];
     const auto& f = run.faults[i];
     const span w = spans[i];
-    const double next_start = k + 1 < order.size() ? spans[order[k + 1]].from : run.end_ms;
+    // The next fault that starts later (parallel members start together): bounds this one's "after" and detect.
+    double next_start = run.end_ms;
+    for (std::size_t n = k + 1; n < order.size(); ++n)
+      if (spans[order[n]].from > w.from) {
+        next_start = spans[order[n]].from;
+        break;
+      }
     fault_impact fi;
     fi.index = f.plan.index;
     fi.kind = f.plan.kind;
@@ -264,7 +294,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     });
 
     // Detect: the first sign, as the client sees it, from the start until the next fault starts.
-    const span seen{w.from, next_start > w.from ? next_start : run.end_ms, false};
+    const span seen{w.from, next_start, false};
     double first = std::numeric_limits<double>::infinity();
     for (const auto& q : run.requests) {
       double at = std::numeric_limits<double>::infinity();
@@ -275,18 +305,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     fi.detect_ms = std::isfinite(first) ? first - w.from : -1;
 
     // Recover: the first whole window after the undo that is back within the tolerances.
-    const double undone = fault_end(run, f);
-    std::vector<double> starts{undone};
-    for (const auto& q : run.requests)
-      if (q.intended_ms > undone) starts.push_back(q.intended_ms);
-    std::sort(starts.begin(), starts.end());
-    for (double s : starts) {
-      if (s + window_ms > run.end_ms) break;
-      if (window_within(run, tol, s, window_ms, detect_limit)) {
-        fi.recover_ms = s - undone;
-        break;
-      }
-    }
+    fi.recover_ms = first_window_within(by_intended, tol, fault_end(run, f), window_ms, run.end_ms, detect_limit);
     r.faults.push_back(std::move(fi));
   }
 
@@ -367,7 +386,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
 std::string report_summary(const report& r) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1);
-  out << "scenario " << r.scenario << ", seed " << r.seed << "\n";
+  out << "scenario " << r.scenario << ", seed " << r.seed << (r.interrupted ? ", interrupted" : "") << "\n";
   std::size_t errors = 0;
   for (const auto& [code, n] : r.errors) errors += n;
   out << "sent " << r.sent << ", answered " << r.answered << ", ok " << r.ok << ", lost " << r.lost

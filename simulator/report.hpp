@@ -75,6 +75,7 @@ struct series_point {
 struct report {
   std::string scenario;
   std::uint64_t seed = 0;
+  bool interrupted = false;                     ///< the run was cut short (SIGINT): its numbers cover less
   std::size_t sent = 0, answered = 0, ok = 0, lost = 0, duplicated = 0, shed = 0, retried = 0;
   std::map<std::string, std::size_t> errors;   ///< wire error code -> count (measured part and warm-up)
   latency_summary overall, before, during, after;  ///< overall: the measured part

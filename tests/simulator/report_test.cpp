@@ -273,6 +273,43 @@ BOOST_AUTO_TEST_CASE(time_to_recover_is_minus_one_when_the_run_ends_first) {
   BOOST_TEST(!v->passed);
 }
 
+BOOST_AUTO_TEST_CASE(parallel_faults_starting_together_each_look_for_signs_until_a_later_fault_starts) {
+  auto run = synthetic_run();
+  fault_record twin = run.faults[0];  // a second member of a parallel group, with fault 0
+  twin.plan.index = 2;
+  twin.plan.kind = "pause";
+  run.faults.push_back(twin);
+  auto r = compute_report(run, tolerances());
+  BOOST_TEST_REQUIRE(r.faults.size() == 3u);
+  BOOST_TEST(r.faults[0].index == 0);
+  BOOST_TEST(r.faults[1].index == 2);  // in start order; ties keep the record's order
+  BOOST_TEST(r.faults[1].detect_ms == 100);
+  BOOST_TEST(r.faults[1].after.count == 49u);  // up to the kill, not empty
+  BOOST_TEST(r.faults[1].recover_ms == 600);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_run_that_never_recovers_is_reported_in_one_pass) {
+  // 1000 requests/s for 200 s, every one slow after the fault: a window search that rescanned the run per
+  // candidate would take minutes here.
+  constexpr int per_second = 1000, seconds = 200;
+  run_record run;
+  run.measure_start_ms = 0;
+  run.end_ms = seconds * 1000.0;
+  for (int i = 0; i < per_second * seconds; ++i) {
+    request_record q;
+    q.id = "q" + std::to_string(i);
+    q.intended_ms = q.sent_ms = i * 1000.0 / per_second;
+    q.reply_ms = q.intended_ms + (q.intended_ms >= 10000 ? 500 : steady_latency);
+    q.code = "ok";
+    q.replies = 1;
+    run.requests.push_back(q);
+  }
+  run.faults = {{plan(0, "slow", 10000, 12000, "node-a"), {"node-a"}, "", 10000, 12000, true, ""}};
+  auto r = compute_report(run, tolerances());
+  BOOST_TEST(r.faults[0].detect_ms == 100);
+  BOOST_TEST(r.faults[0].recover_ms == -1);
+}
+
 BOOST_AUTO_TEST_CASE(the_series_has_one_point_per_second_from_warm_up_on) {
   auto r = compute_report(synthetic_run(), tolerances());
   BOOST_TEST_REQUIRE(r.series.size() == 22u);
@@ -460,7 +497,9 @@ BOOST_AUTO_TEST_CASE(json_parses_back_with_the_schedule_faults_records_and_verdi
   BOOST_TEST(j["totals"]["lost"] == 1);
   BOOST_TEST(j["totals"]["answered"] == 219);
   BOOST_TEST(j["totals"]["errors"] == 8);
-  BOOST_TEST(j["latency"]["before"]["p99"] == steady_latency);
+  BOOST_TEST(j["phases"]["before"]["p99"] == steady_latency);
+  BOOST_TEST(j["phases"]["during"]["count"] == 41);
+  BOOST_TEST(j["totals"]["latency"]["count"] == 199);
   BOOST_TEST(j["series"].size() == 22u);
   BOOST_TEST(j["verdicts"].size() == r.verdicts.size());
   BOOST_TEST(j["nodes"][0]["after"]["restarts"] == 1);
