@@ -84,34 +84,37 @@ browser_result run_chromium(const fs::path& dir, std::vector<std::string> args) 
   browser_result result;
   const auto deadline = std::chrono::steady_clock::now() + chromium_timeout;
   bool eof = false;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    if (!eof) {
-      pollfd p{out[0], POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 200))) > 0) {
-        char buf[65536];
-        ssize_t n = read(out[0], buf, sizeof buf);
-        if (n > 0) result.out.append(buf, static_cast<std::size_t>(n));
-        else eof = true;
-      }
-    } else {
-      usleep(50 * 1000);
+  auto read_some = [&](int wait_ms) {  // false at end of file or when nothing came within wait_ms
+    if (eof) {
+      usleep(static_cast<useconds_t>(wait_ms) * 1000);
+      return false;
     }
-    int status = 0;
-    if (eof && waitpid(pid, &status, WNOHANG) == pid) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, wait_ms) <= 0) return false;
+    char buf[65536];
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) {
+      eof = true;
+      return false;
+    }
+    result.out.append(buf, static_cast<std::size_t>(n));
+    return true;
+  };
+  while (std::chrono::steady_clock::now() < deadline) {
+    read_some(100);
+    // Has it exited? Asked without reaping it, so its pid (and group id) cannot be reused before the kill below.
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+      while (read_some(0)) {
+      }
       result.finished = true;
-      result.status = status;
       break;
     }
   }
-  if (!result.finished) {
-    kill(-pid, SIGKILL);
-    waitpid(pid, &result.status, 0);
-  }
   close(out[0]);
-  // Helpers left in its group after the browser exited are ours too: end them.
+  // Hung past the timeout, or exited leaving helpers in its group: the group is ours, end it.
   kill(-pid, SIGKILL);
+  waitpid(pid, &result.status, 0);
   return result;
 }
 
