@@ -95,11 +95,23 @@ std::string tail_of(const std::string& path, std::size_t lines) {
 
 /// Processes whose command line mentions `needle` (the run directory): what a clean stop must leave none of.
 std::vector<std::string> processes_mentioning(const std::string& needle) {
+  std::set<long> ancestors;  // this process and whatever started it (a shell, `timeout`) mention it too
+  for (long pid = getpid(); pid > 1 && ancestors.insert(pid).second;) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    std::istringstream rest(close == std::string::npos ? "" : line.substr(close + 2));
+    char state = 0;
+    long parent = 0;
+    if (!(rest >> state >> parent)) break;
+    pid = parent;
+  }
   std::vector<std::string> out;
   std::error_code e;
   for (const auto& entry : fs::directory_iterator("/proc", e)) {
     const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos || std::stol(name) == getpid()) continue;
+    if (name.find_first_not_of("0123456789") != std::string::npos || ancestors.count(std::stol(name))) continue;
     std::ifstream in(entry.path() / "cmdline", std::ios::binary);
     std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (auto& c : cmd)
@@ -360,12 +372,13 @@ void simulation::check_cleanup() {
   }
   if (network_) {
     const auto made = network_->made();
-    network_.reset();  // heals and deletes every namespace
-    for (const auto& m : made) {
-      const auto name = m.rfind("namespace ", 0) == 0 ? m.substr(10) : "";
-      const bool gone = name.empty() || !fs::exists("/run/netns/" + name);
-      record_.cleanup.push_back({m, gone});
-    }
+    if (auto e = network_->tear_down()) journal("cleanup", "network: " + e->message);
+    const auto left = network_->leftovers();
+    for (const auto& m : made)
+      record_.cleanup.push_back({m, std::find(left.begin(), left.end(), m) == left.end()});
+    for (const auto& l : left)
+      if (std::find(made.begin(), made.end(), l) == made.end()) record_.cleanup.push_back({l, false});
+    network_.reset();
   }
   for (const auto& c : record_.cleanup)
     if (!c.gone) journal("cleanup", "LEFT BEHIND: " + c.what);
@@ -411,7 +424,18 @@ int simulation::run() {
     if (!plan) return fail(2, plan.err().message);
     std::vector<network_host> hosts;
     for (const auto& h : plan->hosts) hosts.push_back({h.name, h.address});
-    auto net = host_network::create(hosts, std::to_string(getpid() % 100000));
+    // A simulator that was killed (SIGKILL, a crash) could not delete its namespaces: `im<pid>-*` of a pid that
+    // no longer runs is removed now.
+    std::error_code e;
+    for (const auto& entry : fs::directory_iterator("/run/netns", e)) {
+      const auto name = entry.path().filename().string();
+      if (name.size() < 6 || name.rfind("im", 0) != 0 || name.compare(name.size() - 3, 3, "-sw") != 0) continue;
+      const auto tag = name.substr(2, name.size() - 5);
+      if (tag.empty() || tag.find_first_not_of("0123456789") != std::string::npos || alive(std::stoi(tag))) continue;
+      if (auto removed = host_network::remove_all(tag); removed && !removed->empty())
+        journal("network", "removed " + std::to_string(removed->size()) + " namespaces a killed run (pid " + tag + ") left");
+    }
+    auto net = host_network::create(hosts, std::to_string(getpid()));
     if (!net) return fail(2, "cluster.hosts: namespaces: " + net.err().message);
     network_ = std::move(*net);
     if (auto e = network_->enter_client()) return fail(2, "cannot enter the client namespace: " + e->message);
@@ -484,7 +508,7 @@ int simulation::run() {
   std::ofstream(fs::path(out_) / "report.json", std::ios::trunc) << report_json(record_, rep);
   std::ofstream(fs::path(out_) / "report.html", std::ios::trunc) << report_html(record_, rep);
   std::cout << report_summary(rep) << "report: " << (fs::path(out_) / "report.html").string() << "\n" << std::flush;
-  return rep.passed ? 0 : 1;
+  return rep.passed && !record_.interrupted ? 0 : 1;  // an interrupted run is a partial answer
 }
 
 }  // namespace

@@ -125,8 +125,7 @@ std::vector<request_record> workload::run(const std::atomic<bool>& stop) {
   std::vector<std::thread> threads;
   if (spec_.kind == workload_spec::arrivals::closed) {
     std::atomic<std::size_t> next{0};
-    std::mt19937_64 pick(seed_);
-    const auto choices = arrival_choices(spec_, 1 << 20, inputs_.size(), seed_);
+    const auto choices = arrival_choices(spec_, 1 << 20, inputs_.size(), derive_seed(seed_, arrival_choices_stream));
     for (int c = 0; c < spec_.clients; ++c)
       threads.emplace_back([&] {
         while (!stop && now_ms() < end) {
@@ -140,8 +139,8 @@ std::vector<request_record> workload::run(const std::atomic<bool>& stop) {
     for (auto& t : threads) t.join();
     return records;
   }
-  const auto arrivals = arrival_times(spec_, seed_);
-  const auto choices = arrival_choices(spec_, arrivals.size(), inputs_.size(), seed_);
+  const auto arrivals = arrival_times(spec_, derive_seed(seed_, arrivals_stream));
+  const auto choices = arrival_choices(spec_, arrivals.size(), inputs_.size(), derive_seed(seed_, arrival_choices_stream));
   struct job {
     std::size_t n;
     double intended;
