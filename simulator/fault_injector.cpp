@@ -104,6 +104,14 @@ std::optional<std::string> fault_injector::resolve(const planned_fault& f, std::
   const auto& t = f.target;
   std::vector<std::string> candidates;
   const std::string stream = param(f, "stream", std::string(wire::work_queue_stream));
+  if (f.kind == "stepdown-stream") {  // the target (none, or role stream-leader) is the stream itself
+    targets = {stream};
+    return std::nullopt;
+  }
+  if (f.kind == "stepdown-consumer") {
+    targets = {param(f, "consumer", wire::durable_consumer(param(f, "op", t.op.empty() ? "process" : t.op)))};
+    return std::nullopt;
+  }
   if (!t.node.empty()) candidates = {t.node};
   else if (!t.nats.empty()) candidates = {t.nats};
   else if (!t.host.empty()) candidates = {t.host};
@@ -139,10 +147,6 @@ std::optional<std::string> fault_injector::resolve(const planned_fault& f, std::
     const auto leader = body.contains("cluster") ? body["cluster"].value("leader", "") : "";
     if (leader.empty()) return subject + ": no leader now";
     candidates = {leader};
-  } else if (f.kind == "stepdown-stream") {
-    candidates = {stream};
-  } else if (f.kind == "stepdown-consumer") {
-    candidates = {wire::durable_consumer(param(f, "op", t.op.empty() ? "process" : t.op))};
   } else {
     return "the fault has no target";
   }
@@ -157,7 +161,8 @@ std::optional<std::string> fault_injector::apply_to(const planned_fault& f, cons
     if (pid <= 0) return "'" + target + "' does not run now";
     const int sig = k == "kill" ? SIGKILL : k == "pause" ? SIGSTOP : k == "lame-duck" ? SIGUSR2 : SIGTERM;
     if (::kill(pid, sig) != 0) return "cannot signal '" + target + "' (pid " + std::to_string(pid) + ")";
-    detail = std::string(strsignal(sig)) + " to " + target + " (pid " + std::to_string(pid) + ")";
+    const char* name = sig == SIGKILL ? "SIGKILL" : sig == SIGSTOP ? "SIGSTOP" : sig == SIGUSR2 ? "SIGUSR2 (lame duck)" : "SIGTERM";
+    detail = std::string(name) + " to " + target + " (pid " + std::to_string(pid) + ")";
     if (k == "pause") paused_[target] = pid;
     if (k == "restart") restart_when_stopped_[target] = now_ms_() + stop_patience_ms;
     return std::nullopt;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 extern char** environ;
 
@@ -247,9 +248,21 @@ struct host_network::impl {
     if (exists(h.ns)) {
       if (auto e = apply_rules(h)) first = e;
       if (auto e = ip_cmd({"-n", h.ns, "link", "set", host_interface, "up"}); e && !first) first = e;
+      if (h.link_down && !first) wait_until_up(h);
     }
     if (!first) h.link_down = false;
     return first;
+  }
+
+  /// A link set up again carries traffic only once both ends report LOWER_UP (the veth's carrier): heal returns
+  /// then, so what follows a heal sees the host reachable (at most 3 s).
+  void wait_until_up(const host& h) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto r = run({ip_binary(), "-n", h.ns, "link", "show", host_interface});
+      if (r.status == 0 && r.out.find("LOWER_UP") != std::string::npos && r.out.find("state UP") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   /// Heals every host and deletes every namespace, the bridge's last; the first error, having tried everything.

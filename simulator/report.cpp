@@ -360,6 +360,8 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     if (!is_during && tol.throughput_rps)
       judge(r.verdicts, name, "throughput_rps", p.throughput(), *tol.throughput_rps, false);
   };
+  r.ideal_rps = run.ideal_rps;
+  r.before_rps = before.seconds > 0 ? before.throughput() : 0;
   judge_phase("before", before, false);
   if (faulted) {
     judge_phase("during", during, true);
@@ -387,6 +389,9 @@ std::string report_summary(const report& r) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1);
   out << "scenario " << r.scenario << ", seed " << r.seed << (r.interrupted ? ", interrupted" : "") << "\n";
+  if (r.ideal_rps > 0)
+    out << "throughput before faults " << r.before_rps << "/s of an ideal " << r.ideal_rps << "/s ("
+        << 100.0 * r.before_rps / r.ideal_rps << "%); over the run " << r.throughput_rps << "/s\n";
   std::size_t errors = 0;
   for (const auto& [code, n] : r.errors) errors += n;
   out << "sent " << r.sent << ", answered " << r.answered << ", ok " << r.ok << ", lost " << r.lost

@@ -80,6 +80,8 @@ struct report {
   std::map<std::string, std::size_t> errors;   ///< wire error code -> count (measured part and warm-up)
   latency_summary overall, before, during, after;  ///< overall: the measured part
   double throughput_rps = 0;                    ///< answered per second over the measured part
+  double before_rps = 0;                        ///< answered per second before the first fault
+  double ideal_rps = 0;                         ///< run_record::ideal_rps (0: unknown)
   std::vector<fault_impact> faults;
   std::vector<verdict> verdicts;
   std::vector<series_point> series;

@@ -198,7 +198,11 @@ std::string report_html(const run_record& run, const report& r) {
   o << "<p class=\"totals\"><span>sent " << r.sent << "</span><span>answered " << r.answered << "</span><span>ok "
     << r.ok << "</span><span>lost " << r.lost << "</span><span>duplicated " << r.duplicated << "</span><span>shed "
     << r.shed << "</span><span>retried " << r.retried << "</span><span>errors " << esc(errors_text(r.errors))
-    << "</span><span>throughput " << fmt(r.throughput_rps) << " /s</span></p>\n";
+    << "</span><span>throughput " << fmt(r.throughput_rps) << " /s</span>"
+    << (r.ideal_rps > 0 ? "<span>before faults " + fmt(r.before_rps) + " /s of an ideal " + fmt(r.ideal_rps) + " /s (" +
+                              fmt(100.0 * r.before_rps / r.ideal_rps) + "%)</span>"
+                        : std::string())
+    << "</p>\n";
   o << "<p class=\"totals\"><span>p50/p99 overall " << fmt(r.overall.p50) << " / " << fmt(r.overall.p99)
     << " ms</span><span>before " << fmt(r.before.p50) << " / " << fmt(r.before.p99) << " ms</span><span>during "
     << fmt(r.during.p50) << " / " << fmt(r.during.p99) << " ms</span><span>after " << fmt(r.after.p50) << " / "

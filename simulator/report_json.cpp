@@ -105,7 +105,7 @@ std::string report_json(const run_record& run, const report& r) {
   j["totals"] = {{"sent", r.sent},         {"answered", r.answered}, {"ok", r.ok},
                  {"lost", r.lost},         {"duplicated", r.duplicated}, {"shed", r.shed},
                  {"retried", r.retried},   {"errors", errors},      {"errors_by_code", r.errors},
-                 {"throughput_rps", r.throughput_rps}, {"latency", to_json(r.overall)}};
+                 {"throughput_rps", r.throughput_rps}, {"before_rps", r.before_rps}, {"ideal_rps", r.ideal_rps}, {"latency", to_json(r.overall)}};
   j["phases"] = {{"before", to_json(r.before)}, {"during", to_json(r.during)}, {"after", to_json(r.after)}};
   j["impacts"] = json::array();
   for (const auto& f : r.faults) j["impacts"].push_back(to_json(f));

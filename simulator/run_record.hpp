@@ -76,6 +76,9 @@ struct run_record {
   std::vector<node_counters> nodes;
   std::vector<cleanup_item> cleanup;
   bool interrupted = false;          ///< SIGINT ended the run early
+  /// The cluster's ideal throughput for the workload's ops, when its models are synthetic: the sum over nodes of
+  /// max_batch_size / (latency + per_item_latency x max_batch_size); 0 when it cannot be known (real models).
+  double ideal_rps = 0;
   /// An independent count of the replies, from a separate subscriber on the reply inboxes (`_INBOX.>` seen by
   /// another connection): replies per request id. The report checks its own counts against it.
   std::map<std::string, int> observed_replies;

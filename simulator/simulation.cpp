@@ -180,6 +180,7 @@ class simulation {
   }
   bool launch();
   bool wait_ready();
+  double ideal_throughput() const;
   void drive(workload& w, std::vector<request_record>& records);
   void stop_cluster();
   void check_cleanup();
@@ -197,6 +198,30 @@ class simulation {
   std::size_t proxies_made_ = 0;
   std::vector<int> proxy_ports_;
 };
+
+/// What the cluster could answer at most for a `classify`-only workload when its classifiers are synthetic (a
+/// fixed time per batch): every node's full batches back to back. 0 otherwise (real models: unknown).
+double simulation::ideal_throughput() const {
+  for (const auto& m : scenario_.workload.mix)
+    if (m.op != "classify") return 0;
+  double total = 0;
+  for (const auto& node : cluster_->plan.nodes) {
+    auto c = load_config_file(cluster_->path, node);
+    if (!c) return 0;
+    double best = 0;
+    for (const auto& h : c->models) {
+      const auto& serves = h.model.serves;
+      if (std::find(serves.begin(), serves.end(), "classify") == serves.end()) continue;
+      if (h.model.backend != model_config::backend_kind::synthetic) return 0;
+      const double batch = static_cast<double>(h.batching.max_batch_size);
+      const double us = static_cast<double>(h.model.synthetic.latency.count()) +
+                        static_cast<double>(h.model.synthetic.per_item_latency.count()) * batch;
+      if (us > 0) best = std::max(best, batch * 1e6 / us);
+    }
+    total += best;
+  }
+  return total;
+}
 
 bool simulation::launch() {
   const auto& plan = cluster_->plan;
@@ -446,6 +471,7 @@ int simulation::run() {
   cluster_ = std::move(*derived);
   record_.cluster_file = cluster_->path;
   journal("derive", "cluster file " + cluster_->path);
+  record_.ideal_rps = ideal_throughput();
 
   int code = 0;
   if (!launch()) code = 2;

@@ -13,6 +13,7 @@
 
 #include "support/child_process.hpp"
 #include "support/launched.hpp"
+#include "support/nats_server.hpp"
 
 using namespace infermesh;
 using namespace std::chrono_literals;
@@ -63,7 +64,7 @@ std::vector<std::string> processes_mentioning(const std::string& needle) {
 }
 
 /// Runs the simulator on `scenario` into `out`; returns its exit status (the test fails past `timeout`).
-int simulate(const std::string& scenario, const std::string& out, std::chrono::seconds timeout,
+int run_simulate(const std::string& scenario, const std::string& out, std::chrono::seconds timeout,
              std::string* output = nullptr) {
   test::child_process sim("simulate", {INFERMESH_BINARY, "simulate", scenario, "--out", out});
   const auto status = sim.wait_exit(timeout);
@@ -118,7 +119,7 @@ faults:
 )");
   const auto out = dir.path + "/run";
   std::string output;
-  const int status = simulate(scenario, out, 240s, &output);
+  const int status = run_simulate(scenario, out, 240s, &output);
   BOOST_TEST(status == 0, output);
   const auto r = read_json(out + "/report.json");
   BOOST_TEST(r["seed"].get<std::uint64_t>() == 5u);
@@ -142,7 +143,7 @@ faults:
 )");
   const auto out = dir.path + "/run";
   std::string output;
-  BOOST_TEST(simulate(scenario, out, 240s, &output) == 0, output);
+  BOOST_TEST(run_simulate(scenario, out, 240s, &output) == 0, output);
   const auto r = read_json(out + "/report.json");
   BOOST_TEST(r["report"]["lost"].get<std::size_t>() == 0u);
   expect_clean_agreeing_run(r, out);
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_ci_scenario_over_local_3node_loses_nothing_core
   const temp_dir dir;
   const auto out = dir.path + "/run";
   std::string output;
-  BOOST_TEST(simulate(std::string(INFERMESH_SOURCE_DIR) + "/simulations/ci-mixed.yaml", out, 300s, &output) == 0, output);
+  BOOST_TEST(run_simulate(std::string(INFERMESH_SOURCE_DIR) + "/simulations/ci-mixed.yaml", out, 300s, &output) == 0, output);
   const auto r = read_json(out + "/report.json");
   BOOST_TEST(r["report"]["lost"].get<std::size_t>() == 0u);
   bool core = false, durable = false;
@@ -204,7 +205,7 @@ faults:
 )");
   const auto out = dir.path + "/run";
   std::string output;
-  BOOST_TEST(simulate(path, out, 300s, &output) == 0, output);
+  BOOST_TEST(run_simulate(path, out, 300s, &output) == 0, output);
   const auto r = read_json(out + "/report.json");
   expect_clean_agreeing_run(r, out);
   std::size_t namespaces = 0;
@@ -223,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_scenario_error_names_the_key_and_starts_nothing) {
 workload: {rate: -3}
 )");
   std::string output;
-  BOOST_TEST(simulate(scenario, dir.path + "/run", 30s, &output) == 2);
+  BOOST_TEST(run_simulate(scenario, dir.path + "/run", 30s, &output) == 2);
   BOOST_TEST(output.find("workload.rate") != std::string::npos, output);
   BOOST_TEST(processes_mentioning(dir.path).empty());
 }

@@ -161,8 +161,8 @@ run_record synthetic_run() {
     run.requests.push_back(q);
     run.observed_replies[q.id] = 1;
   }
-  planned_fault slow{0, "slow", millis{6000}, millis{8000}, {}, {}, 0};
-  planned_fault kill{1, "kill", millis{13000}, millis{13000}, {}, {}, 0};
+  planned_fault slow{0, "slow", millis{6000}, millis{8000}, {}, {}, 0, ""};
+  planned_fault kill{1, "kill", millis{13000}, millis{13000}, {}, {}, 0, ""};
   run.schedule = {slow, kill};
   run.faults = {{slow, {"node-a"}, "slow 180 ms", 8000, 10000, true, ""},
                 {kill, {"<script>node-b</script>"}, "SIGKILL", 15000, 15000, true, ""}};
