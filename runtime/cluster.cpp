@@ -334,7 +334,16 @@ void launcher::begin_stop(const char* why) {
 /// started again; crashed ones keep their back-off.
 void launcher::start_stopped() {
   if (stopping_) return;
+  // `<run dir>/start/<name>` files name the ones to start (infermesh simulate undoing one fault among others);
+  // none: every stopped one.
+  std::set<std::string> named;
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(fs::path(run_dir_) / "start", ignored)) {
+    named.insert(entry.path().filename().string());
+    fs::remove(entry.path(), ignored);
+  }
   for (auto& s : slots_) {
+    if (!named.empty() && !named.count(s.name())) continue;
     if (s.running() || s.restart_at || s.life.state() != life_state::stopped) continue;
     if (s.kind == process_kind::node && !nodes_started_) continue;
     log(log_level::info, {{"process", s.name()}}, "cluster: SIGHUP: starting ", s.kind_name(), " '", s.name(), "' again");

@@ -8,7 +8,8 @@
 ///   (`infermesh status`'s), and again on SIGUSR1, with its own processes.
 /// - While a child runs its pid is in `<run dir>/pids/<name>.pid` (removed when it exits). SIGHUP starts again
 ///   every child that stopped cleanly while the cluster runs (a node drained by SIGTERM, a server stopped from
-///   outside): how `infermesh simulate` undoes a `term` or `lame-duck` fault.
+///   outside) — or, when `<run dir>/start/` holds files, only the children they name (then removed): how
+///   `infermesh simulate` undoes a `term` or `lame-duck` fault.
 /// - Every child goes through the one lifecycle (actors/lifecycle.hpp, the file's `supervision:`): one that
 ///   crashes or exits non-zero restarts with back-off and a restart intensity; an exit 0 stays stopped.
 /// - SIGINT/SIGTERM: the nodes drain first (SIGTERM each, wait), then the NATS servers leave in lame-duck mode

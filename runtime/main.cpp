@@ -12,6 +12,7 @@
 //   infermesh --help | infermesh COMMAND --help   (also -h): the commands, or one command's options
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <thread>
 #include <csignal>
@@ -24,7 +25,6 @@
 
 #include "messages/codec.hpp"
 #include "runtime/cluster.hpp"
-#include "simulator/simulation.hpp"
 #include "runtime/deploy_kubernetes.hpp"
 #include "runtime/deploy_systemd.hpp"
 #include "runtime/load_client.hpp"
@@ -33,6 +33,7 @@
 #include "runtime/node.hpp"
 #include "runtime/request_client.hpp"
 #include "runtime/status_command.hpp"
+#include "simulator/simulation.hpp"  // `simulate`: the one command above runtime/
 
 namespace infermesh {
 namespace {
@@ -359,10 +360,12 @@ int run_simulate_command(int argc, char** argv) {
   sim::simulate_options o;
   o.scenario_path = a->positional.front();
   o.out_dir = last_of(*a, "out");
-  if (!last_of(*a, "seed").empty()) {
-    const auto seed = number_option(*a, "seed", problem);
-    if (!seed || *seed < 0) return usage(problem.empty() ? "--seed must be a non-negative integer" : problem, command);
-    o.seed = static_cast<std::uint64_t>(*seed);
+  if (const auto seed = last_of(*a, "seed"); !seed.empty()) {  // the whole uint64 range a report prints
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), n);
+    if (ec != std::errc() || end != seed.data() + seed.size())
+      return usage("--seed must be an integer in 0.." + std::to_string(UINT64_MAX) + ", got '" + seed + "'", command);
+    o.seed = n;
   }
   char self[4096] = {0};
   if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) return usage("cannot find the infermesh binary");

@@ -43,14 +43,17 @@ outcome<derived_cluster> derive_cluster(const scenario& s, const std::string& ru
   const auto& file = s.cluster.file;
   std::ifstream in(file);
   if (!in) return error{error_code::not_found, "cluster.file: cannot read '" + file + "'"};
+  std::stringstream text;
+  text << in.rdbuf();
+  // The file as the launcher reads it first: its errors name the key, and what is rewritten below has the
+  // shapes the plan checked (servers a list of maps, nodes a list).
+  if (auto plan = parse_cluster_plan(text.str(), file); !plan) return plan.err();
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(text.str());
   } catch (const YAML::Exception& e) {
     return error{error_code::bad_request, file + ": invalid YAML: " + e.what()};
   }
-  if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
-    return error{error_code::bad_request, file + ": nodes: is required in a cluster file (a list of nodes)"};
   derived_cluster out;
   root["base_dir"] = fs::absolute(file).parent_path().lexically_normal().string();
   if (s.cluster.free_ports && root["nats"] && root["nats"]["cluster"] && root["nats"]["cluster"]["servers"]) {
@@ -64,11 +67,14 @@ outcome<derived_cluster> derive_cluster(const scenario& s, const std::string& ru
       return error{error_code::bad_request, file + ": nodes[" + std::to_string(i) + "].node: must be a map"};
     nodes[i]["node"]["faults"] = true;
     nodes[i]["node"]["control"] = true;
-    if (s.cluster.free_ports && nodes[i]["http"] && nodes[i]["http"]["listen"])
+    if (s.cluster.free_ports && nodes[i]["http"] && nodes[i]["http"].IsMap() && nodes[i]["http"]["listen"] &&
+        nodes[i]["http"]["listen"].IsScalar())
       nodes[i]["http"]["listen"] = with_port(nodes[i]["http"]["listen"].as<std::string>(), free_tcp_port());
   }
   if (const auto d = root["delivery"]; d && d.IsMap())
-    for (const auto& kv : d) out.durable[kv.first.as<std::string>()] = kv.second.as<std::string>() == "durable";
+    for (const auto& kv : d)
+      if (kv.first.IsScalar() && kv.second.IsScalar())  // the node's own config check names anything else
+        out.durable[kv.first.as<std::string>()] = kv.second.as<std::string>() == "durable";
 
   // The plan as the launcher will read it (servers' ports known now), then the proxies in front of them.
   auto emit = [&] {

@@ -20,8 +20,8 @@ using json = nlohmann::json;
 namespace {
 
 constexpr auto api_timeout = std::chrono::milliseconds(3000);
-/// How long a drained node or a lame-duck server may take to exit before its restart is given up.
-constexpr double stop_patience_ms = 120000;
+/// How long past its lame-duck period (or drain) a process may take to exit before its restart is given up.
+constexpr double stop_margin_ms = 60000;
 
 std::string param(const planned_fault& f, const std::string& key, const std::string& fallback = "") {
   const auto it = f.params.find(key);
@@ -61,6 +61,10 @@ std::string fault_injector::host_of(const std::string& name) const {
   for (const auto& s : cluster_.plan.nats_servers)
     if (s.name == name) return s.host;
   return "";
+}
+
+double fault_injector::patience_ms() const {
+  return static_cast<double>(cluster_.plan.lame_duck.count()) + stop_margin_ms;
 }
 
 const launcher_ref* fault_injector::launcher_of(const std::string& name) const {
@@ -164,7 +168,7 @@ std::optional<std::string> fault_injector::apply_to(const planned_fault& f, cons
     const char* name = sig == SIGKILL ? "SIGKILL" : sig == SIGSTOP ? "SIGSTOP" : sig == SIGUSR2 ? "SIGUSR2 (lame duck)" : "SIGTERM";
     detail = std::string(name) + " to " + target + " (pid " + std::to_string(pid) + ")";
     if (k == "pause") paused_[target] = pid;
-    if (k == "restart") restart_when_stopped_[target] = now_ms_() + stop_patience_ms;
+    if (k == "restart") restart_when_stopped_[target] = now_ms_() + patience_ms();
     return std::nullopt;
   }
   if (k == "crash" || k == "slow" || k == "fail" || k == "fail-load") {
@@ -223,12 +227,15 @@ fault_record fault_injector::apply(const planned_fault& f) {
     journal_("apply", "fault " + std::to_string(f.index) + " " + f.kind + ": " + *e);
     return r;
   }
+  std::vector<std::string> hit;
   for (const auto& target : r.targets) {
     std::string detail;
     if (auto e = apply_to(f, target, detail)) r.error += (r.error.empty() ? "" : "; ") + *e;
-    else r.detail += (r.detail.empty() ? "" : "; ") + detail;
+    else r.detail += (r.detail.empty() ? "" : "; ") + detail, hit.push_back(target);
   }
-  r.applied = r.error.empty();
+  // Undone on what it hit: a target it could not reach is named in `error` (a failed check) and not undone.
+  r.applied = !hit.empty();
+  r.targets = hit.empty() ? r.targets : hit;
   journal_("apply", "fault " + std::to_string(f.index) + " " + f.kind + ": " + (r.detail.empty() ? r.error : r.detail));
   return r;
 }
@@ -244,7 +251,7 @@ void fault_injector::undo(fault_record& r) {
         done += "SIGCONT " + target + "; ";
       }
     } else if (k == "term" || k == "lame-duck") {
-      restart_when_stopped_[target] = now_ms_() + stop_patience_ms;
+      restart_when_stopped_[target] = now_ms_() + patience_ms();
       done += "start " + target + " again once it stopped; ";
     } else if (k == "slow" || k == "fail" || k == "fail-load") {
       json heal = {{"model", r.plan.params.count("model") ? r.plan.params.at("model") : ""}, {"action", "heal"}};
@@ -276,6 +283,10 @@ void fault_injector::tick() {
       continue;
     }
     if (const auto* l = launcher_of(name); l && l->pid > 0) {
+      // Only this one: the launcher starts what `start/` names (another stopped process may be a fault in force).
+      std::error_code ignored;
+      fs::create_directories(fs::path(l->run_dir) / "start", ignored);
+      std::ofstream(fs::path(l->run_dir) / "start" / name);
       ::kill(l->pid, SIGHUP);
       journal_("undo", "SIGHUP to the launcher: start " + name + " again");
     }

@@ -9,7 +9,8 @@
 ///
 /// Undo: at a fault's end (`undo`), and for everything still in force at exit (`undo` of each fault in force, then `release_all`) — even when the run
 /// was interrupted. What cannot be undone at once (a drained node or a lame-duck server still exiting) is
-/// finished by `tick` (SIGHUP once it stopped). Not thread-safe: the simulator's main thread only.
+/// finished by `tick` (once it stopped: `<run dir>/start/<name>` and SIGHUP, so the launcher starts that one only).
+/// Not thread-safe: the simulator's main thread only (the NATS transport it shares with the workload is).
 
 #include <functional>
 #include <map>
@@ -60,6 +61,7 @@ class fault_injector {
   std::optional<std::string> control(const std::string& node, const std::string& json);
   std::optional<std::string> js_api(const std::string& subject, std::string* response = nullptr);
   const launcher_ref* launcher_of(const std::string& name) const;
+  double patience_ms() const;  ///< how long a stopping process may take (lame duck + a margin)
   std::string host_of(const std::string& name) const;
 
   nats_transport& transport_;

@@ -13,6 +13,10 @@ outcome<std::unique_ptr<reply_counter>> reply_counter::start(const nats_options&
   auto* self = c.get();
   auto sub = c->transport_->subscribe("_INBOX.>", "", [self](incoming_message&& in) {
     if (in.payload.size() == 0) return;  // JetStream's empty acks and status messages
+    // Inboxes also carry requests: JetStream delivers pulled work-queue messages to the node's pull inbox. A
+    // reply is the map with `ok` (protocol.md).
+    const auto v = decode_value(in.payload, detect_encoding(in.payload), decode_limits{});
+    if (!v || v->find("ok") == nullptr) return;
     auto rep = decode_reply(in.payload);
     if (!rep || rep->id.compare(0, self->prefix_.size(), self->prefix_) != 0) return;
     std::lock_guard<std::mutex> g(self->mutex_);

@@ -138,8 +138,8 @@ void check_counts(const run_record& run, report& r) {
     if (n > 0) ++observed;
   r.observed_replies = observed;
   r.counts_checked = !run.observed_replies.empty() || r.answered == 0;
-  if (!r.counts_checked) {
-    r.counts_agree = true;
+  if (!r.counts_checked) {  // answers, and the subscriber saw none of them: it cannot vouch for anything
+    r.counts_agree = false;
     r.counts_detail = "not checked: no independent count (the subscriber saw no reply; we count " +
                       std::to_string(r.answered) + " answered)";
     return;

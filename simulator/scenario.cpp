@@ -1,5 +1,8 @@
 #include "simulator/scenario.hpp"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -308,14 +311,14 @@ const std::vector<kind_rule>& kind_rules() {
        true, {{"peers", param_type::peers, false}, {"one_way", param_type::flag, false}}},
       {"link-down", "take a host's network link down; up again at the end", aim::host, true, true, {}},
       {"latency", "delay every frame on a node's link to NATS by `ms` (+- `jitter_ms`)", aim::node, true, true,
-       {{"ms", param_type::integer, true, 1, 600000}, {"jitter_ms", param_type::integer, false, 0, 600000}}},
+       {{"ms", param_type::integer, true, 1, 60000}, {"jitter_ms", param_type::integer, false, 0, 60000}}},
       {"bandwidth", "limit a node's link to NATS to `kbps` kilobytes per second", aim::node, true, true,
        {{"kbps", param_type::integer, true, 1, 10000000}}},
       {"blackhole", "drop everything on a node's link to NATS (connections stay open)", aim::node, true, true, {}},
       {"reset", "reset a node's connections to NATS (no duration: once; with one: every connection while it lasts)",
        aim::node, false, true, {}},
       {"slice", "cut frames on a node's link to NATS into `bytes`-sized pieces, `delay_us` apart", aim::node, true,
-       true, {{"bytes", param_type::integer, true, 1, 1048576}, {"delay_us", param_type::integer, false, 0, 10000000}}},
+       true, {{"bytes", param_type::integer, true, 1, 65536}, {"delay_us", param_type::integer, false, 0, 1000000}}},
   };
   return rules;
 }
@@ -529,6 +532,9 @@ fault_spec parse_fault(const YAML::Node& n, const std::string& path, const clust
     if (actor != "router" && !f.params.count("model"))
       throw scenario_error{path + ".params.model", "is required for kind 'crash' (unless actor: router)"};
   }
+  if (f.kind == "latency" && f.params.count("jitter_ms") &&
+      std::stoll(f.params.at("jitter_ms")) > std::stoll(f.params.at("ms")))  // both checked integers above
+    throw scenario_error{path + ".params.jitter_ms", "must be at most ms (" + f.params.at("ms") + ")"};
   if (f.kind == "stepdown-consumer" && f.params.count("op") == f.params.count("consumer"))
     throw scenario_error{path + ".params.op", "stepdown-consumer needs exactly one of op or consumer"};
 
@@ -603,7 +609,10 @@ std::optional<millis> parse_duration(const std::string& text) {
   else if (unit == "m") scale = 60000;
   else if (unit == "h") scale = 3600000;
   else return std::nullopt;
-  const double ms = std::stod(t.substr(0, digits)) * scale;
+  errno = 0;
+  const double number = std::strtod(t.substr(0, digits).c_str(), nullptr);
+  if (errno == ERANGE) return std::nullopt;  // far too long or too small a number: not a duration
+  const double ms = number * scale;
   if (!std::isfinite(ms) || ms > 9e15) return std::nullopt;
   const double whole = std::round(ms);
   if (std::abs(ms - whole) > 1e-6) return std::nullopt;  // "1.5ms": the schedule's resolution is 1 ms

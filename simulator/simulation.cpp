@@ -52,6 +52,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);
+    setpgid(0, 0);  // a terminal's Ctrl-C reaches the simulator only: it undoes the faults, then stops the cluster
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);  // the simulator blocks its stop signals; the launcher must not
@@ -59,6 +60,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
     dup2(out, 2);
     const int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0);
+    close_range(3, ~0U, 0);  // not the link proxies' sockets nor the simulator's NATS connections
     execv(args[0], args.data());
     _exit(127);
   }
@@ -180,6 +182,14 @@ class simulation {
   }
   bool launch();
   bool wait_ready();
+  /// `pid` runs and is a process of this run (its command line names the run directory): a pid seen earlier
+  /// may have been reused by an unrelated process since.
+  bool of_this_run(pid_t pid) const {
+    if (!alive(pid)) return false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return cmd.find(out_) != std::string::npos;
+  }
   double ideal_throughput() const;
   void drive(workload& w, std::vector<request_record>& records);
   void stop_cluster();
@@ -195,8 +205,7 @@ class simulation {
   std::vector<launcher_ref> launchers_;
   std::unique_ptr<nats_transport> client_;
   std::unique_ptr<fault_injector> injector_;
-  std::size_t proxies_made_ = 0;
-  std::vector<int> proxy_ports_;
+  std::vector<std::string> urls_;  ///< the NATS servers the simulator's own clients use
 };
 
 /// What the cluster could answer at most for a `classify`-only workload when its classifiers are synthetic (a
@@ -261,7 +270,7 @@ bool simulation::wait_ready() {
       }
     if (!client_) {
       nats_options o;
-      o.servers = cluster_->plan.nats_urls();
+      o.servers = urls_;
       o.client_name = "infermesh-simulate";
       o.max_reconnect = -1;
       o.reconnect_wait = std::chrono::milliseconds(250);
@@ -269,7 +278,9 @@ bool simulation::wait_ready() {
       o.log_events = false;
       if (auto t = nats_transport::connect(o)) client_ = std::move(*t);
     }
-    if (client_ && cluster_serves(*client_, cluster_->plan, missing)) {
+    if (client_ && !scenario_.cluster.attach.empty() && cluster_->plan.nodes.empty())  // attached: who is there
+      for (const auto& n : discover_nodes(*client_, std::chrono::milliseconds(1000))) cluster_->plan.nodes.push_back(n.node);
+    if (client_ && !cluster_->plan.nodes.empty() && cluster_serves(*client_, cluster_->plan, missing)) {
       journal("ready", "every node serves (" + std::to_string(cluster_->plan.nodes.size()) + " nodes)");
       return true;
     }
@@ -372,7 +383,7 @@ void simulation::stop_cluster() {
   // A killed launcher's children get SIGTERM (PR_SET_PDEATHSIG); anything of the cluster still there now is killed.
   if (injector_)
     for (pid_t pid : injector_->seen_pids())
-      if (alive(pid)) {
+      if (of_this_run(pid)) {
         ::kill(pid, SIGCONT);
         ::kill(pid, SIGKILL);
       }
@@ -383,7 +394,7 @@ void simulation::check_cleanup() {
     record_.cleanup.push_back({"launcher (pid " + std::to_string(l.pid) + ")", !alive(l.pid)});
   if (injector_)
     for (pid_t pid : injector_->seen_pids())
-      record_.cleanup.push_back({"cluster process pid " + std::to_string(pid), !alive(pid)});
+      record_.cleanup.push_back({"cluster process pid " + std::to_string(pid), !of_this_run(pid)});
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto abs_out = fs::absolute(out_).string();
   const auto stray = processes_mentioning(abs_out);
@@ -456,7 +467,9 @@ int simulation::run() {
       const auto name = entry.path().filename().string();
       if (name.size() < 6 || name.rfind("im", 0) != 0 || name.compare(name.size() - 3, 3, "-sw") != 0) continue;
       const auto tag = name.substr(2, name.size() - 5);
-      if (tag.empty() || tag.find_first_not_of("0123456789") != std::string::npos || alive(std::stoi(tag))) continue;
+      if (tag.empty() || tag.size() > 9 || tag.find_first_not_of("0123456789") != std::string::npos) continue;
+      const pid_t owner = static_cast<pid_t>(std::stol(tag));
+      if (owner != getpid() && alive(owner)) continue;  // ours cannot exist yet: a killed run with our pid made it
       if (auto removed = host_network::remove_all(tag); removed && !removed->empty())
         journal("network", "removed " + std::to_string(removed->size()) + " namespaces a killed run (pid " + tag + ") left");
     }
@@ -466,18 +479,28 @@ int simulation::run() {
     if (auto e = network_->enter_client()) return fail(2, "cannot enter the client namespace: " + e->message);
     journal("network", "hosts as namespaces: " + std::to_string(hosts.size()) + " hosts, client at " + network_->client_address());
   }
-  auto derived = derive_cluster(scenario_, out_, link_faults);
-  if (!derived) return fail(2, derived.err().message);
-  cluster_ = std::move(*derived);
-  record_.cluster_file = cluster_->path;
-  journal("derive", "cluster file " + cluster_->path);
-  record_.ideal_rps = ideal_throughput();
+  if (scenario_.cluster.attach.empty()) {
+    auto derived = derive_cluster(scenario_, out_, link_faults);
+    if (!derived) return fail(2, derived.err().message);
+    cluster_ = std::move(*derived);
+    record_.cluster_file = cluster_->path;
+    urls_ = cluster_->plan.nats_urls();
+    journal("derive", "cluster file " + cluster_->path);
+    record_.ideal_rps = ideal_throughput();
+  } else {  // a running cluster: nothing is launched; its nodes are whoever answers discovery
+    cluster_.emplace();
+    cluster_->plan.hosts.clear();
+    urls_ = scenario_.cluster.attach;
+    record_.cluster_file = "attach";
+    journal("attach", "NATS servers: " + std::to_string(urls_.size()));
+  }
 
   int code = 0;
-  if (!launch()) code = 2;
-  if (code == 0 && !wait_ready()) code = 2;
   std::unique_ptr<reply_counter> counter;
   std::vector<request_record> records;
+  try {
+  if (scenario_.cluster.attach.empty() && !launch()) code = 2;
+  if (code == 0 && !wait_ready()) code = stop_requested ? 1 : 2;
   if (code == 0 && !stop_requested) {
     injector_ = std::make_unique<fault_injector>(*client_, *cluster_, launchers_, network_.get(),
                                                  [this] { return now_ms(); },
@@ -486,7 +509,7 @@ int simulation::run() {
     for (const auto& s : cluster_->plan.nats_servers) injector_->pid_of(s.name);
     workload w(*client_, scenario_.workload, std::move(*inputs), cluster_->durable, scenario_.seed, t0_);
     nats_options o;
-    o.servers = cluster_->plan.nats_urls();
+    o.servers = urls_;
     o.client_name = "infermesh-simulate-counter";
     o.max_reconnect = -1;
     o.log_events = false;
@@ -500,7 +523,8 @@ int simulation::run() {
       journal("workload", "started: warm-up " + std::to_string(scenario_.workload.warmup.count()) + " ms, then " +
                               std::to_string(scenario_.workload.duration.count()) + " ms measured");
       drive(w, records);
-      record_.end_ms = now_ms();
+      // The measured part ends with the last arrival: the wait for replies still due is not throughput time.
+      record_.end_ms = std::min(now_ms(), record_.measure_start_ms + static_cast<double>(scenario_.workload.duration.count()));
       journal("workload", "ended: " + std::to_string(records.size()) + " requests");
       for (int i = 0; i < 100 && injector_->pending(); ++i) {  // restarts due at the faults' ends
         injector_->tick();
@@ -516,12 +540,15 @@ int simulation::run() {
                                  after.count(n) ? after.at(n) : std::map<std::string, double>{}});
     }
   }
+  } catch (const std::exception& e) {  // whatever went wrong, the faults are undone and the cluster stopped below
+    code = fail(1, std::string("the run failed: ") + e.what());
+    if (injector_) injector_->release_all();
+  }
   if (counter) {
     counter->stop();
     record_.observed_replies = counter->counts();
     for (auto& r : records)
-      if (auto it = record_.observed_replies.find(r.id); it != record_.observed_replies.end()) r.replies = it->second;
-      else r.replies = r.reply_ms >= 0 ? 1 : 0;
+      r.replies = record_.observed_replies.count(r.id) ? record_.observed_replies.at(r.id) : 0;
   }
   record_.requests = std::move(records);
   record_.interrupted = stop_requested;

@@ -91,6 +91,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_starts_a_drained_node_again_and_its_pid_file_foll
     long pid = -1;
     return (in >> pid) ? static_cast<pid_t>(pid) : pid_t{-1};
   };
+  BOOST_REQUIRE(launcher.wait_for_line("cluster: node 'node-b' ready", 60s));  // the launcher's own probe saw it
   const pid_t first = pid_of("node-b");
   BOOST_TEST(pid_in_file() == first, "the pid file names the running node");
   BOOST_REQUIRE(::kill(first, SIGTERM) == 0);
