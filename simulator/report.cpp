@@ -55,8 +55,9 @@ latency_summary summarize_where(const run_record& run, Pred in) {
 struct phase_numbers {
   latency_summary latency;
   std::size_t answered = 0, errors = 0;
+  std::size_t completed = 0;  ///< answered, or refused without a reply (`unavailable`: no node took it)
   double seconds = 0;
-  double error_rate() const { return answered == 0 ? 0 : static_cast<double>(errors) / answered; }
+  double error_rate() const { return completed == 0 ? 0 : static_cast<double>(errors) / completed; }
   double throughput() const { return seconds <= 0 ? 0 : static_cast<double>(answered) / seconds; }
 };
 
@@ -68,6 +69,7 @@ phase_numbers phase_where(const run_record& run, double seconds, Pred in) {
   for (const auto& r : run.requests) {
     if (!in(r)) continue;
     if (r.reply_ms >= 0) ++p.answered;
+    if (r.reply_ms >= 0 || is_wire_error(r.code)) ++p.completed;
     if (is_wire_error(r.code)) ++p.errors;
   }
   return p;
@@ -298,7 +300,7 @@ report compute_report(const run_record& run, const steady_state_spec& tol) {
     double first = std::numeric_limits<double>::infinity();
     for (const auto& q : run.requests) {
       double at = std::numeric_limits<double>::infinity();
-      if (is_wire_error(q.code) && q.reply_ms >= 0) at = q.reply_ms;
+      if (is_wire_error(q.code)) at = q.reply_ms >= 0 ? q.reply_ms : q.sent_ms;  // refused: no reply, still an error
       else if (q.code == "lost" || (q.reply_ms >= 0 && q.latency_ms() > detect_limit)) at = q.intended_ms + detect_limit;
       if (seen.holds(at)) first = std::min(first, at);
     }

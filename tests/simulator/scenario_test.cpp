@@ -368,10 +368,12 @@ BOOST_AUTO_TEST_CASE(fault_params_are_required_typed_and_in_range) {
   expect_error_naming(with_fault("{kind: crash, target: {node: n}, model: m, actor: scheduler}"), "faults[0].actor",
                       "model, batcher, step, pool, engine, router");
   expect_error_naming(with_fault("{kind: latency, target: {node: n}, ms: 5, jitter_ms: -1, duration: 1s}"),
-                      "faults[0].jitter_ms", "0..600000");
+                      "faults[0].jitter_ms", "0..60000");
+  expect_error_naming(with_fault("{kind: latency, target: {node: n}, ms: 5, jitter_ms: 6, duration: 1s}"),
+                      "faults[0].params.jitter_ms", "at most ms (5)");
   expect_error_naming(with_fault("{kind: bandwidth, target: {node: n}, duration: 1s}"), "faults[0].params.kbps");
   expect_error_naming(with_fault("{kind: slice, target: {node: n}, bytes: 2000000, duration: 1s}"), "faults[0].bytes",
-                      "1..1048576");
+                      "1..65536");
   expect_error_naming(with_fault("{kind: slice, target: {node: n}, bytes: 10, delay_us: x, duration: 1s}"),
                       "faults[0].delay_us");
   expect_error_naming(with_fault("{kind: partition, target: {host: h}, one_way: sometimes, duration: 1s}"),
