@@ -20,6 +20,7 @@
 
 namespace infermesh::sim {
 
+/// The derived file, its plan, and the link proxies its nodes connect through (owned here: closed with it).
 struct derived_cluster {
   std::string path;                    ///< the written file (`<run dir>/cluster.yaml`)
   cluster_plan plan;                   ///< as parsed back from it

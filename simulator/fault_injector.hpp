@@ -32,6 +32,7 @@ struct launcher_ref {
   pid_t pid = -1;
 };
 
+/// The nemesis: applies each planned fault to its resolved targets and undoes it.
 class fault_injector {
  public:
   fault_injector(nats_transport& transport, derived_cluster& cluster, std::vector<launcher_ref> launchers,

@@ -30,11 +30,13 @@
 
 namespace infermesh::sim {
 
+/// One host of the cluster file: its name and address.
 struct network_host {
   std::string name;
   std::string address;  ///< IPv4, e.g. 10.250.1.11
 };
 
+/// The namespaces of one run, and the faults between them.
 class host_network {
  public:
   /// Whether namespaces can be made here (root, `ip` and `nft` installed); `why` says what is missing.
@@ -58,11 +60,13 @@ class host_network {
   /// Moves the calling thread into the client namespace (threads it starts later inherit it). The thread stays
   /// there after the destructor: the namespace then has no name but lives until the thread ends.
   std::optional<error> enter_client();
+  /// The client namespace's address (.250 of the hosts' /24).
   std::string client_address() const;
 
   /// Drops traffic between `host` and each of `peers` (host names or "client"; empty: every other host and the
   /// client). Partitions add up until `heal`.
   std::optional<error> partition(const std::string& host, const std::vector<std::string>& peers, bool one_way);
+  /// Sets `host`'s link down: it reaches nothing and nothing reaches it.
   std::optional<error> link_down(const std::string& host);
   /// Undoes every fault on `host`.
   std::optional<error> heal(const std::string& host);

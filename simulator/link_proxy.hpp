@@ -17,6 +17,7 @@
 
 namespace infermesh::sim {
 
+/// One link fault and its parameters (one at a time per proxy: `set` replaces it).
 struct link_toxic {
   enum class kind { none, latency, bandwidth, blackhole, reset, slice };
   kind what = kind::none;
@@ -30,6 +31,7 @@ struct link_toxic {
 /// blackhole: bytes are read and dropped (connections stay open, nothing arrives); reset: every connection is
 /// reset now and new ones are reset as soon as they are accepted. Bandwidth's kilobyte is 1000 bytes (Toxiproxy's).
 
+/// One proxied link: a listening port in front of one upstream server.
 class link_proxy {
  public:
   /// Listens on `listen_host`:0 (a free port) and forwards each connection to `upstream_host`:`upstream_port`.

@@ -31,11 +31,13 @@
 
 namespace infermesh::sim {
 
+/// Nearest-rank percentiles of a set of latencies (ms).
 struct latency_summary {
   std::size_t count = 0;
   double p50 = 0, p95 = 0, p99 = 0, max = 0;
 };
 
+/// What one fault cost (its row in the per-fault table).
 struct fault_impact {
   int index = 0;
   std::string kind;
@@ -72,6 +74,7 @@ struct series_point {
   double lost = 0;                     ///< lost requests intended in this second
 };
 
+/// Everything computed from a run: totals, phases, per-fault impacts, series, verdicts, checks.
 struct report {
   std::string scenario;
   std::uint64_t seed = 0;

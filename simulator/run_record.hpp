@@ -61,6 +61,7 @@ struct cleanup_item {
   bool gone = false;
 };
 
+/// A whole run as observed: the report's only input.
 struct run_record {
   std::string scenario_name;
   std::string scenario_file;

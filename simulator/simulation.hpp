@@ -17,8 +17,9 @@
 
 namespace infermesh::sim {
 
+/// The command line of `infermesh simulate`.
 struct simulate_options {
-  std::string scenario_path;
+  std::string scenario_path;           ///< the scenario file
   std::string out_dir;                 ///< "" = ./infermesh-sim/<scenario>-<UTC time>
   std::optional<std::uint64_t> seed;   ///< replaces the file's
   std::string self_binary;             ///< this infermesh binary (the launcher runs it)

@@ -4,8 +4,8 @@
 ///
 /// Open loop (poisson, constant): a pacer thread releases each request at its intended time (schedule.hpp's
 /// arrival_times); `max_in_flight` sender threads send them. Latency counts from the intended time, so a stalled
-/// cluster shows as latency, not as fewer requests (coordinated omission). A request that finds every sender
-/// busy and `max_in_flight` already waiting is `shed` (never sent; shown, not a loss). Closed loop: `clients`
+/// cluster shows as latency, not as fewer requests (coordinated omission). A request that finds `max_in_flight`
+/// requests already sending or waiting for a sender is `shed` (never sent; shown, not a loss). Closed loop: `clients`
 /// threads each send the next request when the last one is answered.
 /// Core ops go through send_with_retries (same id each try), durable ones through send_durable.
 /// Thread-safety: `progress` from any thread; `run` once, from one thread.
@@ -38,6 +38,7 @@ struct workload_progress {
   double p99_last_second_ms = 0;
 };
 
+/// One run's requests: sent, timed and recorded.
 class workload {
  public:
   /// `durable`: op -> through JetStream. `t0`: the run's clock origin (record times are ms since it).
@@ -46,6 +47,7 @@ class workload {
   /// Sends for warm-up + duration starting now (warm-up starts at `warmup_start_ms` of the run clock), then
   /// waits for every request still in flight (each ends by its timeout). `stop`: end early (SIGINT).
   std::vector<request_record> run(const std::atomic<bool>& stop);
+  /// The counters now, and the p99 of the replies of the last second.
   workload_progress progress();
   /// The id prefix of this run's requests (`sim-<8 hex>-`): the independent counter counts only these.
   const std::string& id_prefix() const { return prefix_; }

@@ -177,6 +177,23 @@ faults:
   BOOST_TEST(processes_mentioning(out).empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_scenario_error_names_the_key_and_starts_nothing) {
+  const temp_dir dir;
+  const auto scenario = write_scenario(dir, "synthetic-3node.yaml", R"(
+workload: {rate: -3}
+)");
+  std::string output;
+  BOOST_TEST(run_simulate(scenario, dir.path + "/run", 30s, &output) == 2);
+  BOOST_TEST(output.find("workload.rate") != std::string::npos, output);
+  BOOST_TEST(processes_mentioning(dir.path).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The shipped CI scenario (real models) and hosts as network namespaces: minutes each, so the Release run only
+// (CMakePresets.json's asan test preset excludes this suite).
+BOOST_AUTO_TEST_SUITE(simulate_long_runs)
+
 BOOST_AUTO_TEST_CASE(the_shipped_ci_scenario_over_local_3node_loses_nothing_core_or_durable) {
   const temp_dir dir;
   const auto out = dir.path + "/run";
@@ -216,17 +233,6 @@ faults:
     BOOST_TEST(!fs::exists("/run/netns/" + what.substr(10)), what << " is gone");
   }
   BOOST_TEST(namespaces == 5u, "three hosts, the client and the bridge");
-}
-
-BOOST_AUTO_TEST_CASE(a_scenario_error_names_the_key_and_starts_nothing) {
-  const temp_dir dir;
-  const auto scenario = write_scenario(dir, "synthetic-3node.yaml", R"(
-workload: {rate: -3}
-)");
-  std::string output;
-  BOOST_TEST(run_simulate(scenario, dir.path + "/run", 30s, &output) == 2);
-  BOOST_TEST(output.find("workload.rate") != std::string::npos, output);
-  BOOST_TEST(processes_mentioning(dir.path).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
