@@ -263,6 +263,8 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
   if (st.draining) return refuse(req.id, error_code::unavailable, "node '" + st.setup.node_name + "' is draining");
   if (req.image_path)
     return refuse(req.id, error_code::bad_request, "'image_path' is not enabled on this node: send 'image' bytes");
+  if (!is_wire_format(req.image))  // refused before any decoder sees it, whatever the decoders could read
+    return refuse(req.id, error_code::unsupported_media, "field 'image' is not a PNG, JPEG, TIFF or PDF file");
   if (op == "extract" && !req.doc_type) return refuse(req.id, error_code::bad_request, "'extract' needs the field 'doc_type'");
   if (req.doc_type) {
     const auto& known = extractable_doc_types();

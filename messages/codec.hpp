@@ -1,7 +1,8 @@
 #pragma once
 /// The v1 codec: payload bytes <-> requests and replies, in msgpack (map with string keys) or JSON (first byte
-/// `{`). Decoding never throws, never crashes on hostile input, and allocates only in proportion to the payload
-/// (bounded by `decode_limits`). Pure functions: any thread may call them.
+/// `{`, after an optional BOM and whitespace). Decoding never throws, never crashes on hostile input, and
+/// allocates only in proportion to the payload (bounded by `decode_limits`). Pure functions: any thread may call
+/// them.
 
 #include <string>
 
@@ -12,7 +13,7 @@
 
 namespace infermesh {
 
-/// JSON when the first byte is `{`, msgpack otherwise.
+/// JSON when the first byte after an optional UTF-8 byte order mark and JSON whitespace is `{`, msgpack otherwise.
 encoding detect_encoding(const shared_bytes& payload);
 
 /// Parses a payload into a value tree; errors are `bad_request` (malformed) or `too_large`.

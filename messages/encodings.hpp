@@ -11,7 +11,8 @@ namespace infermesh {
 
 outcome<value> decode_msgpack(const shared_bytes& payload, const decode_limits& limits);
 std::string encode_msgpack(const value& v);
-outcome<value> decode_json(const shared_bytes& payload);
+/// `payload` without the leading whitespace and UTF-8 byte order mark that detect_encoding skipped.
+outcome<value> decode_json(const shared_bytes& payload, const decode_limits& limits);
 std::string encode_json(const value& v);
 
 }  // namespace infermesh

@@ -38,6 +38,9 @@ struct request {
 struct decode_limits {
   std::size_t max_payload_bytes = 8u << 20;  ///< whole message
   std::size_t max_image_bytes = 8u << 20;    ///< decoded `image` field
+  std::size_t max_depth = 32;                ///< nesting of arrays and maps, in msgpack and JSON alike
+  std::size_t max_array_items = 4096;        ///< per array: a request has a handful of fields; replies carry page lists
+  std::size_t max_map_items = 1024;          ///< per map
 };
 
 }  // namespace infermesh

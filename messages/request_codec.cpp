@@ -17,6 +17,35 @@ error wrong_type(std::string_view field, std::string_view expected, const value&
                                        std::string(type_name(got))};
 }
 
+/// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF, no cut sequence. A
+/// string field is echoed in the reply (a JSON reply must be valid text) or used as a key, so it must be text.
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte; later ones are always 80..bf
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c == 0xe0) len = 3, lo = 0xa0;                     // no overlong 3-byte forms
+    else if (c == 0xed) len = 3, hi = 0x9f;                     // no UTF-16 surrogates
+    else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) len = 3;
+    else if (c == 0xf0) len = 4, lo = 0x90;                     // no overlong 4-byte forms
+    else if (c >= 0xf1 && c <= 0xf3) len = 4;
+    else if (c == 0xf4) len = 4, hi = 0x8f;                     // nothing past U+10FFFF
+    else return false;                                          // a continuation byte, C0, C1 or F5..FF
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xbf) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::optional<error> read_string(const value& map, std::string_view field, std::size_t max_len,
                                  std::optional<std::string>& out) {
   const value* v = map.find(field);
@@ -25,6 +54,7 @@ std::optional<error> read_string(const value& map, std::string_view field, std::
   if (s == nullptr) return wrong_type(field, "a string", *v);
   if (s->size() > max_len)
     return error{error_code::bad_request, "field '" + std::string(field) + "' is longer than " + std::to_string(max_len)};
+  if (!is_valid_utf8(*s)) return error{error_code::bad_request, "field '" + std::string(field) + "' is not valid UTF-8"};
   out = *s;
   return std::nullopt;
 }

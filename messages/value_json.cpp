@@ -2,6 +2,8 @@
 // knows which fields are bytes), encoding writes `shared_bytes` as base64.
 
 #include <cmath>
+#include <optional>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "messages/base64.hpp"
@@ -10,26 +12,52 @@
 namespace infermesh {
 namespace {
 
-constexpr std::size_t max_depth = 32;
-
-// nlohmann's parser is iterative but converting its tree is not: refuse deep nesting before parsing.
-bool nesting_within(std::string_view text, std::size_t limit) {
-  std::size_t depth = 0;
+// nlohmann's parser builds the whole tree before anything can look at it, and converting that tree recurses:
+// refuse deep nesting and long arrays or maps in one pass over the text first, with msgpack's limits, so that
+// no tree is built for a payload the msgpack decoder would refuse.
+std::optional<error> within_limits(std::string_view text, const decode_limits& limits) {
+  struct open_container {
+    bool is_array;
+    std::size_t items;  // commas seen at this level, plus one once anything but whitespace is inside
+  };
+  std::vector<open_container> open;  // at most max_depth + 1 entries
   bool in_string = false, escaped = false;
+  auto counted = [&](open_container& c) -> std::optional<error> {
+    const std::size_t limit = c.is_array ? limits.max_array_items : limits.max_map_items;
+    if (++c.items <= limit) return std::nullopt;
+    return error{error_code::too_large, std::string("JSON ") + (c.is_array ? "array" : "object") + " has more than " +
+                                            std::to_string(limit) + " items (the limit " +
+                                            (c.is_array ? "max_array_items" : "max_map_items") + ")"};
+  };
   for (char c : text) {
     if (in_string) {
       if (escaped) escaped = false;
       else if (c == '\\') escaped = true;
       else if (c == '"') in_string = false;
-    } else if (c == '"') {
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':') continue;
+    if (c == '}' || c == ']') {
+      if (!open.empty()) open.pop_back();
+      continue;
+    }
+    if (c == ',') {
+      if (!open.empty())
+        if (auto e = counted(open.back())) return e;
+      continue;
+    }
+    // The start of a value (or of an object's key): the first one makes an empty container hold one item.
+    if (!open.empty() && open.back().items == 0)
+      if (auto e = counted(open.back())) return e;
+    if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > limit) return false;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
+      if (open.size() >= limits.max_depth)
+        return error{error_code::bad_request, "malformed JSON: nested deeper than " + std::to_string(limits.max_depth)};
+      open.push_back({c == '[', 0});
     }
   }
-  return true;
+  return std::nullopt;
 }
 
 value from_json(const nlohmann::json& j) {
@@ -88,9 +116,8 @@ nlohmann::ordered_json to_json(const value& v) {
 
 }  // namespace
 
-outcome<value> decode_json(const shared_bytes& payload) {
-  if (!nesting_within(payload.view(), max_depth))
-    return error{error_code::bad_request, "malformed JSON: nested deeper than " + std::to_string(max_depth)};
+outcome<value> decode_json(const shared_bytes& payload, const decode_limits& limits) {
+  if (auto e = within_limits(payload.view(), limits)) return *e;
   auto j = nlohmann::json::parse(payload.chars(), payload.chars() + payload.size(), nullptr, false);
   if (j.is_discarded()) return error{error_code::bad_request, "malformed JSON"};
   return from_json(j);

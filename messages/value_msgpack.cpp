@@ -7,10 +7,6 @@
 namespace infermesh {
 namespace {
 
-constexpr std::size_t max_depth = 32;
-constexpr std::size_t max_array_items = 4096;  // a request has a handful of fields; replies carry page lists
-constexpr std::size_t max_map_items = 1024;
-
 bool reference_bin(msgpack::type::object_type type, std::size_t, void*) { return type == msgpack::type::BIN; }
 
 outcome<value> from_object(const msgpack::object& o, const shared_bytes& payload) {
@@ -91,12 +87,18 @@ void pack(msgpack::packer<msgpack::sbuffer>& pk, const value& v) {
 }  // namespace
 
 outcome<value> decode_msgpack(const shared_bytes& payload, const decode_limits& limits) {
-  msgpack::unpack_limit limit(max_array_items, max_map_items, limits.max_payload_bytes, limits.max_payload_bytes,
-                              0, max_depth);
+  msgpack::unpack_limit limit(limits.max_array_items, limits.max_map_items, limits.max_payload_bytes,
+                              limits.max_payload_bytes, 0, limits.max_depth);
   std::size_t offset = 0;
   msgpack::object_handle handle;
   try {
     handle = msgpack::unpack(payload.chars(), payload.size(), offset, reference_bin, nullptr, limit);
+  } catch (const msgpack::array_size_overflow&) {
+    return error{error_code::too_large, "msgpack array has more than " + std::to_string(limits.max_array_items) +
+                                            " items (the limit max_array_items)"};
+  } catch (const msgpack::map_size_overflow&) {
+    return error{error_code::too_large, "msgpack map has more than " + std::to_string(limits.max_map_items) +
+                                            " items (the limit max_map_items)"};
   } catch (const std::exception& e) {
     return error{error_code::bad_request, std::string("malformed msgpack: ") + e.what()};
   }

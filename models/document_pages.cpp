@@ -153,6 +153,10 @@ outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, con
 
 bool is_multi_page_format(const shared_bytes& input) { return is_pdf(input) || is_tiff(input); }
 
+bool is_wire_format(const shared_bytes& input) {
+  return is_multi_page_format(input) || starts_with(input, "\x89PNG\r\n\x1a\n") || starts_with(input, "\xff\xd8\xff");
+}
+
 outcome<document_pages> split_pages(const shared_bytes& input, int max_pages, const document_limits& limits) {
   if (max_pages < 1) return error{error_code::bad_request, "'max_pages' must be at least 1"};
   if (is_pdf(input)) return split_pdf(input, max_pages, limits);

@@ -29,6 +29,10 @@ struct document_pages {
 /// True when `input` starts like a PDF or a TIFF (the inputs that can hold several pages).
 bool is_multi_page_format(const shared_bytes& input);
 
+/// True when `input`'s magic bytes are one of the formats the wire contract accepts: PNG, JPEG, PDF or TIFF.
+/// A PGM is decodable (it is the page format split_pages produces) but is not one of them.
+bool is_wire_format(const shared_bytes& input);
+
 /// Splits `input` into at most `max_pages` page images (a PNG or JPEG is returned as its only page).
 outcome<document_pages> split_pages(const shared_bytes& input, int max_pages, const document_limits& limits);
 

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -48,6 +49,23 @@ std::string text(const YAML::Node& map, const std::string& path, const char* key
   auto s = node.as<std::string>();
   if (required && s.empty()) throw config_error{join(path, key), "must not be empty"};
   return s;
+}
+
+/// `name` of a `node:` map: a node's name is a token of NATS subjects (`infermesh.v1.control.<node>`), so
+/// it must be one token that no wildcard can widen: 1 to 64 bytes, no space, `.`, `*`, `>` or control character.
+std::string checked_node_name(const YAML::Node& map, const std::string& path, bool required) {
+  constexpr std::size_t max_length = 64;
+  auto name = text(map, path, "name", "", required);
+  if (!map || !map["name"] || map["name"].IsNull()) return name;
+  if (name.empty()) throw config_error{join(path, "name"), "must not be empty"};
+  if (name.size() > max_length)
+    throw config_error{join(path, "name"), "is " + std::to_string(name.size()) + " bytes, over the limit of " +
+                                               std::to_string(max_length)};
+  for (unsigned char ch : name)
+    if (ch <= 0x20 || ch == 0x7f || ch == '.' || ch == '*' || ch == '>')
+      throw config_error{join(path, "name"), "'" + name + "' is not a NATS subject token: no spaces, '.', '*', '>' "
+                                             "or control characters"};
+  return name;
 }
 
 long long integer(const YAML::Node& map, const std::string& path, const char* key, long long fallback, long long min,
@@ -261,7 +279,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
                             "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
   if (node) {
-    c.node_name = text(node, "node", "name", "");
+    c.node_name = checked_node_name(node, "node", false);
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", c.default_deadline.count(), 1, 86'400'000));
     c.drain_timeout = std::chrono::milliseconds(integer(node, "node", "drain_timeout_ms", c.drain_timeout.count(), 0, 3'600'000));
     c.max_payload_bytes = static_cast<std::size_t>(integer(node, "node", "max_payload_bytes", static_cast<long long>(c.max_payload_bytes), 1024, 64 << 20));
@@ -453,7 +471,7 @@ YAML::Node select_node(const YAML::Node& root, const std::string& name) {
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto path = "nodes[" + std::to_string(i) + "]";
     allow_keys(nodes[i], path, {"host", "node", "models", "pipelines", "http", "nats"});
-    const auto node_name = text(nodes[i]["node"], path + ".node", "name", "", true);
+    const auto node_name = checked_node_name(nodes[i]["node"], path + ".node", true);
     host_of(nodes[i], path, plan.hosts);
     names += (names.empty() ? "" : ", ") + node_name;
     if (node_name != name) continue;
@@ -501,7 +519,7 @@ outcome<cluster_plan> parse_cluster_plan(const std::string& yaml, const std::str
     cluster_plan plan = parse_plan(root);
     for (std::size_t i = 0; i < root["nodes"].size(); ++i) {
       const auto path = "nodes[" + std::to_string(i) + "]";
-      const auto name = text(root["nodes"][i]["node"], path + ".node", "name", "", true);
+      const auto name = checked_node_name(root["nodes"][i]["node"], path + ".node", true);
       if (plan.node_host.count(name)) throw config_error{path + ".node.name", "'" + name + "' is used twice"};
       plan.nodes.push_back(name);
       plan.node_host[name] = host_of(root["nodes"][i], path, plan.hosts);
@@ -538,7 +556,10 @@ outcome<node_config> parse_node_config(const std::string& yaml, const std::strin
     if (c.node_name.empty()) {
       char host[256] = {0};
       gethostname(host, sizeof host - 1);
-      c.node_name = std::string(host) + "-" + std::to_string(getpid());
+      std::string token(host, std::min<std::size_t>(std::strlen(host), 48));  // room for "-<pid>" within 64
+      for (auto& ch : token)  // a FQDN's dots would split the subject token checked_node_name guards
+        if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '.' || ch == '*' || ch == '>') ch = '-';
+      c.node_name = token + "-" + std::to_string(getpid());
     }
     return c;
   } catch (const config_error& e) {

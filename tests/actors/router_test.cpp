@@ -211,6 +211,22 @@ BOOST_AUTO_TEST_CASE(skips_orientation_when_the_request_says_how_the_page_is_tur
   BOOST_TEST(*rotation->find("corrected")->get_if<bool>());
 }
 
+BOOST_AUTO_TEST_CASE(answers_unsupported_media_for_an_image_that_is_not_png_jpeg_tiff_or_pdf) {
+  // A grey PGM decodes (it is the page format of split documents) but is not in the contract; GIF is neither.
+  for (const std::string& image : {std::string("P5\n2 2\n255\n\x01\x02\x03\x04"), std::string("GIF89a not supported")}) {
+    request r;
+    r.id = image.substr(0, 2);
+    r.image = shared_bytes::copy_of(image);
+    incoming("classify", encode_request(r, encoding::msgpack));
+  }
+  for (std::size_t n : {1u, 2u}) {
+    auto rep = out.nth(n);
+    BOOST_REQUIRE(rep.failure.has_value());
+    BOOST_TEST(to_string(rep.failure->code) == "unsupported_media");
+    BOOST_TEST(rep.failure->message.find("PNG, JPEG, TIFF or PDF") != std::string::npos, rep.failure->message);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(refuses_image_path_which_is_off_by_default) {
   request r;
   r.image_path = "/etc/passwd";

@@ -33,6 +33,72 @@ BOOST_AUTO_TEST_CASE(detects_json_by_its_first_byte_and_msgpack_otherwise) {
   BOOST_TEST((detect_encoding(bytes("")) == encoding::msgpack));
 }
 
+BOOST_AUTO_TEST_CASE(a_json_request_after_whitespace_or_a_byte_order_mark_is_json_and_answered_in_json) {
+  const std::string json = R"({"id": "padded", "image_path": "/x"})";
+  for (const std::string& prefix : {std::string(" \t\r\n"), std::string("\xef\xbb\xbf"), std::string("\xef\xbb\xbf\n  ")}) {
+    const auto payload = bytes(prefix + json);
+    BOOST_TEST((detect_encoding(payload) == encoding::json), "prefix of " << prefix.size() << " bytes");
+    auto r = decode_request(payload, limits);
+    BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
+    BOOST_TEST(r->id == "padded");
+  }
+  // Bytes that are neither whitespace nor a whole BOM still mean msgpack.
+  BOOST_TEST((detect_encoding(bytes("\xef\xbb{")) == encoding::msgpack));
+  BOOST_TEST((detect_encoding(bytes(" \x81\xa2id")) == encoding::msgpack));
+  BOOST_TEST((detect_encoding(bytes("  ")) == encoding::msgpack));
+}
+
+BOOST_AUTO_TEST_CASE(a_string_field_that_is_not_valid_utf8_is_refused_naming_the_field) {
+  const std::vector<std::string> not_utf8 = {
+      "\xff",              // never a UTF-8 byte
+      "ok\xc3",            // a sequence cut short
+      "\xc0\xaf",          // overlong '/'
+      "\xe0\x80\xaf",      // overlong, 3 bytes
+      "\xed\xa0\x80",      // a UTF-16 surrogate
+      "\xf4\x90\x80\x80",  // past U+10FFFF
+      "\x80",              // a lone continuation byte
+  };
+  for (const auto& bad : not_utf8) {
+    for (const char* field : {"id", "doc_type"}) {
+      value_map m;
+      m.emplace_back(field, bad);
+      m.emplace_back("image_path", std::string("/x"));
+      expect_error(decode(value{m}, encoding::msgpack), error_code::bad_request, std::string("'") + field + "'");
+    }
+  }
+  // Valid multi-byte text (2, 3 and 4 bytes) is kept as it came.
+  const std::string text = "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x93\x84";
+  auto r = decode(value{value_map{{"id", text}, {"image_path", std::string("/x")}}}, encoding::msgpack);
+  BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.err().message));
+  BOOST_TEST(r->id == text);
+}
+
+BOOST_AUTO_TEST_CASE(a_json_array_or_object_over_msgpacks_item_limits_is_refused_before_it_is_built) {
+  const decode_limits d;  // the node's defaults: what a client meets
+  // An 8 MB array of one-digit numbers: 4 million items the parser would otherwise build into a tree.
+  std::string items;
+  items.reserve(d.max_payload_bytes);
+  while (items.size() + 2 < d.max_payload_bytes - 64) items += "1,";
+  const std::string huge = R"({"id": "a", "image_path": "/x", "pad": [)" + items + "1]}";
+  expect_error(decode_request(bytes(huge), d), error_code::too_large, "max_array_items");
+  // Just over, and just at, the limit; commas inside strings are not items.
+  auto array_of = [](std::size_t n) {
+    std::string a = "[";
+    for (std::size_t i = 0; i < n; ++i) a += (i ? ",\"a,b\"" : "\"a,b\"");
+    return a + "]";
+  };
+  expect_error(decode_request(bytes(R"({"image_path": "/x", "pad": )" + array_of(d.max_array_items + 1) + "}"), d),
+               error_code::too_large, std::to_string(d.max_array_items));
+  BOOST_TEST(static_cast<bool>(decode_request(bytes(R"({"image_path": "/x", "pad": )" + array_of(d.max_array_items) + "}"), d)));
+  std::string members = R"({"image_path": "/x")";
+  for (std::size_t i = 0; i < d.max_map_items; ++i) members += ",\"k" + std::to_string(i) + "\": 0";
+  expect_error(decode_request(bytes(members + "}"), d), error_code::too_large, "max_map_items");
+  // msgpack names the same limits.
+  value_array long_array(d.max_array_items + 1, value{std::int64_t{1}});
+  expect_error(decode(value{value_map{{"image_path", std::string("/x")}, {"pad", long_array}}}, encoding::msgpack),
+               error_code::too_large, "max_array_items");
+}
+
 BOOST_AUTO_TEST_CASE(round_trips_every_request_field_in_both_encodings) {
   request in;
   in.id = "req-1";

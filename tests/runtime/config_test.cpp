@@ -110,6 +110,23 @@ BOOST_AUTO_TEST_CASE(missing_required_keys_and_files_are_named) {
       "models[0].labels_file");
 }
 
+BOOST_AUTO_TEST_CASE(a_node_name_that_is_not_one_nats_subject_token_is_refused_naming_the_key) {
+  const std::string models = valid.substr(valid.find("models"));
+  // A space, a dot (two tokens), the wildcards, a control character, nothing, and one byte over 64.
+  for (const std::string& name : std::vector<std::string>{"'a b'", "a.b", "'a.>'", "'a*'", "'>'", "\"a\\tb\"", "''", std::string(65, 'n')})
+    expect_error_naming("node: {name: " + name + "}\n" + models, "node.name");
+  const std::string cluster_node = "  - node: {name: 'x.>'}\n    models: [{name: m, serves: classify, backend: synthetic, "
+                                   "labels: [a]}]\n";
+  auto plan = parse_cluster_plan("nodes:\n" + cluster_node, "c.yaml");
+  BOOST_REQUIRE(!plan);
+  BOOST_TEST(plan.err().message.find("nodes[0].node.name") != std::string::npos, plan.err().message);
+  auto selected = parse_config("nodes:\n" + cluster_node, base, "c.yaml", "x.>");
+  BOOST_REQUIRE(!selected);
+  BOOST_TEST(selected.err().message.find("nodes[0].node.name") != std::string::npos, selected.err().message);
+  BOOST_TEST(static_cast<bool>(parse_config("node: {name: " + std::string(64, 'n') + "}\n" + models, base, "test.yaml")));
+  BOOST_TEST(static_cast<bool>(parse_config("node: {name: edge-1_A}\n" + models, base, "test.yaml")));
+}
+
 BOOST_AUTO_TEST_CASE(two_models_for_one_op_or_with_one_name_are_refused) {
   const std::string two = valid + "  - name: m2\n    serves: classify\n    backend: synthetic\n    labels: [a]\n";
   expect_error_naming(two, "models[1].serves");
