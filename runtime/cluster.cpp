@@ -206,6 +206,7 @@ class launcher {
   /// Stopping: past this, what still runs of the phase (nodes draining, servers in lame duck) is killed.
   std::optional<clock::time_point> stop_deadline_;
   std::chrono::milliseconds longest_drain_{0};
+  nats_credentials discovery_credentials_;
   int stop_signals_ = 0;
 };
 
@@ -232,7 +233,7 @@ std::optional<std::string> launcher::prepare(const std::string& nats_binary) {
     if (!here(plan_.node_host.at(name))) continue;
     auto c = load_config_file(launch_.config_path, name);  // every node's config must be valid before any starts
     if (!c) return c.err().message;
-    if (discovery_servers_.empty()) discovery_servers_ = c->nats.servers;
+    if (discovery_servers_.empty()) discovery_servers_ = c->nats.servers, discovery_credentials_ = c->nats.credentials;
     longest_drain_ = std::max(longest_drain_, c->drain_timeout);
     std::vector<std::string> args{launch_.self_binary, "node", "--config", launch_.config_path, "--node", name};
     for (const auto& s : launch_.nats_servers) args.insert(args.end(), {"--nats", s});
@@ -265,6 +266,7 @@ void launcher::connect_discovery() {
   next_connect_ = clock::now() + std::chrono::seconds(1);
   nats_options o;
   o.servers = discovery_servers_;
+  o.credentials = discovery_credentials_;  // the first node's (its file's, completed from the environment)
   o.client_name = "infermesh-cluster";
   o.max_reconnect = -1;
   o.connect_timeout = std::chrono::milliseconds(500);

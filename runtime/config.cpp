@@ -307,7 +307,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
-                            "max_pings_out", "ignore_discovered_servers"});
+                            "max_pings_out", "ignore_discovered_servers", "auth", "tls"});
   if (nats) {
     if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
     c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", c.nats.max_reconnect, -1, 1'000'000));
@@ -315,6 +315,25 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", c.nats.connect_timeout.count(), 1, 600'000));
     c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", c.nats.ping_interval.count(), 10, 3'600'000));
     c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", c.nats.max_pings_out, 1, 100));
+    if (const auto auth = nats["auth"]; auth) {
+      allow_keys(auth, "nats.auth", {"user", "password", "token", "nkey", "nkey_seed_file", "creds_file"});
+      auto& cr = c.nats.credentials;
+      cr.user = text(auth, "nats.auth", "user", "");
+      cr.password = text(auth, "nats.auth", "password", "");
+      cr.token = text(auth, "nats.auth", "token", "");
+      cr.nkey = text(auth, "nats.auth", "nkey", "");
+      cr.nkey_seed_file = resolve(base_dir, text(auth, "nats.auth", "nkey_seed_file", ""));
+      cr.creds_file = resolve(base_dir, text(auth, "nats.auth", "creds_file", ""));
+    }
+    if (const auto tls = nats["tls"]; tls) {
+      allow_keys(tls, "nats.tls", {"ca_file", "cert_file", "key_file", "server_name"});
+      auto& cr = c.nats.credentials;
+      cr.tls = true;
+      cr.tls_ca_file = resolve(base_dir, text(tls, "nats.tls", "ca_file", ""));
+      cr.tls_cert_file = resolve(base_dir, text(tls, "nats.tls", "cert_file", ""));
+      cr.tls_key_file = resolve(base_dir, text(tls, "nats.tls", "key_file", ""));
+      cr.tls_server_name = text(tls, "nats.tls", "server_name", "");
+    }
     if (const auto f = nats["ignore_discovered_servers"]; f) {
       bool on = false;
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on))
@@ -375,6 +394,12 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   if (http) {
     c.http.listen = text(http, "http", "listen", "", true);
     if (auto address = parse_listen_address(c.http.listen); !address) throw config_error{"http.listen", address.err().message};
+  }
+  // Credentials: the file's, completed from INFERMESH_NATS_* (never the command line); checked once, here.
+  c.nats.credentials = with_environment(c.nats.credentials);
+  if (auto problem = c.nats.credentials.problem()) {
+    const auto colon = problem->find(": ");
+    throw config_error{"nats." + problem->substr(0, colon), colon == std::string::npos ? *problem : problem->substr(colon + 2)};
   }
   return c;
 }

@@ -271,6 +271,7 @@ nats_options client_nats_options(const args& a) {
   opts.max_reconnect = 5;
   if (auto servers = all_of(a, "nats"); !servers.empty()) opts.servers = servers;
   else if (const char* env = std::getenv("INFERMESH_NATS_URL"); env != nullptr && *env) opts.servers = {env};
+  opts.credentials = with_environment({});  // INFERMESH_NATS_USER, _PASSWORD, _TOKEN, _CREDS, _TLS_*: never flags
   return opts;
 }
 

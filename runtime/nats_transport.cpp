@@ -112,6 +112,18 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
       (s = natsOptions_SetIgnoreDiscoveredServers(opts, o.ignore_discovered_servers)) != NATS_OK ||
       (s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr)) != NATS_OK)
     return to_error(s, "nats: invalid options");
+  const auto& c = o.credentials;
+  if (auto problem = c.problem()) return error{error_code::bad_request, "nats." + *problem};
+  if (!c.user.empty()) s = natsOptions_SetUserInfo(opts, c.user.c_str(), c.password.c_str());
+  if (s == NATS_OK && !c.token.empty()) s = natsOptions_SetToken(opts, c.token.c_str());
+  if (s == NATS_OK && !c.nkey.empty()) s = natsOptions_SetNKeyFromSeed(opts, c.nkey.c_str(), c.nkey_seed_file.c_str());
+  if (s == NATS_OK && !c.creds_file.empty()) s = natsOptions_SetUserCredentialsFromFiles(opts, c.creds_file.c_str(), nullptr);
+  if (s == NATS_OK && c.tls) s = natsOptions_SetSecure(opts, true);
+  if (s == NATS_OK && !c.tls_ca_file.empty()) s = natsOptions_LoadCATrustedCertificates(opts, c.tls_ca_file.c_str());
+  if (s == NATS_OK && !c.tls_cert_file.empty())
+    s = natsOptions_LoadCertificatesChain(opts, c.tls_cert_file.c_str(), c.tls_key_file.c_str());
+  if (s == NATS_OK && !c.tls_server_name.empty()) s = natsOptions_SetExpectedHostname(opts, c.tls_server_name.c_str());
+  if (s != NATS_OK) return to_error(s, "nats: credentials (" + c.describe() + ")");
   if (o.log_events) {
     natsOptions_SetDisconnectedCB(opts, on_disconnected, nullptr);
     natsOptions_SetReconnectedCB(opts, on_reconnected, nullptr);
@@ -120,7 +132,8 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
   if (s != NATS_OK) {
     std::string list;
     for (const auto& url : o.servers) list += (list.empty() ? "" : ", ") + without_credentials(url);
-    return to_error(s, "nats: cannot connect to any of [" + list + "]");
+    return to_error(s, "nats: cannot connect to any of [" + list + "]" +
+                           (s == NATS_CONNECTION_AUTH_FAILED ? " as " + c.describe() + ": authorization failed" : ""));
   }
   return transport;
 }

@@ -18,6 +18,7 @@
 #include "messages/outcome.hpp"
 #include "messages/shared_bytes.hpp"
 #include "messages/subjects.hpp"
+#include "runtime/nats_credentials.hpp"
 
 namespace infermesh {
 
@@ -32,6 +33,8 @@ struct nats_options {
   bool log_events = true;                                   ///< log disconnects and reconnects
   /// Use only `servers`, not the addresses the cluster announces (behind a proxy or a NAT those are not the way).
   bool ignore_discovered_servers = false;
+  /// Who this client is (user/password, token, NKey, creds) and TLS; anonymous and plain by default.
+  nats_credentials credentials;
 };
 
 /// A message delivered to a subscription. `payload` shares the nats.c message: no copy.

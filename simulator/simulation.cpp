@@ -191,6 +191,13 @@ class simulation {
     return cmd.find(out_) != std::string::npos;
   }
   double ideal_throughput() const;
+  /// The simulator's own NATS identity: the first node's (its file's, completed from INFERMESH_NATS_*), or
+  /// the environment's alone when attached.
+  nats_credentials credentials() const {
+    if (cluster_ && !cluster_->plan.nodes.empty() && scenario_.cluster.attach.empty())
+      if (auto c = load_config_file(cluster_->path, cluster_->plan.nodes.front())) return c->nats.credentials;
+    return with_environment({});
+  }
   void drive(workload& w, std::vector<request_record>& records);
   void stop_cluster();
   void check_cleanup();
@@ -271,6 +278,7 @@ bool simulation::wait_ready() {
     if (!client_) {
       nats_options o;
       o.servers = urls_;
+      o.credentials = credentials();
       o.client_name = "infermesh-simulate";
       o.max_reconnect = -1;
       o.reconnect_wait = std::chrono::milliseconds(250);
@@ -510,6 +518,7 @@ int simulation::run() {
     workload w(*client_, scenario_.workload, std::move(*inputs), cluster_->durable, scenario_.seed, t0_);
     nats_options o;
     o.servers = urls_;
+    o.credentials = credentials();
     o.client_name = "infermesh-simulate-counter";
     o.max_reconnect = -1;
     o.log_events = false;
