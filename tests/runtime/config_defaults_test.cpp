@@ -131,6 +131,9 @@ std::map<std::string, std::string> struct_defaults() {
       {"nats.connect_timeout_ms", str(node.nats.connect_timeout.count())},
       {"nats.ping_interval_ms", str(node.nats.ping_interval.count())},
       {"nats.max_pings_out", str(node.nats.max_pings_out)},
+      {"nats.ignore_discovered_servers", node.nats.ignore_discovered_servers ? "true" : "false"},
+      {"nats.auth", node.nats.credentials.describe()},  // "anonymous"
+      {"nats.tls", node.nats.credentials.tls ? "on" : "off"},
       {"models.version", model.version},
       {"models.device", model.device},
       {"models.threads", str(model.threads)},
