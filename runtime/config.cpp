@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -307,7 +308,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
-                            "max_pings_out", "ignore_discovered_servers", "auth", "tls"});
+                            "max_pings_out", "ignore_discovered_servers", "auth", "tls", "inbox_prefix"});
   if (nats) {
     if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
     c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", c.nats.max_reconnect, -1, 1'000'000));
@@ -316,10 +317,17 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", c.nats.ping_interval.count(), 10, 3'600'000));
     c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", c.nats.max_pings_out, 1, 100));
     if (const auto auth = nats["auth"]; auth) {
-      allow_keys(auth, "nats.auth", {"user", "password", "token", "nkey", "nkey_seed_file", "creds_file"});
+      allow_keys(auth, "nats.auth", {"user", "password", "password_env", "token", "nkey", "nkey_seed_file", "creds_file"});
       auto& cr = c.nats.credentials;
       cr.user = text(auth, "nats.auth", "user", "");
       cr.password = text(auth, "nats.auth", "password", "");
+      if (const auto variable = text(auth, "nats.auth", "password_env", ""); !variable.empty()) {
+        if (!cr.password.empty()) throw config_error{"nats.auth.password_env", "give password or password_env, not both"};
+        const char* value = std::getenv(variable.c_str());
+        if (value == nullptr || *value == '\0')
+          throw config_error{"nats.auth.password_env", "the environment has no " + variable + " (or it is empty)"};
+        cr.password = value;
+      }
       cr.token = text(auth, "nats.auth", "token", "");
       cr.nkey = text(auth, "nats.auth", "nkey", "");
       cr.nkey_seed_file = resolve(base_dir, text(auth, "nats.auth", "nkey_seed_file", ""));
@@ -334,6 +342,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
       cr.tls_key_file = resolve(base_dir, text(tls, "nats.tls", "key_file", ""));
       cr.tls_server_name = text(tls, "nats.tls", "server_name", "");
     }
+    c.nats.credentials.inbox_prefix = text(nats, "nats", "inbox_prefix", "");
     if (const auto f = nats["ignore_discovered_servers"]; f) {
       bool on = false;
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on))
@@ -446,7 +455,7 @@ void parse_launched_nats(const YAML::Node& root, cluster_plan& plan) {
   const auto nats = root["nats"];
   if (!nats || !nats.IsMap() || !nats["cluster"]) return;
   const auto cluster = nats["cluster"];
-  allow_keys(cluster, "nats.cluster", {"name", "lame_duck_ms", "servers"});
+  allow_keys(cluster, "nats.cluster", {"name", "lame_duck_ms", "servers", "authorization"});
   plan.nats_cluster_name = text(cluster, "nats.cluster", "name", plan.nats_cluster_name);
   plan.lame_duck = std::chrono::milliseconds(integer(cluster, "nats.cluster", "lame_duck_ms", plan.lame_duck.count(), 30'000, 3'600'000));
   if (nats["servers"])
@@ -542,6 +551,18 @@ outcome<cluster_plan> parse_cluster_plan(const std::string& yaml, const std::str
     if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
       return error{error_code::bad_request, source + ": nodes: is required in a cluster file (a list of nodes)"};
     cluster_plan plan = parse_plan(root);
+    const auto launched = root["nats"] && root["nats"].IsMap() ? root["nats"]["cluster"] : YAML::Node();
+    if (const auto file = launched ? text(launched, "nats.cluster", "authorization", "") : ""; !file.empty()) {
+      auto base = fs::path(source).parent_path().string();
+      if (const auto b = root["base_dir"]; b && b.IsScalar()) base = resolve(base, b.as<std::string>());
+      plan.nats_authorization_file = resolve(base, file);
+      std::ifstream in(plan.nats_authorization_file);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (!in || text.str().empty())
+        throw config_error{"nats.cluster.authorization", "cannot read '" + plan.nats_authorization_file + "' (or it is empty)"};
+      plan.nats_authorization = text.str();
+    }
     for (std::size_t i = 0; i < root["nodes"].size(); ++i) {
       const auto path = "nodes[" + std::to_string(i) + "]";
       const auto name = checked_node_name(root["nodes"][i]["node"], path + ".node", true);

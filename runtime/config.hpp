@@ -91,6 +91,11 @@ struct cluster_plan {
   /// NATS runs elsewhere and the nodes' `nats.servers` (or --nats) say where.
   std::vector<nats_server_plan> nats_servers;
   std::string nats_cluster_name = "infermesh";
+  /// `nats.cluster.authorization`: a file of nats-server configuration (`accounts { ... }` or
+  /// `authorization { ... }`, with users and permissions) put into every launched server's configuration;
+  /// `$NAME` in it is the server's environment variable NAME (so passwords stay out of the file). Empty: open.
+  std::string nats_authorization_file;
+  std::string nats_authorization;  ///< its text
   /// A stopping server's lame-duck period: clients are moved off over this time (nats-server's minimum: 30 s;
   /// the launcher drains the nodes first, so a server with no clients left exits at once).
   std::chrono::milliseconds lame_duck{30000};

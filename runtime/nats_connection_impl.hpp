@@ -55,6 +55,7 @@ struct puller_state {
 struct nats_transport::impl {
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
+  std::string inbox_prefix = "_INBOX";  ///< new_inbox()'s (nats.c's own requests use the same, set in options)
   std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
   jsCtx* js = nullptr;

@@ -26,6 +26,7 @@ nats_credentials with_environment(nats_credentials c) {
   fill(c.tls_cert_file, "INFERMESH_NATS_TLS_CERT");
   fill(c.tls_key_file, "INFERMESH_NATS_TLS_KEY");
   fill(c.tls_server_name, "INFERMESH_NATS_TLS_SERVER_NAME");
+  fill(c.inbox_prefix, "INFERMESH_NATS_INBOX_PREFIX");
   c.tls = c.tls || !c.tls_ca_file.empty() || !c.tls_cert_file.empty() || !c.tls_server_name.empty();
   return c;
 }
@@ -38,6 +39,7 @@ std::string nats_credentials::describe() const {
   if (!nkey.empty()) add("nkey " + nkey);
   if (!creds_file.empty()) add("creds " + creds_file);
   if (tls) add(tls_cert_file.empty() ? "TLS" : "TLS with a client certificate");
+  if (!inbox_prefix.empty()) add("inboxes " + inbox_prefix + ".>");
   return out.empty() ? "anonymous" : out;
 }
 
@@ -52,6 +54,16 @@ std::optional<std::string> nats_credentials::problem() const {
   if (tls_cert_file.empty() != tls_key_file.empty()) return "tls.key_file: cert_file and key_file go together";
   for (const auto* f : {&tls_ca_file, &tls_cert_file, &tls_key_file})
     if (!f->empty() && !readable(*f)) return "tls: cannot read '" + *f + "'";
+  if (!inbox_prefix.empty()) {
+    bool token_start = true;
+    for (const char ch : inbox_prefix) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u <= 0x20 || u == 0x7f || ch == '*' || ch == '>' || (ch == '.' && token_start))
+        return "inbox_prefix: '" + inbox_prefix + "' is not a NATS subject without wildcards (e.g. _INBOX.alice)";
+      token_start = ch == '.';
+    }
+    if (token_start) return "inbox_prefix: '" + inbox_prefix + "' must not end with '.'";
+  }
   return std::nullopt;
 }
 

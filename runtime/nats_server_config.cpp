@@ -46,6 +46,10 @@ std::string render_nats_server_config(const cluster_plan& plan, const nats_serve
   for (const auto& peer : plan.nats_servers)
     out << "    " << quoted("nats-route://" + host_port(peer.address, peer.cluster_port)) << "\n";
   out << "  ]\n}\n";
+  if (!plan.nats_authorization.empty()) {
+    out << "# nats.cluster.authorization: " << plan.nats_authorization_file << "\n" << plan.nats_authorization;
+    if (plan.nats_authorization.back() != '\n') out << "\n";
+  }
   return out.str();
 }
 

@@ -123,6 +123,8 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
   if (s == NATS_OK && !c.tls_cert_file.empty())
     s = natsOptions_LoadCertificatesChain(opts, c.tls_cert_file.c_str(), c.tls_key_file.c_str());
   if (s == NATS_OK && !c.tls_server_name.empty()) s = natsOptions_SetExpectedHostname(opts, c.tls_server_name.c_str());
+  if (s == NATS_OK && !c.inbox_prefix.empty()) s = natsOptions_SetCustomInboxPrefix(opts, c.inbox_prefix.c_str());
+  transport->impl_->inbox_prefix = c.inboxes();
   if (s != NATS_OK) return to_error(s, "nats: credentials (" + c.describe() + ")");
   if (o.log_events) {
     natsOptions_SetDisconnectedCB(opts, on_disconnected, nullptr);
@@ -201,11 +203,11 @@ std::size_t nats_transport::max_payload() const {
 }
 
 std::string nats_transport::new_inbox() const {
-  natsInbox* inbox = nullptr;
-  if (natsInbox_Create(&inbox) != NATS_OK) return "_INBOX.infermesh";
+  natsInbox* inbox = nullptr;  // "_INBOX.<nuid>": the nuid goes under this client's prefix
+  if (natsInbox_Create(&inbox) != NATS_OK) return impl_->inbox_prefix + ".infermesh";
   std::string out(inbox);
   natsInbox_Destroy(inbox);
-  return out;
+  return impl_->inbox_prefix + out.substr(out.find('.'));
 }
 
 void nats_transport::close_library() { nats_CloseAndWait(2000); }

@@ -21,6 +21,7 @@ packages=(
   nodejs npm                               # tests: rendered Kubernetes objects validated (npm kubernetes-models)
   systemd                                  # tests: rendered units checked with systemd-analyze verify
   nftables iproute2                        # simulate: partitions between hosts as network namespaces
+  openssl                                  # tests: certificates for the TLS cases (nats_auth)
   chromium                                 # tests: a simulation's report.html rendered headless
 )
 

@@ -22,6 +22,7 @@
 #include "support/launched.hpp"
 #include "support/client.hpp"
 #include "support/free_port.hpp"
+#include "support/local_cluster_file.hpp"
 #include "support/nats_server.hpp"
 
 using namespace infermesh;
@@ -33,59 +34,14 @@ namespace {
 
 const std::string source = std::string(INFERMESH_SOURCE_DIR);
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
-  return text;
-}
-
 /// local-3node.yaml in a temp folder, on free ports, its model paths absolute; the launcher's run dir beside it.
-struct local_3node {
-  std::string dir = test::make_temp_dir("infermesh-local-3node");
-  std::string file = dir + "/local-3node.yaml";
-  std::string run_dir = dir + "/run";
-  std::vector<int> client_ports;
-
-  local_3node() {
-    std::ifstream in(source + "/cluster-config/local-3node.yaml");
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string text = replace_all(s.str(), "../model-repository/", source + "/model-repository/");
-    std::set<int> taken;  // nine different ports (the kernel may hand one out twice in a row)
-    const auto fresh_port = [&] {
-      for (;;)
-        if (const int p = test::free_loopback_port(); taken.insert(p).second) return p;
-    };
-    for (const char* prefix : {"client_port: ", "cluster_port: ", "monitor_port: "})
-      for (int base : {4222, 6222, 8222})
-        for (int i = 0; i < 3; ++i) {
-          const auto key = std::string(prefix) + std::to_string(base + i) + ",";
-          if (text.find(key) == std::string::npos) continue;
-          const int port = fresh_port();
-          if (std::string(prefix) == "client_port: ") client_ports.push_back(port);
-          text = replace_all(text, key, std::string(prefix) + std::to_string(port) + ",");
-        }
-    std::ofstream(file) << text;
-  }
-  ~local_3node() { std::filesystem::remove_all(dir); }
-
-  std::string url(int i) const { return "nats://127.0.0.1:" + std::to_string(client_ports.at(static_cast<std::size_t>(i))); }
+struct local_3node : test::local_cluster_file {
+  local_3node() : local_cluster_file("local-3node") {}
 };
 
 struct launched_3node : local_3node {
-  test::child_process launcher{"cluster-3node", {INFERMESH_BINARY, "cluster", "--config", file, "--run-dir", run_dir}};
-
-  launched_3node() {
-    if (client_ports.size() != 3) throw std::runtime_error("local-3node.yaml no longer has three client ports");
-    if (!launcher.wait_for_line(": ready", 180s)) throw std::runtime_error("the cluster did not become ready:\n" + launcher.output());
-  }
-
-  ~launched_3node() {
-    std::vector<pid_t> pids;
-    for (const char* name : {"nats-1", "nats-2", "nats-3", "node-1", "node-2", "node-3"}) pids.push_back(newest_pid(launcher, name));
-    launcher.signal(SIGKILL);  // its children get SIGTERM from the kernel
-    for (pid_t pid : pids)
-      if (pid > 0 && !ends_within(pid, 30s)) ::kill(pid, SIGKILL);
-  }
+  test::launched_cluster_file launched{*this, "cluster-3node"};
+  test::child_process& launcher = launched.launcher;
 };
 
 reply process_through(const std::string& url, const std::string& id, bool durable) {

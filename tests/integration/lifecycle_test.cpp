@@ -4,6 +4,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "messages/subjects.hpp"
 #include "support/client.hpp"
@@ -48,6 +49,31 @@ BOOST_AUTO_TEST_CASE(sigterm_answers_every_accepted_request_then_exits_zero) {
   BOOST_REQUIRE(collector.wait_for(requests, 5s));
   for (const auto& rep : collector.replies()) BOOST_TEST(rep.ok);
   BOOST_TEST(node.process().output().find("stopped") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_ends_a_node_whose_model_was_slowed_for_a_day_within_its_drain_timeout) {
+  test::nats_server nats;
+  test::node_process node(test::synthetic_config(1000, "max_batch_size: 2", "  faults: true\n  drain_timeout_ms: 2000\n"),
+                          nats.url(), "slowed");
+  test::client client(nats.url());
+  const std::string slow = R"({"model": "synthetic", "action": "slow", "value": 86400000})";  // the largest allowed
+  auto answer = client.transport().request(wire::control_subject("slowed"), slow, 5s);
+  BOOST_REQUIRE(answer);
+  BOOST_REQUIRE(answer->view().find("\"ok\":true") != std::string_view::npos);
+  const std::string too_slow = R"({"model": "synthetic", "action": "slow", "value": 86400001})";
+  answer = client.transport().request(wire::control_subject("slowed"), too_slow, 5s);
+  BOOST_REQUIRE(answer);
+  BOOST_TEST(answer->view().find("between 0 and 86400000") != std::string_view::npos, std::string(answer->view()));
+  const auto payload = encode_request(test::image_request(test::sample_image("id_card.jpg")), encoding::msgpack);
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), payload, "test.replies"));
+  BOOST_REQUIRE(!client.transport().flush(5s));
+  std::this_thread::sleep_for(500ms);  // the request reaches the slowed model (nothing to poll: it is stuck there)
+  const auto sent = std::chrono::steady_clock::now();
+  node.process().signal(SIGTERM);
+  const auto status = node.process().wait_exit(20s);
+  BOOST_REQUIRE_MESSAGE(status, "still running 20 s after SIGTERM:\n" << node.process().output());
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  BOOST_TEST(took.count() < 2000 + 5000, "exited " << took.count() << " ms after SIGTERM (drain timeout 2000 ms)");
 }
 
 BOOST_AUTO_TEST_CASE(a_config_error_stops_start_up_with_a_message_naming_the_key) {

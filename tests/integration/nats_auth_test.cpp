@@ -1,7 +1,8 @@
 // Who may talk to the mesh: against a nats-server that requires users (real accounts with permissions), a node
 // connects with the credentials of its config, the CLI with INFERMESH_NATS_* from its environment (never flags);
 // an anonymous client, or one with a wrong password, cannot connect; a client allowed only to publish requests
-// cannot join the nodes' queue group and answer them in their place.
+// cannot join the nodes' queue group and answer them in their place. Over TLS (a CA, server and client
+// certificates made by openssl for the run), only clients with a certificate the server's CA signed connect.
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
@@ -70,6 +71,59 @@ nats_options as(const std::string& url, const std::string& user, const std::stri
   o.credentials.password = password;
   return o;
 }
+
+/// A nats-server that speaks only TLS and asks every client for a certificate (`verify: true`), with a CA, a
+/// server certificate for 127.0.0.1 and a client certificate made by openssl for this run; a second CA that
+/// signed nothing the server trusts. Stopped by PID at the end.
+struct tls_nats {
+  int port = test::free_loopback_port();
+  std::string dir = test::make_temp_dir("infermesh-tls");
+  std::string url = "nats://127.0.0.1:" + std::to_string(port);
+  std::unique_ptr<test::child_process> server;
+
+  static void run(const std::string& command) {
+    if (std::system((command + " > /dev/null 2>&1").c_str()) != 0) throw std::runtime_error("failed: " + command);
+  }
+  void certificate(const std::string& name, const std::string& ca, const std::string& san) {
+    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
+    run("openssl req" + key + "-keyout " + dir + "/" + name + ".key -out " + dir + "/" + name + ".csr -subj /CN=" + name);
+    std::ofstream(dir + "/" + name + ".ext") << "subjectAltName=" << san << "\n";
+    run("openssl x509 -req -days 1 -in " + dir + "/" + name + ".csr -CA " + dir + "/" + ca + ".pem -CAkey " + dir + "/" +
+        ca + ".key -CAcreateserial -out " + dir + "/" + name + ".pem -extfile " + dir + "/" + name + ".ext");
+  }
+  tls_nats() {
+    for (const char* ca : {"ca", "other-ca"})
+      run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=" +
+          std::string(ca) + " -keyout " + dir + "/" + ca + ".key -out " + dir + "/" + ca + ".pem");
+    certificate("server", "ca", "IP:127.0.0.1");
+    certificate("client", "ca", "DNS:client");
+    certificate("stranger", "other-ca", "DNS:stranger");
+    std::ofstream(dir + "/nats.conf") << "listen: 127.0.0.1:" << port << "\ntls {\n  cert_file: \"" << dir
+                                      << "/server.pem\"\n  key_file: \"" << dir << "/server.key\"\n  ca_file: \"" << dir
+                                      << "/ca.pem\"\n  verify: true\n  timeout: 2\n}\n";
+    server = std::make_unique<test::child_process>("nats-server-tls", std::vector<std::string>{NATS_SERVER_BINARY, "-c", dir + "/nats.conf"});
+    if (!server->wait_for_line("Server is ready", 10s)) throw std::runtime_error("nats-server: " + server->output());
+  }
+  ~tls_nats() {
+    server.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  /// Client options with `ca` trusted and `certificate` (may be empty) presented.
+  nats_options client(const std::string& ca, const std::string& certificate) const {
+    nats_options o;
+    o.servers = {url};
+    o.max_reconnect = 0;
+    o.log_events = false;
+    o.credentials.tls = true;
+    o.credentials.tls_ca_file = dir + "/" + ca + ".pem";
+    if (!certificate.empty()) {
+      o.credentials.tls_cert_file = dir + "/" + certificate + ".pem";
+      o.credentials.tls_key_file = dir + "/" + certificate + ".key";
+    }
+    return o;
+  }
+};
 
 reply classify(nats_transport& t) {
   request req;
@@ -144,6 +198,30 @@ BOOST_AUTO_TEST_CASE(a_client_cannot_join_the_nodes_queue_group_to_answer_in_the
   BOOST_TEST(stolen.load() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(over_tls_a_node_and_a_client_with_certificates_from_the_servers_ca_are_served) {
+  const tls_nats nats;
+  test::synthetic_extras extras;
+  extras.top = "nats:\n  tls: {ca_file: " + nats.dir + "/ca.pem, cert_file: " + nats.dir + "/client.pem, key_file: " +
+               nats.dir + "/client.key}\n";
+  test::node_process node(test::synthetic_config(1000, "max_batch_size: 4", "", extras), nats.url, "tls-node");
+  auto client = nats_transport::connect(nats.client("ca", "client"));
+  BOOST_REQUIRE_MESSAGE(client, (client ? "" : client.err().message));
+  const auto r = classify(**client);
+  BOOST_TEST(r.ok, (r.failure ? r.failure->message : ""));
+  BOOST_TEST(r.node == "tls-node");
+}
+
+BOOST_AUTO_TEST_CASE(over_tls_no_certificate_a_stranger_certificate_or_plain_text_cannot_connect) {
+  const tls_nats nats;
+  BOOST_TEST(!bool(nats_transport::connect(nats.client("ca", ""))), "the server asks every client for a certificate");
+  BOOST_TEST(!bool(nats_transport::connect(nats.client("ca", "stranger"))), "signed by a CA the server does not trust");
+  BOOST_TEST(!bool(nats_transport::connect(nats.client("other-ca", "client"))), "the client does not trust the server");
+  auto plain = nats.client("ca", "client");
+  plain.credentials = {};
+  BOOST_TEST(!bool(nats_transport::connect(plain)), "the server speaks only TLS");
+  BOOST_TEST(bool(nats_transport::connect(nats.client("ca", "client"))), "(and the right certificate does connect)");
+}
+
 BOOST_AUTO_TEST_CASE(credentials_that_cannot_work_are_config_errors_naming_the_key) {
   const std::string base = std::string(INFERMESH_SOURCE_DIR) + "/cluster-config";
   auto yaml = [](const std::string& nats) {
@@ -163,6 +241,22 @@ BOOST_AUTO_TEST_CASE(credentials_that_cannot_work_are_config_errors_naming_the_k
   c = parse_config(yaml("  auth: {user: u, pasword: p}\n"), base, "t.yaml");
   BOOST_REQUIRE(!c);
   BOOST_TEST(c.err().message.find("nats.auth.pasword") != std::string::npos, c.err().message);
+  unsetenv("INFERMESH_TEST_NO_SUCH_PASSWORD");
+  c = parse_config(yaml("  auth: {user: u, password_env: INFERMESH_TEST_NO_SUCH_PASSWORD}\n"), base, "t.yaml");
+  BOOST_REQUIRE(!c);
+  BOOST_TEST(c.err().message.find("nats.auth.password_env: the environment has no INFERMESH_TEST_NO_SUCH_PASSWORD") !=
+                 std::string::npos,
+             c.err().message);
+  setenv("INFERMESH_TEST_PASSWORD", "from-the-environment", 1);
+  c = parse_config(yaml("  auth: {user: u, password_env: INFERMESH_TEST_PASSWORD}\n"), base, "t.yaml");
+  unsetenv("INFERMESH_TEST_PASSWORD");
+  BOOST_REQUIRE_MESSAGE(c, (c ? "" : c.err().message));
+  BOOST_TEST(c->nats.credentials.password == "from-the-environment");
+  for (const char* bad : {"_INBOX.>", "_INBOX.*.x", "_INBOX.", ".x", "has space"}) {
+    c = parse_config(yaml("  inbox_prefix: \"" + std::string(bad) + "\"\n"), base, "t.yaml");
+    BOOST_TEST(!c, bad);
+    if (!c) BOOST_TEST(c.err().message.find("nats.inbox_prefix") != std::string::npos, c.err().message);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

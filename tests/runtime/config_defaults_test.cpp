@@ -134,6 +134,7 @@ std::map<std::string, std::string> struct_defaults() {
       {"nats.ignore_discovered_servers", node.nats.ignore_discovered_servers ? "true" : "false"},
       {"nats.auth", node.nats.credentials.describe()},  // "anonymous"
       {"nats.tls", node.nats.credentials.tls ? "on" : "off"},
+      {"nats.inbox_prefix", node.nats.credentials.inboxes()},  // "_INBOX"
       {"models.version", model.version},
       {"models.device", model.device},
       {"models.threads", str(model.threads)},

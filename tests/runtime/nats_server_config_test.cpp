@@ -2,6 +2,7 @@
 // cluster needs, and accepted by the real `nats-server -t`.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,14 +16,16 @@ namespace {
 
 const std::string base = std::string(INFERMESH_SOURCE_DIR) + "/cluster-config";
 
-cluster_plan local_3node() {
-  std::ifstream in(base + "/local-3node.yaml");
+cluster_plan shipped(const std::string& name) {
+  std::ifstream in(base + "/" + name);
   std::stringstream s;
   s << in.rdbuf();
-  auto plan = parse_cluster_plan(s.str(), "local-3node.yaml");
+  auto plan = parse_cluster_plan(s.str(), base + "/" + name);
   BOOST_REQUIRE_MESSAGE(plan, (plan ? "" : plan.err().message));
   return *plan;
 }
+
+cluster_plan local_3node() { return shipped("local-3node.yaml"); }
 
 struct temp_dir {
   std::string path = test::make_temp_dir("infermesh-nats-config");
@@ -64,6 +67,36 @@ BOOST_AUTO_TEST_CASE(a_config_nats_server_refuses_is_an_error_with_its_words) {
   BOOST_REQUIRE(problem);
   BOOST_TEST(problem->message.find("lame_duck_duration") != std::string::npos, problem->message);
   BOOST_TEST(problem->message.find(path) != std::string::npos, problem->message);
+}
+
+BOOST_AUTO_TEST_CASE(the_secure_files_accounts_go_into_every_server_and_pass_nats_server_t_with_the_passwords_set) {
+  const temp_dir dir;
+  const auto plan = shipped("local-3node-secure.yaml");
+  BOOST_TEST(plan.nats_authorization_file == base + "/nats-accounts.conf");
+  const char* variables[] = {"INFERMESH_NODE_PASSWORD", "INFERMESH_CLIENT_A_PASSWORD", "INFERMESH_CLIENT_B_PASSWORD",
+                             "INFERMESH_OPERATOR_PASSWORD"};
+  const auto path = dir.path + "/nats-1.conf";
+  const auto text = render_nats_server_config(plan, plan.nats_servers[0], dir.path);
+  BOOST_TEST(text.find("accounts {") != std::string::npos, text);
+  BOOST_TEST(text.find("password: $INFERMESH_NODE_PASSWORD") != std::string::npos, text);
+  std::ofstream(path) << text;
+  auto problem = check_nats_server_config(NATS_SERVER_BINARY, path);  // the passwords are not set: refused
+  BOOST_REQUIRE(problem);
+  BOOST_TEST(problem->message.find("INFERMESH_") != std::string::npos, problem->message);
+  for (const char* v : variables) setenv(v, "pw0123456789abcdef", 1);
+  problem = check_nats_server_config(NATS_SERVER_BINARY, path);
+  for (const char* v : variables) unsetenv(v);
+  BOOST_TEST(!problem, (problem ? problem->message : ""));
+}
+
+BOOST_AUTO_TEST_CASE(an_authorization_file_that_cannot_be_read_is_an_error_naming_the_key) {
+  const auto plan = parse_cluster_plan(
+      "nats: {cluster: {authorization: no-such-file.conf, servers: [{name: s1}]}}\nnodes: [{node: {name: n1}}]\n",
+      base + "/t.yaml");
+  BOOST_REQUIRE(!plan);
+  BOOST_TEST(plan.err().message.find("nats.cluster.authorization: cannot read '" + base + "/no-such-file.conf'") !=
+                 std::string::npos,
+             plan.err().message);
 }
 
 BOOST_AUTO_TEST_CASE(nats_server_is_found_on_this_machine) { BOOST_TEST(!find_nats_server().empty()); }
