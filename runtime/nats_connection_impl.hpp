@@ -55,7 +55,9 @@ struct puller_state {
 struct nats_transport::impl {
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
-  std::mutex subscriptions_mutex;
+  int max_pending_messages = 0;  // every core subscription's nats.c pending limits (nats_options)
+  int max_pending_bytes = 0;
+  mutable std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
   jsCtx* js = nullptr;
   std::atomic<bool> pulling{true};
