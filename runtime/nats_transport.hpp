@@ -34,8 +34,9 @@ struct nats_options {
   /// Use only `servers`, not the addresses the cluster announces (behind a proxy or a NAT those are not the way).
   bool ignore_discovered_servers = false;
   /// Per subscription: messages (and their bytes) nats.c holds for its handler; past either, new messages are
-  /// dropped (a "slow consumer", logged and counted in `dropped`). nats.c's defaults are 65536 and 64 MiB.
-  int max_pending_messages = 8192;
+  /// dropped (a "slow consumer", logged and counted in `dropped`). nats.c's defaults (65536 and 64 MiB): the
+  /// bytes bound the memory; the count only matters for tiny messages, whose bursts it must absorb.
+  int max_pending_messages = 65536;
   int max_pending_bytes = 64 << 20;
   /// Who this client is (user/password, token, NKey, creds) and TLS; anonymous and plain by default.
   nats_credentials credentials;

@@ -169,9 +169,14 @@ std::optional<error> node::impl::connect() {
   if (!t) return t.err();
   transport = std::move(*t);
   gate = std::make_unique<health_gate>(*transport, ops_to_serve(config), [this](const std::string& op) {
+    // A shed request's answer names no id (its payload is not decoded), so it is the same for every one: encoded
+    // once per encoding, and a flood costs the callback a publish per message, nothing more.
+    auto shed = reply::failed("", op, error_code::overloaded, backlog->shed_message(config.node_name));
+    shed.node = config.node_name;
     return transport->subscribe(wire::op_subject(op), std::string(wire::queue_group),
                                 [front = router, op, backlog = backlog, t = transport.get(), m = metrics.get(),
-                                 node = config.node_name](incoming_message&& in) {
+                                 shed_json = encode_reply(shed, encoding::json),
+                                 shed_msgpack = encode_reply(shed, encoding::msgpack)](incoming_message&& in) {
       // nats.c delivery thread: decide from the message's size and reply subject alone (nothing is decoded
       // here), then hand off without blocking.
       const auto received = std::chrono::steady_clock::now();
@@ -189,9 +194,8 @@ std::optional<error> node::impl::connect() {
           return;
         case ingress_backlog::verdict::backlog_full: {
           // Answered here, in the request's encoding (its first bytes), with no id: the payload is not decoded.
-          auto rep = reply::failed("", op, error_code::overloaded, backlog->shed_message(node));
-          rep.node = node;
-          if (auto e = t->publish(in.reply, encode_reply(rep, detect_encoding(in.payload))))
+          const bool json = detect_encoding(in.payload) == encoding::json;
+          if (auto e = t->publish(in.reply, json ? shed_json : shed_msgpack))
             log(log_level::warn, {{"subject", in.reply}}, "reply not sent: ", e->message);
           if (m) {
             m->on_ingress_refused(op, "backlog_full");
