@@ -189,20 +189,20 @@ std::optional<error> node::impl::connect() {
           if (m) m->on_ingress_refused(op, "no_reply_subject");
           if (admitted.log_now)
             log(log_level::warn, {{"op", op}}, "dropped ", admitted.unlogged, " message(s) without a reply subject on ",
-                in.subject, " in the last 10 s or less: nobody to answer, not decoded (", backlog->dropped_without_reply(),
+                in.subject, " since the last such line: nobody to answer, not decoded (", backlog->dropped_without_reply(),
                 " so far)");
           return;
         case ingress_backlog::verdict::backlog_full: {
           // Answered here, in the request's encoding (its first bytes), with no id: the payload is not decoded.
           const bool json = detect_encoding(in.payload) == encoding::json;
-          if (auto e = t->publish(in.reply, json ? shed_json : shed_msgpack))
-            log(log_level::warn, {{"subject", in.reply}}, "reply not sent: ", e->message);
+          const auto e = t->publish(in.reply, json ? shed_json : shed_msgpack);
+          if (e && admitted.log_now) log(log_level::warn, {{"subject", in.reply}}, "reply not sent: ", e->message);
           if (m) {
             m->on_ingress_refused(op, "backlog_full");
             m->on_reply(op, std::string(to_string(error_code::overloaded)), 0.0);
           }
           if (admitted.log_now)
-            log(log_level::warn, {{"op", op}}, "shed ", admitted.unlogged, " request(s) as overloaded in the last 10 s or less: ",
+            log(log_level::warn, {{"op", op}}, "shed ", admitted.unlogged, " request(s) as overloaded since the last such line: ",
                 backlog->requests(), " requests (", backlog->bytes(), " bytes) received and not decoded yet, bound ",
                 backlog->limits().max_requests, " requests (node.max_backlog_requests) or ", backlog->limits().max_bytes,
                 " bytes (node.max_backlog_bytes)");
