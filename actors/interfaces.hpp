@@ -47,11 +47,12 @@ using step_actor = caf::typed_actor<caf::replies_to<step_atom, step_request>::wi
 using remote_step_actor = step_actor::extend<caf::reacts_to<reply_atom, std::uint64_t, shared_bytes, bool>>;
 
 /// The router (and the router supervisor, the node's stable front door). See router.hpp.
-/// (incoming_atom, op, payload, reply_subject, received): a core request, answered on `reply_subject`;
+/// (incoming_atom, op, payload, reply_subject, received, ticket): a core request, answered on `reply_subject`
+/// (`ticket`: its place in the ingress backlog, given back once it is decoded);
 /// (durable_atom, op, payload, delivered, ack, received): a work-queue request, answered on its `reply_to`;
 /// (drain_atom): stop accepting; (stats_atom) -> router_stats.
 using router_actor =
-    caf::typed_actor<caf::reacts_to<incoming_atom, std::string, shared_bytes, std::string, steady_time>,
+    caf::typed_actor<caf::reacts_to<incoming_atom, std::string, shared_bytes, std::string, steady_time, backlog_ticket>,
                      caf::reacts_to<durable_atom, std::string, shared_bytes, std::uint64_t, acknowledger, steady_time>,
                      caf::reacts_to<drain_atom>, caf::replies_to<stats_atom>::with<router_stats>,
                      caf::replies_to<ping_atom>::with<bool>>;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -145,6 +146,15 @@ struct split_result {
   int total_pages = 0;
 };
 
+/// A core request's place in the node's ingress backlog (runtime/ingress_backlog.hpp): taken by the NATS
+/// callback, held while the request waits undecoded in the router's (or its supervisor's) mailbox, and given
+/// back when the router has decoded it — or when the message is dropped, whoever drops it. Copies share the
+/// place. Empty: not counted (tests, a caller without a backlog).
+struct backlog_ticket {
+  std::shared_ptr<void> place;
+  void release() { place.reset(); }
+};
+
 /// Acknowledges a durable request to its work queue (after its reply is published), or hands it back (`nak`:
 /// redelivered, maybe to another node) when this node cannot take it now. Empty for core requests.
 struct acknowledger {
@@ -187,6 +197,7 @@ struct router_stats {
   std::uint64_t in_flight = 0;
   std::uint64_t no_reply_subject = 0;  ///< published without a reply subject: dropped unanswered
   std::uint64_t repeats = 0;           ///< a known id again (a client's retry): answered from the reply cache
+  std::uint64_t repeats_refused = 0;   ///< a repeat of a request in flight past `max_waiters_per_id`: overloaded
   std::uint64_t handed_back = 0;       ///< durable requests returned to the work queue (overloaded, unavailable)
   std::map<std::string, op_counters> ops;  ///< by op: what was answered, including refusals
 };
@@ -204,6 +215,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::step_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::split_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::acknowledger)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::backlog_ticket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::document_limits)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::batcher_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(infermesh::child_status)

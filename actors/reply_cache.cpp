@@ -27,6 +27,10 @@ reply_cache::admission reply_cache::admit(const key& k, const request_fingerprin
     return out;
   }
   if (!it->second.answer) {
+    if (it->second.waiting.size() >= max_waiters_) {
+      out.verdict = seen::too_many_waiters;
+      return out;
+    }
     it->second.waiting.push_back(who);
     out.verdict = seen::in_flight;
     return out;

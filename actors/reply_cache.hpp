@@ -4,7 +4,8 @@
 /// answer again. An entry is keyed by op and `id` (and whether a node forwarded it: a client's request and a
 /// node's forward of a step never share an entry), and remembers the request's fingerprint: the same key with
 /// another fingerprint is another request (`other_request`), never given this one's answer.
-/// Bounded by `max_entries` (oldest forgotten first) and `ttl`. Plain code: the caller passes `now`; one owner
+/// Bounded by `max_entries` (oldest forgotten first) and `ttl`, and each request in flight by `max_waiters`
+/// repeats waiting for its answer (more are `too_many_waiters`: refused, not held). Plain code: the caller passes `now`; one owner
 /// (the router), not thread-safe.
 
 #include <chrono>
@@ -45,12 +46,18 @@ class reply_cache {
     std::function<void()> ack = {};  ///< durable delivery: acknowledge once answered
   };
 
-  reply_cache(std::size_t max_entries, std::chrono::milliseconds ttl) : max_entries_(max_entries), ttl_(ttl) {}
+  /// Repeats of one request in flight held by default: a client retries a handful of times within a deadline.
+  static constexpr std::size_t default_max_waiters = 32;
+
+  reply_cache(std::size_t max_entries, std::chrono::milliseconds ttl, std::size_t max_waiters = default_max_waiters)
+      : max_entries_(max_entries), ttl_(ttl), max_waiters_(max_waiters) {}
 
   /// `new_request`: compute it. `in_flight`: the asker gets the answer when it is ready (`complete` returns
   /// it). `answered`: `answer` is the answer to send back now. `other_request`: the key is taken by a request
   /// with another fingerprint; `differs_in` names the first field that differs; nothing was registered.
-  enum class seen { new_request, in_flight, answered, other_request };
+  /// `too_many_waiters`: the same request is in flight with `max_waiters` repeats waiting already; the asker
+  /// was not registered (answer it now: `overloaded`).
+  enum class seen { new_request, in_flight, answered, other_request, too_many_waiters };
 
   /// What `admit` decided.
   struct admission {
@@ -67,6 +74,8 @@ class reply_cache {
 
   /// Entries held (in flight and remembered).
   std::size_t size() const { return entries_.size(); }
+  /// The most repeats held waiting for one request in flight.
+  std::size_t max_waiters() const { return max_waiters_; }
 
  private:
   struct entry {
@@ -79,6 +88,7 @@ class reply_cache {
 
   std::size_t max_entries_;
   std::chrono::milliseconds ttl_;
+  std::size_t max_waiters_;
   std::map<key, entry> entries_;
   std::deque<std::pair<clock::time_point, key>> answered_order_;  // (expiry, key), oldest first
 };

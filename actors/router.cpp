@@ -235,11 +235,13 @@ void start(router_ptr self, pending_ptr p) {
 /// `accepted` is when the node took it from NATS: its deadline and `total_ms` count from there, the time it
 /// waited in the router's mailbox (or, while the router restarted, in its supervisor's) included.
 void handle(router_ptr self, steady_time accepted, const std::string& op, const shared_bytes& payload,
-            std::string reply_subject, bool durable = false, std::uint64_t delivered = 1, acknowledger ack = {}) {
+            std::string reply_subject, backlog_ticket ticket, bool durable = false, std::uint64_t delivered = 1,
+            acknowledger ack = {}) {
   auto& st = self->state;
   ++st.stats.received;
   const auto enc = detect_encoding(payload);
   auto decoded = decode_request(payload, st.setup.limits);
+  ticket.release();  // decoded: no longer part of the ingress backlog (the NATS callback admits the next)
   if (durable && decoded && decoded->reply_to) reply_subject = *decoded->reply_to;
   if (reply_subject.empty()) {  // nobody to answer (a plain publish, or a queued request without reply_to)
     ++st.stats.no_reply_subject;
@@ -279,6 +281,19 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
     auto seen = st.cache->admit(cache_key_of(op, req), fingerprint_of(req), {reply_subject, enc, ack.ack}, accepted);
     switch (seen.verdict) {
       case reply_cache::seen::in_flight: ++st.stats.repeats; return;  // answered (and acked) with the first
+      case reply_cache::seen::too_many_waiters:
+        // Held repeats cost memory until the first is answered: past the bound a repeat is refused at once
+        // (a later retry gets the remembered answer). A durable one is a delivery of the same queued message:
+        // handed back, it comes again later.
+        ++st.stats.repeats_refused;
+        if (ack.durable()) {
+          ++st.stats.handed_back;
+          return ack.nak();
+        }
+        return refuse(req.id, error_code::overloaded,
+                      "'id' \"" + req.id + "\" is in flight on node '" + st.setup.node_name + "' with " +
+                          std::to_string(st.cache->max_waiters()) +
+                          " repeats already waiting for its answer (node.max_waiters_per_id): retry later for the first answer");
       case reply_cache::seen::answered:
         ++st.stats.repeats;
         st.setup.publish(reply_subject, encode_reply(seen.answer, enc));
@@ -315,14 +330,16 @@ void handle(router_ptr self, steady_time accepted, const std::string& op, const 
 }
 
 router_actor::behavior_type router_behavior(router_ptr self, router_setup setup) {
-  self->state.cache.emplace(setup.reply_cache_entries, setup.reply_cache_ttl);
+  self->state.cache.emplace(setup.reply_cache_entries, setup.reply_cache_ttl, setup.max_waiters_per_id);
   self->state.setup = std::move(setup);
   return {
       [=](incoming_atom, const std::string& op, const shared_bytes& payload, const std::string& reply_subject,
-          steady_time received) { handle(self, received, op, payload, reply_subject); },
+          steady_time received, backlog_ticket& ticket) {
+        handle(self, received, op, payload, reply_subject, std::move(ticket));
+      },
       [=](durable_atom, const std::string& op, const shared_bytes& payload, std::uint64_t delivered,
           const acknowledger& ack, steady_time received) {
-        handle(self, received, op, payload, "", true, delivered, ack);
+        handle(self, received, op, payload, "", {}, true, delivered, ack);
       },
       [=](drain_atom) { self->state.draining = true; },
       [=](stats_atom) { return self->state.stats; },

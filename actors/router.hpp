@@ -8,8 +8,10 @@
 /// A PDF or TIFF is split into page images first (on a preprocessing worker); an image is its own only page.
 ///
 /// Interface: router_actor (interfaces.hpp):
-///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject, steady_time received)
-///       -> publishes one reply; `received` (when NATS delivered it) starts the request's deadline
+///   (incoming_atom, std::string op, shared_bytes payload, std::string reply_subject, steady_time received,
+///    backlog_ticket ticket)
+///       -> publishes one reply; `received` (when NATS delivered it) starts the request's deadline; `ticket`
+///       (its place in the node's ingress backlog) is released as soon as the payload is decoded
 ///   (durable_atom, std::string op, shared_bytes payload, std::uint64_t delivered, acknowledger ack,
 ///    steady_time received)
 ///       a request from the work queue: the reply goes to its `reply_to`, then `ack`; past `max_deliver`
@@ -24,6 +26,7 @@
 #include <string_view>
 
 #include "actors/interfaces.hpp"
+#include "actors/reply_cache.hpp"
 #include "messages/reply.hpp"
 #include "messages/request.hpp"
 
@@ -46,6 +49,8 @@ struct router_setup {
   /// A client's retry (same `id`) within `reply_cache_ttl` is answered from memory, never computed twice here.
   std::size_t reply_cache_entries = 10000;
   std::chrono::milliseconds reply_cache_ttl{60000};
+  /// Repeats of one request in flight that wait for its answer; more are answered `overloaded` at once.
+  std::size_t max_waiters_per_id = reply_cache::default_max_waiters;
   /// Durable delivery: deliveries of one request before it is answered `internal` (the node sets its config's
   /// `jetstream.max_deliver`; unset, no limit).
   std::uint64_t max_deliver = std::numeric_limits<std::uint64_t>::max();

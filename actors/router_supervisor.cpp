@@ -53,7 +53,9 @@ supervisor_impl::behavior_type router_supervisor_behavior(self_ptr self, router_
   self->set_down_handler([=](caf::down_msg& down) { self->state.router.on_down(self, down); });
   return {
       [=](incoming_atom a, const std::string& op, const shared_bytes& payload, const std::string& reply,
-          steady_time received) { pass_on(self, caf::make_message(a, op, payload, reply, received)); },
+          steady_time received, const backlog_ticket& ticket) {
+        pass_on(self, caf::make_message(a, op, payload, reply, received, ticket));
+      },
       [=](durable_atom a, const std::string& op, const shared_bytes& payload, std::uint64_t delivered,
           const acknowledger& ack, steady_time received) {
         pass_on(self, caf::make_message(a, op, payload, delivered, ack, received));

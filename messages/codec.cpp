@@ -21,6 +21,11 @@ std::size_t json_start(const shared_bytes& payload) {
 
 }  // namespace
 
+error too_many_items(const std::string& format, const decode_limits& limits) {
+  return {error_code::too_large, format + " payload has more than " + std::to_string(limits.max_total_items) +
+                                     " array and map items in all (the limit max_total_items)"};
+}
+
 encoding detect_encoding(const shared_bytes& payload) {
   const std::size_t start = json_start(payload);
   return start < payload.size() && payload.data()[start] == '{' ? encoding::json : encoding::msgpack;

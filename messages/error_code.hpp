@@ -13,7 +13,7 @@ enum class error_code {
   unsupported_media,  ///< `image` is not a decodable PNG/JPEG (or a format the op does not read)
   too_large,          ///< payload, image bytes or image pixels over the node's configured limits
   not_found,          ///< unknown op, model or doc_type
-  overloaded,         ///< a model's queue is full: retry elsewhere or later
+  overloaded,         ///< a queue is full (a model's, the node's undecoded backlog, an id's waiting repeats): retry later
   deadline_exceeded,  ///< the request's deadline passed before it could be answered
   unavailable,        ///< model not ready, unhealthy, draining, or no node serves the op
   internal,           ///< a bug or an unexpected failure inside the node (model forward threw, ...)

@@ -41,6 +41,10 @@ struct decode_limits {
   std::size_t max_depth = 32;                ///< nesting of arrays and maps, in msgpack and JSON alike
   std::size_t max_array_items = 4096;        ///< per array: a request has a handful of fields; replies carry page lists
   std::size_t max_map_items = 1024;          ///< per map
+  /// Items of every array and map in the whole payload, at all levels: the per-container limits alone let
+  /// ~2000 nested arrays of 4096 one-byte items (8 MB) build a tree of ~8 million values. 65536 holds a reply
+  /// with 4096 pages (the most `max_array_items` lets through) with room to spare.
+  std::size_t max_total_items = 65536;
 };
 
 }  // namespace infermesh

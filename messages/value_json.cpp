@@ -21,13 +21,16 @@ std::optional<error> within_limits(std::string_view text, const decode_limits& l
     std::size_t items;  // commas seen at this level, plus one once anything but whitespace is inside
   };
   std::vector<open_container> open;  // at most max_depth + 1 entries
+  std::size_t total = 0;             // items of every container so far
   bool in_string = false, escaped = false;
   auto counted = [&](open_container& c) -> std::optional<error> {
     const std::size_t limit = c.is_array ? limits.max_array_items : limits.max_map_items;
-    if (++c.items <= limit) return std::nullopt;
-    return error{error_code::too_large, std::string("JSON ") + (c.is_array ? "array" : "object") + " has more than " +
-                                            std::to_string(limit) + " items (the limit " +
-                                            (c.is_array ? "max_array_items" : "max_map_items") + ")"};
+    if (++c.items > limit)
+      return error{error_code::too_large, std::string("JSON ") + (c.is_array ? "array" : "object") + " has more than " +
+                                              std::to_string(limit) + " items (the limit " +
+                                              (c.is_array ? "max_array_items" : "max_map_items") + ")"};
+    if (++total > limits.max_total_items) return too_many_items("JSON", limits);
+    return std::nullopt;
   };
   for (char c : text) {
     if (in_string) {

@@ -2,10 +2,48 @@
 
 #include <msgpack.hpp>
 
+#include <optional>
+
 #include "messages/encodings.hpp"
 
 namespace infermesh {
 namespace {
+
+/// A first pass over the bytes that allocates nothing: msgpack's unpacker builds every object into its zone
+/// before anything can look at the tree, and its limits are per container only. Counts nesting and the items of
+/// every array and map as their headers announce them (before the items are read, so a header that claims more
+/// than the payload holds is refused as well), and stops at the first limit passed.
+struct limit_visitor : msgpack::null_visitor {
+  explicit limit_visitor(const decode_limits& l) : limits(l) {}
+  const decode_limits& limits;
+  std::size_t depth = 0;
+  std::size_t total = 0;
+  std::optional<error> exceeded;
+
+  bool opened(std::uint32_t items, bool is_array) {
+    if (++depth > limits.max_depth) {
+      exceeded = error{error_code::bad_request, "malformed msgpack: nested deeper than " + std::to_string(limits.max_depth)};
+      return false;
+    }
+    const std::size_t limit = is_array ? limits.max_array_items : limits.max_map_items;
+    if (items > limit) {
+      exceeded = error{error_code::too_large, std::string("msgpack ") + (is_array ? "array" : "map") + " has more than " +
+                                                  std::to_string(limit) + " items (the limit " +
+                                                  (is_array ? "max_array_items" : "max_map_items") + ")"};
+      return false;
+    }
+    total += items;
+    if (total > limits.max_total_items) {
+      exceeded = too_many_items("msgpack", limits);
+      return false;
+    }
+    return true;
+  }
+  bool start_array(std::uint32_t items) { return opened(items, true); }
+  bool start_map(std::uint32_t items) { return opened(items, false); }
+  bool end_array() { return --depth, true; }
+  bool end_map() { return --depth, true; }
+};
 
 bool reference_bin(msgpack::type::object_type type, std::size_t, void*) { return type == msgpack::type::BIN; }
 
@@ -89,6 +127,17 @@ void pack(msgpack::packer<msgpack::sbuffer>& pk, const value& v) {
 outcome<value> decode_msgpack(const shared_bytes& payload, const decode_limits& limits) {
   msgpack::unpack_limit limit(limits.max_array_items, limits.max_map_items, limits.max_payload_bytes,
                               limits.max_payload_bytes, 0, limits.max_depth);
+  {
+    limit_visitor counter(limits);
+    std::size_t scanned = 0;
+    // A malformed payload fails here too (without `exceeded`): the unpacker below names what is wrong.
+    bool parsed = false;
+    try {
+      parsed = msgpack::parse(payload.chars(), payload.size(), scanned, counter);
+    } catch (const std::exception&) {  // the unpacker below reports it
+    }
+    if (!parsed && counter.exceeded) return *counter.exceeded;
+  }
   std::size_t offset = 0;
   msgpack::object_handle handle;
   try {

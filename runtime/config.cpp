@@ -278,7 +278,8 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision"});
+                            "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision",
+                            "max_waiters_per_id", "max_backlog_requests", "max_backlog_bytes"});
   if (node) {
     c.node_name = checked_node_name(node, "node", false);
     c.default_deadline = std::chrono::milliseconds(integer(node, "node", "default_deadline_ms", c.default_deadline.count(), 1, 86'400'000));
@@ -291,6 +292,9 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.max_pages = static_cast<int>(integer(node, "node", "max_pages", c.max_pages, 1, 10000));
     c.reply_cache_entries = static_cast<std::size_t>(integer(node, "node", "reply_cache_entries", static_cast<long long>(c.reply_cache_entries), 0, 10'000'000));
     c.reply_cache_ttl = std::chrono::milliseconds(integer(node, "node", "reply_cache_ttl_ms", c.reply_cache_ttl.count(), 0, 86'400'000));
+    c.max_waiters_per_id = static_cast<std::size_t>(integer(node, "node", "max_waiters_per_id", static_cast<long long>(c.max_waiters_per_id), 0, 1'000'000));
+    c.backlog.max_requests = static_cast<std::size_t>(integer(node, "node", "max_backlog_requests", static_cast<long long>(c.backlog.max_requests), 1, 1'000'000));
+    c.backlog.max_bytes = static_cast<std::size_t>(integer(node, "node", "max_backlog_bytes", static_cast<long long>(c.backlog.max_bytes), 1 << 20, 1LL << 36));
     if (const auto f = node["faults"]; f) {
       bool on = false;
       if (!f.IsScalar() || !YAML::convert<bool>::decode(f, on)) throw config_error{"node.faults", "must be true or false"};
@@ -308,7 +312,8 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   }
   const auto nats = root["nats"];
   allow_keys(nats, "nats", {"servers", "max_reconnect", "reconnect_wait_ms", "connect_timeout_ms", "ping_interval_ms",
-                            "max_pings_out", "ignore_discovered_servers", "auth", "tls", "inbox_prefix"});
+                            "max_pings_out", "ignore_discovered_servers", "auth", "tls", "inbox_prefix",
+                            "max_pending_messages", "max_pending_bytes"});
   if (nats) {
     if (nats["servers"]) c.nats.servers = string_list(nats["servers"], "nats.servers");
     c.nats.max_reconnect = static_cast<int>(integer(nats, "nats", "max_reconnect", c.nats.max_reconnect, -1, 1'000'000));
@@ -316,6 +321,11 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.nats.connect_timeout = std::chrono::milliseconds(integer(nats, "nats", "connect_timeout_ms", c.nats.connect_timeout.count(), 1, 600'000));
     c.nats.ping_interval = std::chrono::milliseconds(integer(nats, "nats", "ping_interval_ms", c.nats.ping_interval.count(), 10, 3'600'000));
     c.nats.max_pings_out = static_cast<int>(integer(nats, "nats", "max_pings_out", c.nats.max_pings_out, 1, 100));
+    c.nats.max_pending_messages = static_cast<int>(integer(nats, "nats", "max_pending_messages", c.nats.max_pending_messages, 1, 10'000'000));
+    // A message over the pending limit is dropped even when nothing else is pending: a request of
+    // max_payload_bytes must fit.
+    c.nats.max_pending_bytes = static_cast<int>(integer(nats, "nats", "max_pending_bytes", c.nats.max_pending_bytes,
+                                                        static_cast<long long>(c.max_payload_bytes), 2'000'000'000));
     if (const auto auth = nats["auth"]; auth) {
       allow_keys(auth, "nats.auth", {"user", "password", "password_env", "token", "nkey", "nkey_seed_file", "creds_file"});
       auto& cr = c.nats.credentials;

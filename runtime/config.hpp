@@ -16,6 +16,7 @@
 #include "models/document_pages.hpp"      // document_limits
 #include "models/model_config.hpp"
 #include "runtime/http_server.hpp"       // http_options
+#include "runtime/ingress_backlog.hpp"    // backlog_limits
 #include "runtime/nats_transport.hpp"     // nats_options, work_queue_options
 
 namespace infermesh {
@@ -38,6 +39,8 @@ struct node_config {
   std::size_t preprocess_workers = 2;
   std::size_t reply_cache_entries = 10000;       ///< answers remembered by id (client retries)
   std::chrono::milliseconds reply_cache_ttl{60000};
+  std::size_t max_waiters_per_id = 32;           ///< repeats of one request in flight held for its answer; more: overloaded
+  backlog_limits backlog;                        ///< requests received and not decoded yet; more: overloaded at the door
   bool faults = false;
   bool control = false;                         ///< model commands on the control subject (list, reload, unload, load)
   std::size_t max_loaded_models = 0;            ///< batched models kept loaded at once, least recently used released; 0: all

@@ -69,8 +69,31 @@ struct node_metrics::impl {
           .Help("Durable requests this node pulled and has not acknowledged (or handed back) yet")
           .Register(registry);
 
-  std::mutex scrape_mutex;  // two scrapes at once set the reconnect counter once
+  prometheus::Family<prometheus::Counter>& ingress_refused =
+      prometheus::BuildCounter()
+          .Name("infermesh_ingress_refused_total")
+          .Help("Core messages the NATS callback refused without decoding them: no reply subject (dropped) or the "
+                "ingress backlog full (answered overloaded)")
+          .Register(registry);
+  prometheus::Gauge& backlog_requests = prometheus::BuildGauge()
+                                            .Name("infermesh_ingress_backlog_requests")
+                                            .Help("Requests taken off NATS and not decoded yet")
+                                            .Register(registry)
+                                            .Add({});
+  prometheus::Gauge& backlog_bytes = prometheus::BuildGauge()
+                                         .Name("infermesh_ingress_backlog_bytes")
+                                         .Help("Payload bytes of the requests taken off NATS and not decoded yet")
+                                         .Register(registry)
+                                         .Add({});
+  prometheus::Counter& nats_dropped = prometheus::BuildCounter()
+                                          .Name("infermesh_nats_slow_consumer_dropped_total")
+                                          .Help("Messages nats.c dropped past a subscription's pending limits (slow consumer)")
+                                          .Register(registry)
+                                          .Add({});
+
+  std::mutex scrape_mutex;  // two scrapes at once set the reconnect and drop counters once
   std::uint64_t reconnects_seen = 0;
+  std::uint64_t dropped_seen = 0;
 
   prometheus::Histogram& latency_of(prometheus::Family<prometheus::Histogram>& f, const std::string& label,
                                     const std::string& value) {
@@ -84,6 +107,7 @@ node_metrics::node_metrics(const std::vector<std::string>& ops, const std::vecto
   auto& p = *impl_;
   for (const auto& op : ops) {
     p.requests.Add({{"op", op}, {"code", "ok"}});
+    for (const char* reason : {"no_reply_subject", "backlog_full"}) p.ingress_refused.Add({{"op", op}, {"reason", reason}});
     p.latency_of(p.duration, "op", op);
   }
   for (const auto& m : models) {
@@ -126,6 +150,10 @@ void node_metrics::on_model_load(const std::string& model, double seconds) {
 
 void node_metrics::on_redelivery(const std::string& op) { impl_->redeliveries.Add({{"op", op}}).Increment(); }
 
+void node_metrics::on_ingress_refused(const std::string& op, const std::string& reason) {
+  impl_->ingress_refused.Add({{"op", op}, {"reason", reason}}).Increment();
+}
+
 std::string node_metrics::scrape(const scrape_figures& figures) {
   auto& p = *impl_;
   {
@@ -134,7 +162,13 @@ std::string node_metrics::scrape(const scrape_figures& figures) {
       p.reconnects.Increment(static_cast<double>(figures.nats_reconnects - p.reconnects_seen));
       p.reconnects_seen = figures.nats_reconnects;
     }
+    if (figures.nats_dropped > p.dropped_seen) {
+      p.nats_dropped.Increment(static_cast<double>(figures.nats_dropped - p.dropped_seen));
+      p.dropped_seen = figures.nats_dropped;
+    }
   }
+  p.backlog_requests.Set(static_cast<double>(figures.backlog_requests));
+  p.backlog_bytes.Set(static_cast<double>(figures.backlog_bytes));
   for (const auto& [model, load] : figures.models) {
     p.queue_depth.Add({{"model", model}}).Set(static_cast<double>(load.queue_depth));
     p.in_flight.Add({{"model", model}}).Set(static_cast<double>(load.in_flight));

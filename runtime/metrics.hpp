@@ -16,6 +16,12 @@
 ///   infermesh_nats_reconnects_total                counter    NATS connection re-established
 ///   infermesh_jetstream_redeliveries_total{op}     counter    durable requests delivered again (delivered > 1)
 ///   infermesh_jetstream_ack_pending{op}            gauge      durable requests this node holds unacknowledged
+///   infermesh_ingress_refused_total{op,reason}     counter    core messages refused by the NATS callback, undecoded:
+///                                                             reason no_reply_subject (dropped) or backlog_full
+///                                                             (answered overloaded)
+///   infermesh_ingress_backlog_requests             gauge      requests received and not decoded yet
+///   infermesh_ingress_backlog_bytes                gauge      their payloads' bytes
+///   infermesh_nats_slow_consumer_dropped_total     counter    messages nats.c dropped past a subscription's pending limits
 ///
 /// Threads: every method may be called from any thread, concurrently (prometheus-cpp's metrics are
 /// thread-safe); the `on_*` methods never block for long (a label lookup under prometheus-cpp's own lock):
@@ -38,6 +44,9 @@ struct scrape_figures {
   std::map<std::string, model_load> models;          ///< by model; a model missing keeps its last values
   std::map<std::string, std::uint64_t> ack_pending;  ///< by durable op
   std::uint64_t nats_reconnects = 0;                 ///< since the connection was made (monotonic)
+  std::uint64_t nats_dropped = 0;                    ///< slow-consumer drops so far (a drained subscription's are lost)
+  std::uint64_t backlog_requests = 0;                ///< the ingress backlog now
+  std::uint64_t backlog_bytes = 0;
 };
 
 /// Bucket bounds, in seconds, of the latency histograms: 0.5 ms to 30 s.
@@ -67,6 +76,9 @@ class node_metrics {
   void on_model_load(const std::string& model, double seconds);
   /// A durable `op` request arrived again (a delivery after the first).
   void on_redelivery(const std::string& op);
+  /// The NATS callback refused an `op` message without decoding it: `reason` is "no_reply_subject" (dropped)
+  /// or "backlog_full" (answered `overloaded`; that answer is also counted by `on_reply`).
+  void on_ingress_refused(const std::string& op, const std::string& reason);
 
   /// Sets the gauges from `figures` and returns every metric in Prometheus text format.
   std::string scrape(const scrape_figures& figures);

@@ -56,7 +56,9 @@ struct nats_transport::impl {
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
   std::string inbox_prefix = "_INBOX";  ///< new_inbox()'s (nats.c's own requests use the same, set in options)
-  std::mutex subscriptions_mutex;
+  int max_pending_messages = 0;  // every core subscription's nats.c pending limits (nats_options)
+  int max_pending_bytes = 0;
+  mutable std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
   jsCtx* js = nullptr;
   std::atomic<bool> pulling{true};

@@ -1,6 +1,7 @@
 #include "runtime/nats_transport.hpp"
 
 #include <cstdint>
+#include <limits>
 
 #include "runtime/log.hpp"
 #include "runtime/nats_connection_impl.hpp"
@@ -51,7 +52,26 @@ void on_reconnected(natsConnection* nc, void*) {
   natsConnection_GetConnectedUrl(nc, url, sizeof url);
   log(log_level::info, "nats: reconnected to ", without_credentials(url));
 }
-void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void*) {
+  if (err == NATS_SLOW_CONSUMER && sub != nullptr) {
+    // nats.c reports each start of a slow-consumer episode; under a flood those come back to back. One line per
+    // 10 s at most, process-wide: this callback gets no closure it could keep a throttle in (it may run after
+    // the transport is gone), and a log throttle is all this static holds.
+    static std::atomic<std::int64_t> last_logged_ms{std::numeric_limits<std::int64_t>::min() / 2};
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::int64_t last = last_logged_ms.load();
+    if (now_ms - last < 10000 || !last_logged_ms.compare_exchange_strong(last, now_ms)) return;
+    std::int64_t dropped = 0;
+    natsSubscription_GetDropped(sub, &dropped);
+    int max_messages = 0, max_bytes = 0;
+    natsSubscription_GetPendingLimits(sub, &max_messages, &max_bytes);
+    const char* subject = natsSubscription_GetSubject(sub);
+    log(log_level::warn, "nats: slow consumer on '", subject != nullptr ? subject : "?", "': ", dropped,
+        " message(s) dropped so far, past its pending limit of ", max_messages, " messages or ", max_bytes,
+        " bytes (nats.max_pending_messages, nats.max_pending_bytes)");
+    return;
+  }
   log(log_level::warn, "nats: asynchronous error: ", natsStatus_GetText(err));
 }
 
@@ -98,6 +118,8 @@ outcome<std::unique_ptr<nats_transport>> nats_transport::connect(const nats_opti
   if (s != NATS_OK) return to_error(s, "nats: cannot create options");
   std::vector<const char*> urls;
   for (const auto& url : o.servers) urls.push_back(url.c_str());
+  p->max_pending_messages = o.max_pending_messages;
+  p->max_pending_bytes = o.max_pending_bytes;
   auto transport = std::unique_ptr<nats_transport>(new nats_transport(std::move(p)));
   natsOptions* opts = transport->impl_->options;
   if ((s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()))) != NATS_OK ||
@@ -149,6 +171,12 @@ outcome<int> nats_transport::subscribe(const std::string& subject, const std::st
                      : natsConnection_QueueSubscribe(&sub, impl_->connection, subject.c_str(), group.c_str(),
                                                      impl::deliver, h.get());
   if (s != NATS_OK) return to_error(s, "nats: cannot subscribe to '" + subject + "'");
+  if ((s = natsSubscription_SetPendingLimits(sub, impl_->max_pending_messages, impl_->max_pending_bytes)) != NATS_OK) {
+    natsSubscription_Destroy(sub);
+    return to_error(s, "nats: cannot set the pending limits of '" + subject + "' (nats.max_pending_messages " +
+                           std::to_string(impl_->max_pending_messages) + ", nats.max_pending_bytes " +
+                           std::to_string(impl_->max_pending_bytes) + ")");
+  }
   impl_->subscriptions.emplace_back(sub, std::move(h));
   return static_cast<int>(impl_->subscriptions.size() - 1);
 }
@@ -220,6 +248,16 @@ std::string nats_transport::connected_server() const {
 
 bool nats_transport::connected() const {
   return natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED;
+}
+
+std::uint64_t nats_transport::dropped() const {
+  std::lock_guard<std::mutex> guard(impl_->subscriptions_mutex);
+  std::uint64_t total = 0;
+  for (const auto& [sub, h] : impl_->subscriptions) {
+    std::int64_t n = 0;
+    if (natsSubscription_GetDropped(sub, &n) == NATS_OK && n > 0) total += static_cast<std::uint64_t>(n);
+  }
+  return total;
 }
 
 std::uint64_t nats_transport::reconnects() const {

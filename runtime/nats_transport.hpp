@@ -33,6 +33,11 @@ struct nats_options {
   bool log_events = true;                                   ///< log disconnects and reconnects
   /// Use only `servers`, not the addresses the cluster announces (behind a proxy or a NAT those are not the way).
   bool ignore_discovered_servers = false;
+  /// Per subscription: messages (and their bytes) nats.c holds for its handler; past either, new messages are
+  /// dropped (a "slow consumer", logged and counted in `dropped`). nats.c's defaults (65536 and 64 MiB): the
+  /// bytes bound the memory; the count only matters for tiny messages, whose bursts it must absorb.
+  int max_pending_messages = 65536;
+  int max_pending_bytes = 64 << 20;
   /// Who this client is (user/password, token, NKey, creds) and TLS; anonymous and plain by default.
   nats_credentials credentials;
 };
@@ -130,6 +135,9 @@ class nats_transport {
   std::string connected_server() const;
   /// Whether the connection is up now (not reconnecting, not closed). Any thread.
   bool connected() const;
+  /// Messages nats.c dropped so far on this connection's core subscriptions because their handler's pending
+  /// limits were reached (slow consumer). Any thread.
+  std::uint64_t dropped() const;
   /// How many times the connection was lost and re-established (to any server of the list) so far: messages
   /// sent to this connection in between were lost.
   std::uint64_t reconnects() const;

@@ -20,6 +20,7 @@
 #include "runtime/fault_control.hpp"
 #include "runtime/health_gate.hpp"
 #include "runtime/http_routes.hpp"
+#include "runtime/ingress_backlog.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/log.hpp"
 #include "runtime/model_control.hpp"
@@ -58,6 +59,9 @@ struct node::impl {
   caf::actor_system system{scheduler_config(caf_config)};
   std::unique_ptr<fault_door> door;      // null: faults off
   std::unique_ptr<nats_transport> transport;
+  /// Core requests received and not decoded yet (the NATS callbacks admit, the router releases); shared with
+  /// the callbacks, which may run until the transport is gone.
+  std::shared_ptr<ingress_backlog> backlog;
   std::unique_ptr<health_gate> gate;
   std::unique_ptr<model_health> health;
   preprocess_actor preprocessors;
@@ -102,7 +106,7 @@ struct node::impl {
   readiness_inputs readiness_now() const;
   std::string scrape_now();
 
-  explicit impl(node_config c) : config(std::move(c)) {}
+  explicit impl(node_config c) : config(std::move(c)), backlog(std::make_shared<ingress_backlog>(config.backlog)) {}
 
   ~impl() {
     if (!stopped) stop_actors();
@@ -165,11 +169,46 @@ std::optional<error> node::impl::connect() {
   if (!t) return t.err();
   transport = std::move(*t);
   gate = std::make_unique<health_gate>(*transport, ops_to_serve(config), [this](const std::string& op) {
-    auto front = router;
-    return transport->subscribe(wire::op_subject(op), std::string(wire::queue_group), [front, op](incoming_message&& in) {
-      // nats.c delivery thread: hand off without blocking.
-      caf::anon_send(front, incoming_atom::value, op, std::move(in.payload), std::move(in.reply),
-                     std::chrono::steady_clock::now());
+    // A shed request's answer names no id (its payload is not decoded), so it is the same for every one: encoded
+    // once per encoding, and a flood costs the callback a publish per message, nothing more.
+    auto shed = reply::failed("", op, error_code::overloaded, backlog->shed_message(config.node_name));
+    shed.node = config.node_name;
+    return transport->subscribe(wire::op_subject(op), std::string(wire::queue_group),
+                                [front = router, op, backlog = backlog, t = transport.get(), m = metrics.get(),
+                                 shed_json = encode_reply(shed, encoding::json),
+                                 shed_msgpack = encode_reply(shed, encoding::msgpack)](incoming_message&& in) {
+      // nats.c delivery thread: decide from the message's size and reply subject alone (nothing is decoded
+      // here), then hand off without blocking.
+      const auto received = std::chrono::steady_clock::now();
+      auto admitted = backlog->admit(in.payload.size(), !in.reply.empty(), received);
+      switch (admitted.outcome) {
+        case ingress_backlog::verdict::admitted:
+          return caf::anon_send(front, incoming_atom::value, op, std::move(in.payload), std::move(in.reply), received,
+                                std::move(admitted.ticket));
+        case ingress_backlog::verdict::no_reply_subject:
+          if (m) m->on_ingress_refused(op, "no_reply_subject");
+          if (admitted.log_now)
+            log(log_level::warn, {{"op", op}}, "dropped ", admitted.unlogged, " message(s) without a reply subject on ",
+                in.subject, " since the last such line: nobody to answer, not decoded (", backlog->dropped_without_reply(),
+                " so far)");
+          return;
+        case ingress_backlog::verdict::backlog_full: {
+          // Answered here, in the request's encoding (its first bytes), with no id: the payload is not decoded.
+          const bool json = detect_encoding(in.payload) == encoding::json;
+          const auto e = t->publish(in.reply, json ? shed_json : shed_msgpack);
+          if (e && admitted.log_now) log(log_level::warn, {{"subject", in.reply}}, "reply not sent: ", e->message);
+          if (m) {
+            m->on_ingress_refused(op, "backlog_full");
+            m->on_reply(op, std::string(to_string(error_code::overloaded)), 0.0);
+          }
+          if (admitted.log_now)
+            log(log_level::warn, {{"op", op}}, "shed ", admitted.unlogged, " request(s) as overloaded since the last such line: ",
+                backlog->requests(), " requests (", backlog->bytes(), " bytes) received and not decoded yet, bound ",
+                backlog->limits().max_requests, " requests (node.max_backlog_requests) or ", backlog->limits().max_bytes,
+                " bytes (node.max_backlog_bytes)");
+          return;
+        }
+      }
     });
   });
   health = std::make_unique<model_health>(*gate);
@@ -523,12 +562,15 @@ readiness_inputs node::impl::readiness_now() const {
 /// does not answer keeps its last values), then the metrics text.
 std::string node::impl::scrape_now() {
   scrape_figures figures;
+  figures.backlog_requests = backlog->requests();
+  figures.backlog_bytes = backlog->bytes();
   named_batchers asked_batchers;
   {
     std::lock_guard<std::mutex> guard(observed_mutex);
     asked_batchers = observed.batchers;
     if (observed.transport) {
       figures.nats_reconnects = observed.transport->reconnects();
+      figures.nats_dropped = observed.transport->dropped();
       for (const auto& op : config.durable_ops) figures.ack_pending[op] = observed.transport->held(op);
     }
   }
@@ -561,6 +603,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.max_pages = c.max_pages;
   setup.reply_cache_entries = c.reply_cache_entries;
   setup.reply_cache_ttl = c.reply_cache_ttl;
+  setup.max_waiters_per_id = c.max_waiters_per_id;
   setup.max_deliver = c.max_deliver;
   if (auto* m = p->metrics.get())
     setup.on_reply = [m](const std::string& op, const reply& rep, double seconds) {

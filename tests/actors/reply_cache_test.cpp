@@ -133,4 +133,28 @@ BOOST_AUTO_TEST_CASE(the_oldest_answers_are_forgotten_beyond_the_bound) {
   BOOST_TEST((cache.admit(classify("c"), same, {"inbox", encoding::msgpack}, t0).verdict == seen::answered));
 }
 
+BOOST_AUTO_TEST_CASE(repeats_of_a_request_in_flight_past_max_waiters_are_refused_and_not_held) {
+  constexpr std::size_t max_waiters = 3;  // small, to count every one
+  reply_cache cache(100, 60s, max_waiters);
+  BOOST_TEST((cache.admit(classify("a"), same, {"inbox.first", encoding::msgpack}, t0).verdict == seen::new_request));
+  for (std::size_t i = 0; i < max_waiters; ++i)
+    BOOST_TEST((cache.admit(classify("a"), same, {"inbox.held", encoding::msgpack}, t0).verdict == seen::in_flight));
+  for (int i = 0; i < 1000; ++i)
+    BOOST_TEST((cache.admit(classify("a"), same, {"inbox.refused", encoding::msgpack}, t0).verdict ==
+                seen::too_many_waiters));
+  const auto waiting = cache.complete(classify("a"), answer("a"), t0);
+  BOOST_TEST(waiting.size() == max_waiters);
+  for (const auto& w : waiting) BOOST_TEST(w.reply_subject == "inbox.held");
+  // Once answered, a retry gets the answer from memory, however many came before.
+  BOOST_TEST((cache.admit(classify("a"), same, {"inbox.later", encoding::msgpack}, t0 + 1s).verdict == seen::answered));
+}
+
+BOOST_AUTO_TEST_CASE(the_waiter_bound_is_per_request_so_another_id_still_waits) {
+  reply_cache cache(100, 60s, 1);
+  cache.admit(classify("a"), same, {"inbox", encoding::msgpack}, t0);
+  cache.admit(classify("a"), same, {"inbox", encoding::msgpack}, t0);
+  cache.admit(classify("b"), same, {"inbox", encoding::msgpack}, t0);
+  BOOST_TEST((cache.admit(classify("b"), same, {"inbox", encoding::msgpack}, t0).verdict == seen::in_flight));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <mutex>
+#include <set>
 
 #include "actors/batcher.hpp"
 #include "actors/model_actor.hpp"
@@ -71,7 +72,7 @@ struct router_fixture {
 
   void incoming(const std::string& op, const std::string& payload, const std::string& reply_to = "inbox",
                 steady_time received = std::chrono::steady_clock::now()) {
-    caf::anon_send(router, incoming_atom::value, op, shared_bytes::copy_of(payload), reply_to, received);
+    caf::anon_send(router, incoming_atom::value, op, shared_bytes::copy_of(payload), reply_to, received, backlog_ticket{});
   }
 };
 
@@ -93,6 +94,22 @@ router_stats stats_of(caf::actor_system& sys, const router_actor& router) {
   self->request(router, 5s, stats_atom::value).receive([&](const router_stats& s) { out = s; },
                                                        [](const caf::error&) { BOOST_FAIL("no stats"); });
   return out;
+}
+
+/// A step that takes every request and never answers: what it was asked stays in flight until its deadline.
+struct silent_step_state {
+  std::vector<caf::typed_response_promise<step_reply>> held;
+  static inline const char* name = "silent_step";
+};
+step_actor::behavior_type silent_step(step_actor::stateful_pointer<silent_step_state> self, int /*unused*/) {
+  return {
+      [=](step_atom, const step_request&) -> caf::result<step_reply> {
+        auto promise = self->make_response_promise<step_reply>();
+        self->state.held.push_back(promise);
+        return promise;
+      },
+      [](ping_atom) { return true; },
+  };
 }
 
 }  // namespace
@@ -264,6 +281,46 @@ BOOST_AUTO_TEST_CASE(answers_unavailable_once_draining) {
   caf::anon_send(router, drain_atom::value);
   incoming("classify", request_for("receipt.jpg", encoding::msgpack));
   BOOST_TEST(to_string(out.nth(1).failure->code) == "unavailable");
+}
+
+BOOST_AUTO_TEST_CASE(repeats_of_an_id_in_flight_past_max_waiters_are_answered_overloaded_at_once) {
+  constexpr std::size_t max_waiters = 4;  // small, to count every answer
+  constexpr std::size_t refused = 50;     // repeats past the bound
+  constexpr std::int64_t deadline_ms = 3000;  // the held ones are answered when it passes: the step never answers
+  auto step = sys.spawn(silent_step, 0);
+  router_setup setup;
+  setup.node_name = "bounded";
+  setup.pipelines = {{"classify", {step_kind::classify}}};
+  setup.local_steps[step_kind::classify] = step;
+  setup.limits = {1u << 20, 1u << 20};
+  setup.max_waiters_per_id = max_waiters;
+  setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
+  auto bounded = spawn_router(sys, std::move(setup));
+  actors.push_back(caf::actor_cast<caf::actor>(bounded));
+  actors.push_back(caf::actor_cast<caf::actor>(step));
+  auto r = sample("receipt.jpg", "hot-id");
+  r.deadline_ms = deadline_ms;
+  const auto payload = encode_request(r, encoding::msgpack);
+  for (std::size_t i = 0; i < 1 + max_waiters + refused; ++i)
+    caf::anon_send(bounded, incoming_atom::value, std::string("classify"), shared_bytes::copy_of(payload),
+                   "inbox." + std::to_string(i), std::chrono::steady_clock::now(), backlog_ticket{});
+  // The refusals come first, before the deadline: nothing else can be answered yet.
+  for (std::size_t n = 1; n <= refused; ++n) {
+    auto rep = out.nth(n);
+    BOOST_TEST(to_string(rep.failure->code) == "overloaded");
+    BOOST_TEST(rep.id == "hot-id");
+    BOOST_TEST(rep.failure->message.find("node.max_waiters_per_id") != std::string::npos, rep.failure->message);
+  }
+  // Then the first and the repeats held for it, each answered once with the first's answer.
+  std::set<std::string> subjects;
+  for (std::size_t n = refused + 1; n <= refused + 1 + max_waiters; ++n) {
+    auto rep = out.nth(n);
+    BOOST_TEST(to_string(rep.failure->code) == "deadline_exceeded");
+    subjects.insert(out.messages[n - 1].first);
+  }
+  BOOST_TEST(subjects.size() == 1 + max_waiters, "every held asker answered once");
+  BOOST_TEST(subjects.count("inbox.0") == 1u);
+  BOOST_TEST(stats_of(sys, bounded).repeats_refused == refused);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,7 +90,7 @@ BOOST_FIXTURE_TEST_CASE(a_request_arriving_while_the_router_restarts_is_answered
   run();
   const std::string payload = R"({"id": "while-restarting", "image": "aGVsbG8="})";
   self->send(sup, incoming_atom::value, std::string("classify"), shared_bytes::copy_of(payload),
-             std::string("inbox.1"), std::chrono::steady_clock::now());
+             std::string("inbox.1"), std::chrono::steady_clock::now(), backlog_ticket{});
   run();
   BOOST_TEST(published.empty(), "no router runs during the back-off");
   advance(100ms);

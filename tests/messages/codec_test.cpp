@@ -99,6 +99,31 @@ BOOST_AUTO_TEST_CASE(a_json_array_or_object_over_msgpacks_item_limits_is_refused
                error_code::too_large, "max_array_items");
 }
 
+BOOST_AUTO_TEST_CASE(nested_arrays_within_each_containers_limit_are_refused_past_the_total_in_both_encodings) {
+  const decode_limits d;  // the node's defaults
+  // Arrays of max_array_items one-byte items, each within its own limit, side by side: the whole payload holds
+  // more items than max_total_items allows (at 8 MB, ~2000 such arrays would build a tree of 8 million values).
+  const std::size_t arrays = d.max_total_items / d.max_array_items + 1;
+  value_array inner(d.max_array_items, value{std::int64_t{1}});
+  value_array outer(arrays, value{inner});
+  const value bomb{value_map{{"image_path", std::string("/x")}, {"pad", outer}}};
+  expect_error(decode_request(bytes(encode_value(bomb, encoding::msgpack)), d), error_code::too_large, "max_total_items");
+  expect_error(decode_request(bytes(encode_value(bomb, encoding::json)), d), error_code::too_large, "max_total_items");
+  // Two arrays fewer is within every limit, in both encodings (the map's 2 and the outer array's items count too).
+  value_array fewer(arrays - 2, value{inner});
+  const value fits{value_map{{"image_path", std::string("/x")}, {"pad", fewer}}};
+  BOOST_TEST(static_cast<bool>(decode_request(bytes(encode_value(fits, encoding::msgpack)), d)));
+  BOOST_TEST(static_cast<bool>(decode_request(bytes(encode_value(fits, encoding::json)), d)));
+}
+
+BOOST_AUTO_TEST_CASE(a_msgpack_header_claiming_more_items_than_the_total_is_refused_before_its_items_are_read) {
+  decode_limits d;
+  d.max_total_items = 10;
+  // A map holding an array that announces 11 items, of which none follow: too_large, not a wait for bytes.
+  const std::string head("\x81\xa3pad\xdc\x00\x0b", 8);
+  expect_error(decode_request(bytes(head), d), error_code::too_large, "max_total_items");
+}
+
 BOOST_AUTO_TEST_CASE(round_trips_every_request_field_in_both_encodings) {
   request in;
   in.id = "req-1";

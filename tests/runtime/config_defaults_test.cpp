@@ -121,6 +121,9 @@ std::map<std::string, std::string> struct_defaults() {
       {"node.max_document_pages", str(node.documents.max_document_pages)},
       {"node.reply_cache_entries", str(node.reply_cache_entries)},
       {"node.reply_cache_ttl_ms", str(node.reply_cache_ttl.count())},
+      {"node.max_waiters_per_id", str(node.max_waiters_per_id)},
+      {"node.max_backlog_requests", str(node.backlog.max_requests)},
+      {"node.max_backlog_bytes", str(node.backlog.max_bytes)},
       {"node.faults", node.faults ? "true" : "false"},
       {"node.control", node.control ? "true" : "false"},
       {"node.max_loaded_models", str(node.max_loaded_models)},
@@ -131,6 +134,8 @@ std::map<std::string, std::string> struct_defaults() {
       {"nats.connect_timeout_ms", str(node.nats.connect_timeout.count())},
       {"nats.ping_interval_ms", str(node.nats.ping_interval.count())},
       {"nats.max_pings_out", str(node.nats.max_pings_out)},
+      {"nats.max_pending_messages", str(node.nats.max_pending_messages)},
+      {"nats.max_pending_bytes", str(node.nats.max_pending_bytes)},
       {"nats.ignore_discovered_servers", node.nats.ignore_discovered_servers ? "true" : "false"},
       {"nats.auth", node.nats.credentials.describe()},  // "anonymous"
       {"nats.tls", node.nats.credentials.tls ? "on" : "off"},

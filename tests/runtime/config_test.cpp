@@ -99,6 +99,25 @@ BOOST_AUTO_TEST_CASE(durable_delivery_takes_its_work_queue_settings_and_names_ba
   expect_error_naming(valid + "jetstream: {ack_wait: 5}\n", "jetstream.ack_wait");
 }
 
+BOOST_AUTO_TEST_CASE(ingress_bounds_are_read_from_node_and_nats_and_bad_ones_are_named) {
+  const std::string models = valid.substr(valid.find("models"));
+  auto c = parse_config("node: {name: n1, max_backlog_requests: 64, max_backlog_bytes: 33554432, max_waiters_per_id: 2}\n"
+                        "nats: {max_pending_messages: 100, max_pending_bytes: 16777216}\n" + models,
+                        base, "test.yaml");
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->backlog.max_requests == 64u);
+  BOOST_TEST(c->backlog.max_bytes == 33554432u);
+  BOOST_TEST(c->max_waiters_per_id == 2u);
+  BOOST_TEST(c->nats.max_pending_messages == 100);
+  BOOST_TEST(c->nats.max_pending_bytes == 16777216);
+  expect_error_naming("node: {name: n1, max_backlog_requests: 0}\n" + models, "node.max_backlog_requests");
+  expect_error_naming("node: {name: n1, max_backlog_bytes: 1000}\n" + models, "node.max_backlog_bytes");
+  expect_error_naming("node: {name: n1, max_waiters_per_id: -1}\n" + models, "node.max_waiters_per_id");
+  expect_error_naming("nats: {max_pending_messages: 0}\n" + models, "nats.max_pending_messages");
+  // Below one request of max_payload_bytes (8 MiB by default): nats.c would drop every such request.
+  expect_error_naming("nats: {max_pending_bytes: 4194304}\n" + models, "nats.max_pending_bytes");
+}
+
 BOOST_AUTO_TEST_CASE(missing_required_keys_and_files_are_named) {
   expect_error_naming("node: {name: x}\n", "models");
   expect_error_naming("models:\n  - name: m\n    path: x.pt\n    labels: [a]\n", "models[0].serves");

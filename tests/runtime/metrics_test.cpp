@@ -106,4 +106,26 @@ BOOST_AUTO_TEST_CASE(latency_buckets_run_from_half_a_millisecond_to_thirty_secon
   BOOST_TEST(batch_size_buckets() == (std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128}));
 }
 
+BOOST_FIXTURE_TEST_CASE(ingress_refusals_count_by_op_and_reason_and_the_backlog_and_nats_drops_come_from_the_scrape, one_node) {
+  const auto before = metrics.scrape({});
+  BOOST_TEST(sample(before, R"(infermesh_ingress_refused_total{op="classify",reason="no_reply_subject"})") == 0);
+  BOOST_TEST(sample(before, R"(infermesh_ingress_refused_total{op="process",reason="backlog_full"})") == 0);
+  BOOST_TEST(sample(before, "infermesh_nats_slow_consumer_dropped_total") == 0);
+  metrics.on_ingress_refused("classify", "no_reply_subject");
+  metrics.on_ingress_refused("classify", "no_reply_subject");
+  metrics.on_ingress_refused("process", "backlog_full");
+  scrape_figures figures;
+  figures.backlog_requests = 7;
+  figures.backlog_bytes = 7000;
+  figures.nats_dropped = 5;
+  const auto text = metrics.scrape(figures);
+  BOOST_TEST(sample(text, R"(infermesh_ingress_refused_total{op="classify",reason="no_reply_subject"})") == 2);
+  BOOST_TEST(sample(text, R"(infermesh_ingress_refused_total{op="process",reason="backlog_full"})") == 1);
+  BOOST_TEST(sample(text, "infermesh_ingress_backlog_requests") == 7);
+  BOOST_TEST(sample(text, "infermesh_ingress_backlog_bytes") == 7000);
+  BOOST_TEST(sample(text, "infermesh_nats_slow_consumer_dropped_total") == 5);
+  figures.nats_dropped = 3;  // a drained subscription's drops are gone from the sum: the counter never goes back
+  BOOST_TEST(sample(metrics.scrape(figures), "infermesh_nats_slow_consumer_dropped_total") == 5);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
