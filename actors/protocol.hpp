@@ -143,6 +143,7 @@ struct split_result {
   std::optional<error> failure;
   std::vector<shared_bytes> pages;
   int total_pages = 0;
+  std::uint64_t pixels = 0;  ///< of `pages` together (the router's node-wide bound counts them)
 };
 
 /// Acknowledges a durable request to its work queue (after its reply is published), or hands it back (`nak`:

@@ -180,7 +180,13 @@ std::optional<error> node::impl::connect() {
 /// Every hosted model, by kind (model_parts.hpp). With `max_loaded_models`, the batched models past the
 /// bound (config order) start evicted and load on their first request.
 std::optional<error> node::impl::start_models(router_setup& setup) {
-  preprocessors = spawn_preprocessor_pool(system, config.preprocess_workers);
+  preprocessor_setup pool;
+  pool.workers = config.preprocess_workers;
+  pool.supervision = config.router_supervision;
+  // Every op needs the pool (it splits documents and prepares every batched model's input), as it needs the
+  // router: it reports under the router's name.
+  pool.on_health = [h = health.get()](bool healthy) { h->report(router_name, "preprocessing", healthy); };
+  preprocessors = spawn_preprocessor_pool(system, std::move(pool));
   part_context ctx{system, preprocessors, door.get(),
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
@@ -558,6 +564,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.default_deadline = c.default_deadline;
   setup.pipelines = c.pipelines;
   setup.documents = c.documents;
+  setup.max_inflight_document_pixels = c.max_inflight_document_pixels;
   setup.max_pages = c.max_pages;
   setup.reply_cache_entries = c.reply_cache_entries;
   setup.reply_cache_ttl = c.reply_cache_ttl;

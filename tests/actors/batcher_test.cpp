@@ -147,14 +147,15 @@ struct delayed_prep_state {
 delayed_prep_impl::behavior_type delayed_preprocessor(delayed_prep_impl::stateful_pointer<delayed_prep_state> self,
                                                       std::size_t tensor_size) {
   return {
-      [=](prep_atom, const shared_bytes& image, const input_spec&, int) -> caf::result<preprocessed> {
+      [=](prep_atom, const shared_bytes& image, const input_spec&, int, steady_time) -> caf::result<preprocessed> {
         const auto ms = std::stoi(std::string(image.view().substr(6)));
         if (ms == 0) return preprocessed{std::nullopt, std::vector<float>(tensor_size)};
         auto p = self->make_response_promise<preprocessed>();
         self->delayed_send(self, std::chrono::milliseconds(ms), wake_atom::value, self->state.answers.keep(p));
         return p;
       },
-      [=](split_atom, const shared_bytes&, int, const document_limits&) { return split_result{}; },
+      [=](split_atom, const shared_bytes&, int, const document_limits&, steady_time) { return split_result{}; },
+      [](ping_atom) { return true; },
       [=](wake_atom, std::uint64_t ticket) {
         self->state.answers.deliver(ticket, preprocessed{std::nullopt, std::vector<float>(tensor_size)});
       },
