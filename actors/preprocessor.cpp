@@ -7,6 +7,7 @@
 
 #include "actors/supervised_child.hpp"
 #include "models/image_preprocess.hpp"
+#include "models/page_render_sandbox.hpp"
 
 namespace infermesh {
 namespace {
@@ -19,7 +20,7 @@ error out_of_memory(const char* what) {
 // shared_ptr<tuple<>> (harmless in practice, but undefined behaviour that UBSan stops on).
 // std::bad_alloc is an answer (the file is too big for this node now); anything else thrown kills the worker,
 // and its supervisor (the pool) replaces it.
-preprocess_actor::behavior_type preprocess_worker(std::size_t /*slot*/) {
+preprocess_actor::behavior_type preprocess_worker(render_sandbox sandbox) {
   return {
       [](prep_atom, const shared_bytes& image, const input_spec& spec, int upright_rotation,
          steady_time deadline) -> preprocessed {
@@ -31,10 +32,11 @@ preprocess_actor::behavior_type preprocess_worker(std::size_t /*slot*/) {
           return {out_of_memory("decoding the image"), {}};
         }
       },
-      [](split_atom, const shared_bytes& document, int max_pages, const document_limits& limits,
-         steady_time deadline) -> split_result {
+      [sandbox](split_atom, const shared_bytes& document, int max_pages, const document_limits& limits,
+                steady_time deadline) -> split_result {
         try {
-          auto split = split_pages(document, max_pages, limits, deadline);
+          auto split = sandbox.child.empty() ? split_pages(document, max_pages, limits, deadline)
+                                             : split_pages_sandboxed(sandbox, document, max_pages, limits, deadline);
           if (!split) return {split.err(), {}, 0, 0};
           return {std::nullopt, std::move(split->pages), split->total_pages, split->pixels};
         } catch (const std::bad_alloc&) {
@@ -225,7 +227,7 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, preprocessor_setup setup) 
     supervised_child<preprocess_actor>::setup child;
     child.what = "preprocessing worker " + std::to_string(w);
     child.supervision = st.setup.supervision;
-    child.respawn = [self, w] { return self->spawn<caf::detached>(preprocess_worker, w); };
+    child.respawn = [self] { return self->spawn<caf::detached>(preprocess_worker, self->state.setup.sandbox); };
     child.on_health = [self](bool) { update_health(self); };
     child.on_ready = [self](const lifecycle&) {
       answer_readiness(self);
@@ -234,7 +236,7 @@ pool_impl::behavior_type pool_behavior(pool_ptr self, preprocessor_setup setup) 
     if (auto told = st.setup.on_spawned) child.on_spawned = [told, w](const caf::actor& a) { told(w, a); };
     st.workers.push_back(std::make_unique<supervised_child<preprocess_actor>>());
     st.running.push_back(nullptr);
-    st.workers.back()->start(self, std::move(child), self->spawn<caf::detached>(preprocess_worker, w), w);
+    st.workers.back()->start(self, std::move(child), self->spawn<caf::detached>(preprocess_worker, st.setup.sandbox), w);
   }
   self->set_down_handler([=](caf::down_msg& down) {
     for (auto& w : self->state.workers)

@@ -8,7 +8,8 @@
 /// (the others take the queue). A job whose deadline passes while it waits is answered `deadline_exceeded`
 /// without being worked on; one still running at its deadline is answered `deadline_exceeded` then (its
 /// worker stays busy until it is done: work in a C library cannot be interrupted from outside, which is why
-/// every decoder's work is bounded before it starts — document_pages.hpp, image_probe.hpp). A full queue
+/// every decoder's work is bounded before it starts — document_pages.hpp, image_probe.hpp — and PDF/TIFF
+/// pages are rendered in a child process killed at the deadline, page_render_sandbox.hpp). A full queue
 /// answers `overloaded` at once.
 ///
 /// Supervision: each worker goes through the one lifecycle (supervised_child.hpp): a worker that dies (an
@@ -21,6 +22,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/restart_intensity.hpp"
+#include "models/page_render_sandbox.hpp"
 
 namespace infermesh {
 
@@ -28,6 +30,9 @@ struct preprocessor_setup {
   std::size_t workers = 2;
   std::size_t queue_capacity = 1024;  ///< jobs waiting for a worker; one more is `overloaded`
   supervision_config supervision;     ///< each worker's restart intensity and back-off
+  /// PDF and TIFF pages are rendered in a child process under these limits (page_render_sandbox.hpp);
+  /// `child` empty: in this process (tests of the pool alone).
+  render_sandbox sandbox;
   /// The pool's health changed (every worker healthy, or not); on the pool's thread. Null: nobody.
   std::function<void(bool healthy)> on_health;
   /// A worker was spawned (tests crash it through this handle). Null: nobody.

@@ -106,6 +106,11 @@ outcome<document_pages> split_pdf(const shared_bytes& input, int max_pages, cons
     const poppler::image img = renderer.render_page(page.get(), limits.dpi, limits.dpi);
     if (!img.is_valid() || img.width() <= 0 || img.height() <= 0)
       return error{error_code::unsupported_media, "PDF page " + std::to_string(i + 1) + " could not be rendered"};
+    // Splash gives a 1x1 image when it cannot allocate the page's bitmap (the sandbox's memory limit).
+    if (img.width() + 2 < w || img.height() + 2 < h)
+      return error{error_code::too_large, "PDF page " + std::to_string(i + 1) + " could not be rendered at " +
+                                              std::to_string(std::uint64_t(w)) + "x" + std::to_string(std::uint64_t(h)) +
+                                              " pixels: the renderer ran out of memory"};
     pgm_writer pgm(img.width(), img.height());
     for (int y = 0; y < img.height(); ++y)
       std::memcpy(pgm.row(y, img.width()), img.const_data() + std::size_t(y) * img.bytes_per_row(),

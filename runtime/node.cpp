@@ -11,6 +11,7 @@
 
 #include "actors/fault_door.hpp"
 #include "actors/preprocessor.hpp"
+#include "models/page_render_sandbox.hpp"
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
 #include "actors/router_supervisor.hpp"
@@ -183,6 +184,10 @@ std::optional<error> node::impl::start_models(router_setup& setup) {
   preprocessor_setup pool;
   pool.workers = config.preprocess_workers;
   pool.supervision = config.router_supervision;
+  pool.sandbox.child = render_child_next_to_this_executable();
+  if (pool.sandbox.child.empty())
+    return error{error_code::internal, "the page renderer 'infermesh-render' is not next to this binary: PDF and TIFF "
+                                       "pages are rendered by it (install it beside infermesh)"};
   // Every op needs the pool (it splits documents and prepares every batched model's input), as it needs the
   // router: it reports under the router's name.
   pool.on_health = [h = health.get()](bool healthy) { h->report(router_name, "preprocessing", healthy); };
