@@ -65,16 +65,6 @@ std::string scan_bomb() {
 }
 
 
-/// A 250-byte PDF whose trailer says it has 33,000,000 objects: poppler sizes its xref table from that number
-/// (in this process: 1.3 GB peak and 3.8 s, measured with this file).
-std::string xref_bomb() {
-  std::string body =
-      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-      "3 0 obj<</Type/Page/MediaBox[0 0 612 792]/Parent 2 0 R>>endobj\n";
-  const auto xref_at = body.size();
-  return body + "xref\n0 1\n0000000000 65535 f \ntrailer<</Size 33000000/Root 1 0 R>>\nstartxref\n" +
-         std::to_string(xref_at) + "\n%%EOF\n";
-}
 
 }  // namespace
 
@@ -93,7 +83,7 @@ BOOST_AUTO_TEST_CASE(hostile_documents_get_coded_errors_or_bounded_answers_and_t
   BOOST_TEST(test::code_of(bomb) == "too_large", test::message_of(bomb));
   BOOST_TEST(test::message_of(bomb).find("scans") != std::string::npos, test::message_of(bomb));
   // poppler's xref table sized from the file's number: the renderer child runs out of its memory, not the node
-  auto xref = client.send("classify", document(xref_bomb(), 1));
+  auto xref = client.send("classify", document(test::make_xref_bomb_pdf(), 1));
   BOOST_TEST(test::code_of(xref) == "too_large", test::message_of(xref));
   // and a normal request is answered after all of them
   auto normal = client.send("classify", test::image_request(test::sample_image("receipt.jpg")));

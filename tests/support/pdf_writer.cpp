@@ -65,4 +65,13 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, const p
   return pdf;
 }
 
+std::string make_xref_bomb_pdf(std::uint64_t objects) {
+  std::string body =
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+      "3 0 obj<</Type/Page/MediaBox[0 0 612 792]/Parent 2 0 R>>endobj\n";
+  const auto xref_at = body.size();
+  return body + "xref\n0 1\n0000000000 65535 f \ntrailer<</Size " + std::to_string(objects) +
+         "/Root 1 0 R>>\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
+}
+
 }  // namespace infermesh::test
