@@ -4,7 +4,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
 
 #include <chrono>
 #include <iostream>
@@ -106,6 +115,41 @@ BOOST_AUTO_TEST_CASE(a_render_past_the_deadline_is_killed_and_answered_deadline_
   BOOST_TEST(to_string(split.err().code) == "deadline_exceeded", split.err().message);
   BOOST_TEST((took < 10s));  // generous: answered at the deadline, not when the page would have been done
   BOOST_TEST(no_children_left());  // killed by its PID and reaped
+}
+
+BOOST_AUTO_TEST_CASE(the_child_holds_only_its_three_standard_descriptors) {
+  // A descriptor of this process that is NOT close-on-exec (the node's libraries may leave such): the child
+  // must not hold it. Looked at in /proc while the child renders a slow page.
+  const int inherited = ::open("/dev/null", O_RDONLY);
+  BOOST_REQUIRE(inherited >= 0);
+  document_limits slow = at_dpi(900);
+  slow.max_pixels = slow.max_request_pixels = 100'000'000;
+  auto rendering = std::async(std::launch::async, [&] {
+    return split_pages_sandboxed(sandbox(), letter_pdf(1), 1, slow, clock_type::now() + 120s);
+  });
+  // The last look while it still runs (the first ones may come between its exec and its close_range).
+  std::vector<std::string> fds;
+  while (rendering.wait_for(2ms) != std::future_status::ready) {
+    for (const auto& proc : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream stat(proc.path() / "stat");
+      std::string line;
+      if (!std::getline(stat, line) || line.find("(infermesh-rende") == std::string::npos) continue;
+      std::istringstream fields(line.substr(line.rfind(')') + 2));
+      std::string state;
+      pid_t ppid = 0;
+      fields >> state >> ppid;
+      if (ppid != ::getpid()) continue;
+      std::vector<std::string> now;
+      std::error_code ec;
+      for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", ec)) now.push_back(fd.path().filename());
+      if (!now.empty()) fds = std::move(now);
+    }
+  }
+  BOOST_TEST(static_cast<bool>(rendering.get()));
+  ::close(inherited);
+  std::sort(fds.begin(), fds.end());
+  BOOST_TEST(fds == (std::vector<std::string>{"0", "1", "2"}), boost::test_tools::per_element());
+  BOOST_TEST(no_children_left());
 }
 
 BOOST_AUTO_TEST_CASE(a_renderer_that_is_not_there_is_an_internal_error_naming_its_path) {
