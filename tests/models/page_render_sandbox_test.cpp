@@ -104,6 +104,21 @@ BOOST_AUTO_TEST_CASE(a_pdf_whose_xref_claims_33_million_objects_is_too_large_in_
   BOOST_TEST(no_children_left());
 }
 
+BOOST_AUTO_TEST_CASE(nested_form_xobjects_are_stopped_at_the_deadline_by_killing_the_child) {
+  // 3 levels of 10 render at once; 8 levels of 10 are 10^7 fills from a file of a few kB.
+  const auto small = shared_bytes::copy_of(test::make_nested_forms_pdf(3, 10));
+  auto drawn = split_pages_sandboxed(sandbox(), small, 1, at_dpi(72), clock_type::now() + 120s);
+  BOOST_REQUIRE_MESSAGE(drawn, (drawn ? "" : drawn.err().message));  // the file is well-formed
+  const auto bomb = test::make_nested_forms_pdf(8, 10);
+  BOOST_TEST(bomb.size() < 4096u);
+  const auto started = clock_type::now();
+  auto split = split_pages_sandboxed(sandbox(), shared_bytes::copy_of(bomb), 1, at_dpi(72), started + 500ms);
+  BOOST_REQUIRE(!split);
+  BOOST_TEST(to_string(split.err().code) == "deadline_exceeded", split.err().message);
+  BOOST_TEST((clock_type::now() - started < 10s));  // generous: at the deadline, not when 10^7 fills are done
+  BOOST_TEST(no_children_left());
+}
+
 BOOST_AUTO_TEST_CASE(a_render_past_the_deadline_is_killed_and_answered_deadline_exceeded) {
   // Letter at 900 dpi (75.7 M pixels) takes the child about a second; the deadline is 50 ms away.
   document_limits slow = at_dpi(900);

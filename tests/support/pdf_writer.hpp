@@ -20,4 +20,9 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, const p
 /// that number (33,000,000 made a node in process peak at 1.3 GB, issue 14).
 std::string make_xref_bomb_pdf(std::uint64_t objects = 33'000'000);
 
+/// A one-page PDF of nested Form XObjects: the page draws form 0, each form draws the next `fanout` times,
+/// the last fills a small square. Drawing it costs fanout^levels fills from a file of a few kB (issue 14:
+/// 47 s to render 2.2 KB).
+std::string make_nested_forms_pdf(int levels, int fanout);
+
 }  // namespace infermesh::test
