@@ -8,12 +8,20 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include <fstream>
+#include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "messages/codec.hpp"
+#include "messages/subjects.hpp"
 #include "support/client.hpp"
 #include "support/nats_server.hpp"
 #include "support/node_process.hpp"
 #include "support/pdf_writer.hpp"
+#include "support/proc_children.hpp"
 
 using namespace infermesh;
 
@@ -92,6 +100,27 @@ BOOST_AUTO_TEST_CASE(hostile_documents_get_coded_errors_or_bounded_answers_and_t
   BOOST_TEST(peak > 0u);
   BOOST_TEST(peak < rss_budget_kb, "peak RSS " << peak << " kB");
   BOOST_TEST_MESSAGE("node peak RSS " << peak << " kB");
+}
+
+BOOST_AUTO_TEST_CASE(a_render_child_does_not_outlive_its_node) {
+  // 8 levels of 10 nested forms keep the child busy for minutes; the node is then killed (SIGKILL: no
+  // shutdown code runs) and its child must go too (PR_SET_PDEATHSIG).
+  request req = document(test::make_nested_forms_pdf(8, 10), 1);
+  req.deadline_ms = 600000;
+  BOOST_REQUIRE(!client.transport().publish(wire::op_subject("classify"), encode_request(req, encoding::msgpack),
+                                            "_INBOX.nobody-waits"));
+  const auto node_pid = node.process().pid();
+  pid_t child = -1;
+  for (int attempt = 0; attempt < 3000 && child < 0; ++attempt) {  // up to ~30 s for it to be spawned
+    if (auto found = test::children_named(node_pid, "infermesh-render"); !found.empty()) child = found.front();
+    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_REQUIRE_MESSAGE(child > 0, "the node spawned no render child");
+  ::kill(node_pid, SIGKILL);
+  bool gone = false;
+  for (int attempt = 0; attempt < 1000 && !(gone = test::exited(child)); ++attempt)  // up to ~10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  BOOST_TEST(gone, "render child " << child << " outlived its node");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,7 @@
 #include "models/image_probe.hpp"
 #include "models/page_render_sandbox.hpp"
 #include "support/pdf_writer.hpp"
+#include "support/proc_children.hpp"
 
 using namespace infermesh;
 using namespace std::chrono_literals;
@@ -145,20 +146,8 @@ BOOST_AUTO_TEST_CASE(the_child_holds_only_its_three_standard_descriptors) {
   // The last look while it still runs (the first ones may come between its exec and its close_range).
   std::vector<std::string> fds;
   while (rendering.wait_for(2ms) != std::future_status::ready) {
-    for (const auto& proc : std::filesystem::directory_iterator("/proc")) {
-      std::ifstream stat(proc.path() / "stat");
-      std::string line;
-      if (!std::getline(stat, line) || line.find("(infermesh-rende") == std::string::npos) continue;
-      std::istringstream fields(line.substr(line.rfind(')') + 2));
-      std::string state;
-      pid_t ppid = 0;
-      fields >> state >> ppid;
-      if (ppid != ::getpid()) continue;
-      std::vector<std::string> now;
-      std::error_code ec;
-      for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", ec)) now.push_back(fd.path().filename());
-      if (!now.empty()) fds = std::move(now);
-    }
+    for (pid_t child : test::children_named(::getpid(), "infermesh-render"))
+      if (auto now = test::open_fds(child); !now.empty()) fds = std::move(now);
   }
   BOOST_TEST(static_cast<bool>(rendering.get()));
   ::close(inherited);
