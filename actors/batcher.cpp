@@ -164,8 +164,14 @@ caf::result<item_result> admit(self_ptr self, infer_job& job) {
   auto promise = self->make_response_promise<item_result>();
   const auto ticket = st.next_ticket++;
   const auto arrived = now(self);
-  self->request(st.setup.preprocessors, caf::infinite, prep_atom::value, job.image, st.setup.input,
-                job.upright_rotation)
+  // Asked with the request's remaining time: a worker stuck on a hostile file cannot hold this request past
+  // its deadline (the pool answers it then too, preprocessor.hpp).
+  const auto left = job.deadline == steady_time::max()
+                        ? caf::duration{caf::infinite}
+                        : caf::duration{std::max(std::chrono::duration_cast<std::chrono::microseconds>(job.deadline - arrived),
+                                                 std::chrono::microseconds(1))};
+  self->request(st.setup.preprocessors, left, prep_atom::value, job.image, st.setup.input, job.upright_rotation,
+                job.deadline)
       .then(
           [=](preprocessed& p) mutable {
             auto& s = self->state;
@@ -181,8 +187,14 @@ caf::result<item_result> admit(self_ptr self, infer_job& job) {
           },
           [=](caf::error& e) mutable {
             self->state.policy.cancel_reservation();
-            ++self->state.stats.failed;
-            promise.deliver(item_result::failed(error_code::internal, "preprocessing failed: " + self->system().render(e)));
+            if (e == caf::sec::request_timeout) {
+              ++self->state.stats.expired;
+              promise.deliver(item_result::failed(error_code::deadline_exceeded,
+                                                  "the deadline passed while the image was preprocessed"));
+            } else {
+              ++self->state.stats.failed;
+              promise.deliver(item_result::failed(error_code::internal, "preprocessing failed: " + self->system().render(e)));
+            }
             poll(self);
           });
   return promise;

@@ -23,13 +23,13 @@ class faulty_ocr_engine final : public ocr_engine {
  public:
   faulty_ocr_engine(std::unique_ptr<ocr_engine> inner, std::shared_ptr<fault_switch> sw)
       : inner_(std::move(inner)), switch_(std::move(sw)) {}
-  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) override {
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate, ocr_deadline deadline) override {
     if (auto e = switch_->before_call()) return *e;
-    return inner_->read(image, known_rotation, auto_rotate);
+    return inner_->read(image, known_rotation, auto_rotate, deadline);
   }
-  outcome<page_rotation> orientation(const shared_bytes& image) override {
+  outcome<page_rotation> orientation(const shared_bytes& image, ocr_deadline deadline) override {
     if (auto e = switch_->before_call()) return *e;
-    return inner_->orientation(image);
+    return inner_->orientation(image, deadline);
   }
 
  private:

@@ -18,17 +18,21 @@ using model_actor = caf::typed_actor<caf::replies_to<run_atom, tensor_batch>::wi
                                      caf::replies_to<ping_atom>::with<bool>>;
 using supervised_model_actor = model_actor::extend<caf::replies_to<status_atom>::with<child_status>>;
 
-/// A preprocessing worker (a round-robin pool behind one handle), each on its own thread:
-/// (prep_atom, image, spec, upright_rotation) -> preprocessed: the model input tensor of one image;
-/// (split_atom, document, max_pages, limits) -> split_result: the pages of a PDF or TIFF.
+/// The preprocessing pool (preprocessor.hpp: a dispatcher that supervises its workers) and each of its
+/// workers, each on its own thread; `deadline`: the request's, answered `deadline_exceeded` when it passes:
+/// (prep_atom, image, spec, upright_rotation, deadline) -> preprocessed: the model input tensor of one image;
+/// (split_atom, document, max_pages, limits, deadline) -> split_result: the pages of a PDF or TIFF;
+/// (ping_atom) -> bool: ready (every worker serves).
 using preprocess_actor =
-    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int>::with<preprocessed>,
-                     caf::replies_to<split_atom, shared_bytes, int, document_limits>::with<split_result>>;
+    caf::typed_actor<caf::replies_to<prep_atom, shared_bytes, input_spec, int, steady_time>::with<preprocessed>,
+                     caf::replies_to<split_atom, shared_bytes, int, document_limits, steady_time>::with<split_result>,
+                     caf::replies_to<ping_atom>::with<bool>>;
 
 /// An OCR engine worker: owns one OCR engine (not thread-safe) and reads one page at a time on its own thread.
-/// (ocr_atom, page, known_rotation or -1, auto_rotate) -> ocr_result; (orient_atom, page) -> orient_result.
-using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, int, bool>::with<ocr_result>,
-                                   caf::replies_to<orient_atom, shared_bytes>::with<orient_result>,
+/// (ocr_atom, page, known_rotation or -1, auto_rotate, deadline) -> ocr_result;
+/// (orient_atom, page, deadline) -> orient_result. The engine stops at the request's `deadline`.
+using ocr_actor = caf::typed_actor<caf::replies_to<ocr_atom, shared_bytes, int, bool, steady_time>::with<ocr_result>,
+                                   caf::replies_to<orient_atom, shared_bytes, steady_time>::with<orient_result>,
                                    caf::replies_to<ping_atom>::with<bool>>;
 
 /// A batcher (and the batcher supervisor in front of it): admits one model's requests, forms dynamic batches,

@@ -27,15 +27,15 @@ ocr_actor::behavior_type ocr_worker(ocr_actor::stateful_pointer<worker_state> se
   }
   self->state.engine = std::move(engine);
   return {
-      [=](ocr_atom, const shared_bytes& page, int known_rotation, bool auto_rotate) -> ocr_result {
+      [=](ocr_atom, const shared_bytes& page, int known_rotation, bool auto_rotate, steady_time deadline) -> ocr_result {
         const auto started = std::chrono::steady_clock::now();
-        auto read = self->state.engine->read(page, known_rotation, auto_rotate);
+        auto read = self->state.engine->read(page, known_rotation, auto_rotate, deadline);
         const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
         if (!read) return {read.err(), {}, took.count()};
         return {std::nullopt, std::move(*read), took.count()};
       },
-      [=](orient_atom, const shared_bytes& page) -> orient_result {
-        auto rotation = self->state.engine->orientation(page);
+      [=](orient_atom, const shared_bytes& page, steady_time deadline) -> orient_result {
+        auto rotation = self->state.engine->orientation(page, deadline);
         if (!rotation) return {rotation.err(), {}};
         return {std::nullopt, *rotation};
       },
@@ -143,7 +143,7 @@ void run_task(pool_ptr self, std::size_t w, task t) {
   const auto& rotation = req.rotations.size() > t.page ? req.rotations[t.page] : std::nullopt;
   const auto& worker = st.workers[w]->child();
   if (req.step == step_kind::orient) {
-    self->request(worker, caf::infinite, orient_atom::value, req.pages[t.page])
+    self->request(worker, caf::infinite, orient_atom::value, req.pages[t.page], req.deadline)
         .then(
             [self, t, done](orient_result& r) {
               if (r.failure) t.owner->parts.fail(std::move(*r.failure));
@@ -155,7 +155,7 @@ void run_task(pool_ptr self, std::size_t w, task t) {
     return;
   }
   self->request(worker, caf::infinite, ocr_atom::value, req.pages[t.page], rotation ? rotation->degrees : -1,
-                req.auto_rotate)
+                req.auto_rotate, req.deadline)
       .then(
           [self, t, done](ocr_result& r) {
             if (r.failure) t.owner->parts.fail(std::move(*r.failure));

@@ -52,6 +52,12 @@ std::string pipeline_problem(const std::string& op, const pipeline& steps) {
   return {};
 }
 
+bool needs_pages(step_kind s) { return s != step_kind::extract; }
+
+bool reads_every_page(const pipeline& steps) {
+  return std::find(steps.begin(), steps.end(), step_kind::ocr) != steps.end();
+}
+
 std::string remote_op_of(step_kind step) {
   switch (step) {
     case step_kind::orient:

@@ -30,6 +30,13 @@ const std::map<std::string, pipeline>& default_pipelines();
 /// without an earlier `ocr`, `orient` anywhere but first, or an op whose result needs a step the list lacks.
 std::string pipeline_problem(const std::string& op, const pipeline& steps);
 
+/// Whether a step looks at page images (every step but `extract`, which reads the text found).
+bool needs_pages(step_kind s);
+
+/// Whether a pipeline reads every page (it has an `ocr` step); if not, it looks only at page 1 (`classify`),
+/// so only page 1 of a document is split, oriented and classified.
+bool reads_every_page(const pipeline& steps);
+
 /// The op a node asks over NATS when it cannot run `step` itself: orientation comes back with `classify`'s
 /// answer (its `rotation`), so a node without an orientation model asks a classifier node.
 std::string remote_op_of(step_kind step);

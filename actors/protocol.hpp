@@ -144,6 +144,7 @@ struct split_result {
   std::optional<error> failure;
   std::vector<shared_bytes> pages;
   int total_pages = 0;
+  std::uint64_t pixels = 0;  ///< of `pages` together (the router's node-wide bound counts them)
 };
 
 /// A core request's place in the node's ingress backlog (runtime/ingress_backlog.hpp): taken by the NATS

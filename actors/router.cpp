@@ -18,6 +18,7 @@ struct router_state {
   router_stats stats;
   bool draining = false;
   std::uint64_t next_id = 0;
+  std::uint64_t held_pixels = 0;  ///< of the split pages every pending request holds now
   static inline const char* name = "router";
 };
 
@@ -41,6 +42,7 @@ struct pending {
   bool cached = false;     ///< the id came from the client and the reply cache holds its entry
   acknowledger ack;        ///< durable delivery: acknowledged after the reply is published
   document doc;
+  std::uint64_t pixels = 0;  ///< of the split pages `doc` holds (counted in router_state::held_pixels)
 
   steady_time deadline() const { return accepted + budget; }
   reply_cache::key cache_key() const { return cache_key_of(op, req); }
@@ -72,8 +74,17 @@ void send_reply(router_ptr self, const std::string& op, const std::string& subje
   if (!rep.ok && st.setup.on_error_reply) st.setup.on_error_reply(rep);
 }
 
+/// The request's split pages are no longer needed (its last step that looks at pages is done, or it is
+/// answered): released now, not when the answer goes.
+void release_pages(router_ptr self, pending& p) {
+  p.doc.pages = {};
+  self->state.held_pixels -= p.pixels;
+  p.pixels = 0;
+}
+
 /// Answers an accepted request (exactly once: every path of a pipeline ends here or in `fail`).
 void finish(router_ptr self, const pending_ptr& p, reply& rep) {
+  release_pages(self, *p);
   --self->state.stats.in_flight;
   // A durable request this node cannot take now (a full queue, an unhealthy model) goes back to the work
   // queue unanswered: another node (or this one, later) takes it. Its client is waiting for a real answer.
@@ -157,6 +168,7 @@ void within(step_reply& r, double wall_ms) {
 void walk(router_ptr self, pending_ptr p, std::size_t i) {
   const pipeline& steps = *p->steps;
   while (i < steps.size() && p->doc.has(steps[i], p->req.auto_rotate)) ++i;
+  if (std::none_of(steps.begin() + static_cast<std::ptrdiff_t>(i), steps.end(), needs_pages)) release_pages(self, *p);
   if (i == steps.size()) {
     reply rep;
     rep.ok = true;
@@ -214,12 +226,26 @@ void start(router_ptr self, pending_ptr p) {
     walk(self, p, 0);
   };
   if (!is_multi_page_format(p->req.image)) return begin(p, {p->req.image}, 1);
-  const int max_pages = static_cast<int>(std::min<std::int64_t>(p->req.max_pages, st.setup.max_pages));
+  const auto busy = [self] {
+    return "node '" + self->state.setup.node_name + "' holds " + std::to_string(self->state.held_pixels) +
+           " pixels of other documents' pages (node.max_inflight_document_pixels " +
+           std::to_string(self->state.setup.max_inflight_document_pixels) + "): retry later or elsewhere";
+  };
+  if (st.held_pixels >= st.setup.max_inflight_document_pixels) return fail(self, p, error_code::overloaded, busy());
+  // Only the pages the pipeline looks at are split: `classify` reads page 1 alone.
+  const int max_pages = reads_every_page(*p->steps)
+                            ? static_cast<int>(std::min<std::int64_t>(p->req.max_pages, st.setup.max_pages))
+                            : 1;
   self->request(st.setup.splitter, p->remaining(), split_atom::value,
-                p->req.image, max_pages, st.setup.documents)
+                p->req.image, max_pages, st.setup.documents, p->deadline())
       .then(
-          [self, p, begin](split_result& split) {
+          [self, p, begin, busy](split_result& split) {
             if (split.failure) return fail(self, p, split.failure->code, std::move(split.failure->message));
+            auto& st = self->state;
+            if (st.held_pixels + split.pixels > st.setup.max_inflight_document_pixels)
+              return fail(self, p, error_code::overloaded, busy());
+            st.held_pixels += split.pixels;
+            p->pixels = split.pixels;
             begin(p, std::move(split.pages), split.total_pages);
           },
           [self, p](caf::error& e) {

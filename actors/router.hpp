@@ -42,6 +42,8 @@ struct router_setup {
   step_actor remote;                              ///< every other step (null: answered `unavailable`)
   preprocess_actor splitter;                      ///< preprocessing pool: splits PDF and TIFF into pages
   document_limits documents;
+  /// Pixels of split pages all requests may hold at once; a document arriving over it is `overloaded`.
+  std::uint64_t max_inflight_document_pixels = 400'000'000;
   int max_pages = 100;                            ///< the most pages a request may ask for (`max_pages`)
   decode_limits limits;
   std::chrono::milliseconds default_deadline{10000};

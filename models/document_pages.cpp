@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdarg>
 #include <limits>
+#include <new>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -49,9 +52,31 @@ error page_too_large(int page, std::uint64_t w, std::uint64_t h, const document_
                                      std::to_string(limits.max_pixels)};
 }
 
+error over_budget(int page, std::uint64_t total, const document_limits& limits) {
+  return {error_code::too_large, "pages 1-" + std::to_string(page) + " of this document are " +
+                                     std::to_string(total) + " pixels together, over the request's budget of " +
+                                     std::to_string(limits.max_request_pixels) + " (node.max_document_pixels)"};
+}
+
+/// Adds page `page`'s `pixels` to the request's total; the error when that passes the budget.
+std::optional<error> spend(document_pages& out, int page, std::uint64_t pixels, const document_limits& limits) {
+  out.pixels += pixels;
+  if (out.pixels > limits.max_request_pixels) return over_budget(page, out.pixels, limits);
+  return std::nullopt;
+}
+
+using time_point = std::chrono::steady_clock::time_point;
+
+/// `deadline_exceeded` when the deadline passed before page `page` was split.
+std::optional<error> past(time_point deadline, int page) {
+  if (std::chrono::steady_clock::now() < deadline) return std::nullopt;
+  return error{error_code::deadline_exceeded, "the deadline passed before page " + std::to_string(page) + " was split"};
+}
+
 void quiet_poppler(const std::string&, void*) {}
 
-outcome<document_pages> split_pdf(const shared_bytes& input, int max_pages, const document_limits& limits) {
+outcome<document_pages> split_pdf(const shared_bytes& input, int max_pages, const document_limits& limits,
+                                  time_point deadline) {
   if (input.size() > std::size_t(std::numeric_limits<int>::max()))
     return error{error_code::too_large, "PDF is larger than 2 GiB"};
   static const bool silenced = (poppler::set_debug_error_function(quiet_poppler, nullptr), true);
@@ -69,15 +94,23 @@ outcome<document_pages> split_pdf(const shared_bytes& input, int max_pages, cons
   renderer.set_image_format(poppler::image::format_gray8);
   const double scale = limits.dpi / 72.0;
   for (int i = 0; i < std::min(max_pages, out.total_pages); ++i) {
+    if (auto late = past(deadline, i + 1)) return *late;
     std::unique_ptr<poppler::page> page(doc->create_page(i));
     if (!page) return error{error_code::unsupported_media, "PDF page " + std::to_string(i + 1) + " is unreadable"};
     const auto box = page->page_rect();
     const double w = std::max(0.0, box.width() * scale), h = std::max(0.0, box.height() * scale);
     if (w < 1 || h < 1) return error{error_code::unsupported_media, "PDF page " + std::to_string(i + 1) + " is empty"};
     if (w * h > double(limits.max_pixels)) return page_too_large(i + 1, std::uint64_t(w), std::uint64_t(h), limits);
+    // (poppler rounds the size up: at most one more row and column than w x h)
+    if (auto e = spend(out, i + 1, (std::uint64_t(w) + 1) * (std::uint64_t(h) + 1), limits)) return *e;
     const poppler::image img = renderer.render_page(page.get(), limits.dpi, limits.dpi);
     if (!img.is_valid() || img.width() <= 0 || img.height() <= 0)
       return error{error_code::unsupported_media, "PDF page " + std::to_string(i + 1) + " could not be rendered"};
+    // Splash gives a 1x1 image when it cannot allocate the page's bitmap (the sandbox's memory limit).
+    if (img.width() + 2 < w || img.height() + 2 < h)
+      return error{error_code::too_large, "PDF page " + std::to_string(i + 1) + " could not be rendered at " +
+                                              std::to_string(std::uint64_t(w)) + "x" + std::to_string(std::uint64_t(h)) +
+                                              " pixels: the renderer ran out of memory"};
     pgm_writer pgm(img.width(), img.height());
     for (int y = 0; y < img.height(); ++y)
       std::memcpy(pgm.row(y, img.width()), img.const_data() + std::size_t(y) * img.bytes_per_row(),
@@ -111,14 +144,24 @@ int tiff_close(thandle_t) { return 0; }
 toff_t tiff_size(thandle_t h) { return static_cast<tiff_source*>(h)->bytes->size(); }
 int tiff_map(thandle_t, tdata_t*, toff_t*) { return 0; }
 void tiff_unmap(thandle_t, tdata_t, toff_t) {}
+/// libtiff's messages (a corrupt file's complaints) are dropped: the error the client sees is ours.
+int tiff_quiet(TIFF*, void*, const char*, const char*, va_list) { return 1; }
 
-outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, const document_limits& limits) {
+outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, const document_limits& limits,
+                                   time_point deadline) {
   static const bool silenced = (TIFFSetWarningHandler(nullptr), TIFFSetErrorHandler(nullptr), true);
   (void)silenced;
   tiff_source source{&input};
+  // The allocation cap is per handle (libtiff 4.5): a tile or strip size from the file over it fails that
+  // read instead of allocating it.
+  std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> options(TIFFOpenOptionsAlloc(), TIFFOpenOptionsFree);
+  if (!options) throw std::bad_alloc();
+  TIFFOpenOptionsSetMaxSingleMemAlloc(options.get(), static_cast<tmsize_t>(tiff_max_single_alloc(limits)));
+  TIFFOpenOptionsSetErrorHandlerExtR(options.get(), tiff_quiet, nullptr);
+  TIFFOpenOptionsSetWarningHandlerExtR(options.get(), tiff_quiet, nullptr);
   std::unique_ptr<TIFF, void (*)(TIFF*)> tif(
-      TIFFClientOpen("request", "rm", &source, tiff_read, tiff_write, tiff_seek, tiff_close, tiff_size, tiff_map,
-                     tiff_unmap),
+      TIFFClientOpenExt("request", "rm", &source, tiff_read, tiff_write, tiff_seek, tiff_close, tiff_size, tiff_map,
+                        tiff_unmap, options.get()),
       TIFFClose);
   if (!tif) return error{error_code::unsupported_media, "TIFF could not be read (corrupt or truncated)"};
   document_pages out;
@@ -126,6 +169,7 @@ outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, con
   if (out.total_pages <= 0) return error{error_code::unsupported_media, "TIFF has no pages"};
   if (out.total_pages > limits.max_document_pages) return too_many_pages("TIFF", out.total_pages, limits);
   for (int i = 0; i < std::min(max_pages, out.total_pages); ++i) {
+    if (auto late = past(deadline, i + 1)) return *late;
     if (!TIFFSetDirectory(tif.get(), static_cast<tdir_t>(i)))
       return error{error_code::unsupported_media, "TIFF page " + std::to_string(i + 1) + " is unreadable"};
     std::uint32_t w = 0, h = 0;
@@ -133,6 +177,7 @@ outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, con
     TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &h);
     if (w == 0 || h == 0) return error{error_code::unsupported_media, "TIFF page " + std::to_string(i + 1) + " is empty"};
     if (std::uint64_t{w} * h > limits.max_pixels) return page_too_large(i + 1, w, h, limits);
+    if (auto e = spend(out, i + 1, std::uint64_t{w} * h, limits)) return *e;
     std::vector<std::uint32_t> rgba(std::size_t{w} * h);
     if (!TIFFReadRGBAImageOriented(tif.get(), w, h, rgba.data(), ORIENTATION_TOPLEFT, 0))
       return error{error_code::unsupported_media, "TIFF page " + std::to_string(i + 1) + " could not be decoded"};
@@ -151,19 +196,24 @@ outcome<document_pages> split_tiff(const shared_bytes& input, int max_pages, con
 
 }  // namespace
 
+std::uint64_t tiff_max_single_alloc(const document_limits& limits) {
+  return std::max<std::uint64_t>(limits.max_pixels * 8, std::uint64_t{16} << 20);
+}
+
 bool is_multi_page_format(const shared_bytes& input) { return is_pdf(input) || is_tiff(input); }
 
 bool is_wire_format(const shared_bytes& input) {
   return is_multi_page_format(input) || starts_with(input, "\x89PNG\r\n\x1a\n") || starts_with(input, "\xff\xd8\xff");
 }
 
-outcome<document_pages> split_pages(const shared_bytes& input, int max_pages, const document_limits& limits) {
+outcome<document_pages> split_pages(const shared_bytes& input, int max_pages, const document_limits& limits,
+                                    time_point deadline) {
   if (max_pages < 1) return error{error_code::bad_request, "'max_pages' must be at least 1"};
-  if (is_pdf(input)) return split_pdf(input, max_pages, limits);
-  if (is_tiff(input)) return split_tiff(input, max_pages, limits);
+  if (is_pdf(input)) return split_pdf(input, max_pages, limits, deadline);
+  if (is_tiff(input)) return split_tiff(input, max_pages, limits, deadline);
   auto header = probe_image_within(input, limits.max_pixels);
   if (!header) return header.err();
-  return document_pages{{input}, 1};
+  return document_pages{{input}, 1, std::uint64_t{header->width} * header->height};
 }
 
 }  // namespace infermesh

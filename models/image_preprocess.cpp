@@ -1,5 +1,7 @@
 #include "models/image_preprocess.hpp"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <opencv2/core.hpp>
@@ -38,9 +40,14 @@ int decode_flags(const image_header& header, const input_spec& spec, int upright
 void use_single_threaded_image_codecs() { cv::setNumThreads(1); }
 
 outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const input_spec& spec,
-                                             int upright_rotation) {
+                                             int upright_rotation, std::chrono::steady_clock::time_point deadline) {
+  auto past_deadline = [deadline](const char* stage) -> std::optional<error> {
+    if (std::chrono::steady_clock::now() < deadline) return std::nullopt;
+    return error{error_code::deadline_exceeded, std::string("the deadline passed ") + stage};
+  };
   auto header = probe_image_within(encoded, spec.max_pixels);
   if (!header) return header.err();
+  if (auto late = past_deadline("before the image was decoded")) return *late;
   cv::Mat decoded;
   try {
     // A header over the raw bytes, no copy.
@@ -50,6 +57,7 @@ outcome<std::vector<float>> preprocess_image(const shared_bytes& encoded, const 
     return error{error_code::unsupported_media, std::string("image could not be decoded: ") + e.what()};
   }
   if (decoded.empty()) return error{error_code::unsupported_media, "image could not be decoded (truncated or corrupt)"};
+  if (auto late = past_deadline("while the image was decoded")) return *late;
   if (upright_rotation == 90) cv::rotate(decoded, decoded, cv::ROTATE_90_COUNTERCLOCKWISE);
   else if (upright_rotation == 180) cv::rotate(decoded, decoded, cv::ROTATE_180);
   else if (upright_rotation == 270) cv::rotate(decoded, decoded, cv::ROTATE_90_CLOCKWISE);

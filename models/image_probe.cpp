@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
+#include <string>
 
 namespace infermesh {
 namespace {
@@ -22,23 +24,50 @@ bool is_start_of_frame(std::uint8_t marker) {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
+/// The end of the entropy-coded data that starts at `i`: the next marker that is not a stuffed 0xFF00, a
+/// restart marker or fill.
+std::size_t skip_entropy_coded(const shared_bytes& b, std::size_t i) {
+  const std::uint8_t* p = b.data();
+  for (; i + 1 < b.size(); ++i) {
+    if (p[i] != 0xFF) continue;
+    const std::uint8_t next = p[i + 1];
+    if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) continue;
+    return i;
+  }
+  return b.size();
+}
+
+/// The frame header's size, after walking every segment to count the scans: a progressive image of thousands
+/// of (empty) scans makes the decoder pass over every coefficient once per scan, so it is refused by its count
+/// (libjpeg-turbo's advice for untrusted input is a scan limit: djpeg -maxscans, TJPARAM_SCANLIMIT).
 outcome<image_header> probe_jpeg(const shared_bytes& b) {
   const std::uint8_t* p = b.data();
+  std::optional<image_header> frame;
+  std::size_t scans = 0;
   std::size_t i = 2;
   while (i + 4 <= b.size()) {
     if (p[i] != 0xFF) return error{error_code::unsupported_media, "JPEG is corrupt: expected a marker"};
     std::uint8_t marker = p[i + 1];
     if (marker == 0xFF) { ++i; continue; }                                           // fill byte
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) { i += 2; continue; }  // no length
-    if (marker == 0xD9 || marker == 0xDA) break;  // end of image / start of scan before any frame header
+    if (marker == 0xD9) break;  // end of image
     std::uint16_t length = be16(p + i + 2);
     if (length < 2) return error{error_code::unsupported_media, "JPEG is corrupt: bad segment length"};
-    if (is_start_of_frame(marker)) {
+    if (is_start_of_frame(marker) && !frame) {
       if (i + 9 > b.size()) break;
-      return image_header{image_header::format::jpeg, be16(p + i + 7), be16(p + i + 5)};
+      frame = image_header{image_header::format::jpeg, be16(p + i + 7), be16(p + i + 5)};
+    }
+    if (marker == 0xDA) {
+      if (!frame) break;  // a scan before any frame header
+      if (++scans > max_jpeg_scans)
+        return error{error_code::too_large, "JPEG has more than " + std::to_string(max_jpeg_scans) +
+                                                " scans (a progressive image needs about 10): refused before decoding"};
+      i = skip_entropy_coded(b, i + 2 + length);
+      continue;
     }
     i += 2 + length;
   }
+  if (frame) return *frame;
   return error{error_code::unsupported_media, "JPEG has no frame header (truncated or corrupt)"};
 }
 

@@ -2,8 +2,12 @@
 
 #include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
+#include <tuple>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -25,6 +29,12 @@ cv::Mat rotate_upright(const cv::Mat& page, int clockwise_degrees) {
     case 270: cv::rotate(page, out, cv::ROTATE_90_CLOCKWISE); return out;
     default: return page;
   }
+}
+
+/// `deadline_exceeded` once `deadline` has passed, naming the stage.
+std::optional<error> past(ocr_deadline deadline, const char* stage) {
+  if (std::chrono::steady_clock::now() < deadline) return std::nullopt;
+  return error{error_code::deadline_exceeded, std::string("the deadline passed ") + stage};
 }
 
 cv::Mat scaled_to(const cv::Mat& page, int long_side) {
@@ -50,16 +60,25 @@ struct tesseract_ocr::impl {
     reader.End();
   }
 
-  /// Tesseract's mean word confidence of `page`, 0..1, and its text.
-  std::pair<double, std::string> recognise(const cv::Mat& page) {
+  /// Tesseract's mean word confidence of `page`, 0..1, and its text; `deadline_exceeded` when the deadline
+  /// passes first (the monitor cancels recognition between words).
+  outcome<std::pair<double, std::string>> recognise(const cv::Mat& page, ocr_deadline deadline) {
+    if (auto late = past(deadline, "before the page was read")) return *late;
     reader.SetImage(page.data, page.cols, page.rows, 1, static_cast<int>(page.step));
     reader.SetSourceResolution(300);
-    std::unique_ptr<char[]> text(reader.GetUTF8Text());
+    tesseract::ETEXT_DESC monitor;
+    monitor.cancel = [](void* until, int) { return std::chrono::steady_clock::now() >= *static_cast<ocr_deadline*>(until); };
+    monitor.cancel_this = &deadline;
+    const int recognised = reader.Recognize(&monitor);
+    if (auto late = past(deadline, "while the page was read")) return *late;
+    if (recognised != 0) return std::pair<double, std::string>{0.0, std::string()};  // nothing read (as before)
+    std::unique_ptr<char[]> text(reader.GetUTF8Text());  // (recognised already: no second pass)
     const double confidence = std::max(0, reader.MeanTextConf()) / 100.0;
-    return {confidence, text ? std::string(text.get()) : std::string()};
+    return std::pair<double, std::string>{confidence, text ? std::string(text.get()) : std::string()};
   }
 
-  page_rotation detect(const cv::Mat& page) {
+  outcome<page_rotation> detect(const cv::Mat& page, ocr_deadline deadline) {
+    if (auto late = past(deadline, "before the page's orientation was detected")) return *late;
     const cv::Mat small = scaled_to(page, osd_long_side);
     osd.SetImage(small.data, small.cols, small.rows, 1, static_cast<int>(small.step));
     osd.SetSourceResolution(osd_resolution);
@@ -68,7 +87,7 @@ struct tesseract_ocr::impl {
     const char* script = nullptr;
     float script_confidence = 0;
     const bool found = osd.DetectOrientationScript(&degrees, &confidence, &script, &script_confidence);
-    if (found && confidence >= config.min_osd_confidence) return {degrees, confidence / 10.0, false};
+    if (found && confidence >= config.min_osd_confidence) return page_rotation{degrees, confidence / 10.0, false};
     // Too little text for OSD to be sure: read a smaller copy in each candidate orientation and keep the one
     // Tesseract is most confident about. OSD's guess, when it has one, is usually right up to a half turn.
     const cv::Mat probe = scaled_to(page, probe_long_side);
@@ -77,7 +96,9 @@ struct tesseract_ocr::impl {
     page_rotation best{0, 0, false};
     double best_confidence = -1;
     for (int d : candidates) {
-      const double c = recognise(rotate_upright(probe, d)).first;
+      auto read = recognise(rotate_upright(probe, d), deadline);
+      if (!read) return read.err();
+      const double c = read->first;
       if (c > best_confidence) best_confidence = c, best = {d, c, false};
     }
     return best;
@@ -121,29 +142,44 @@ static outcome<cv::Mat> tesseract_ocr_decode(const shared_bytes& image, std::uin
   return page;
 }
 
-outcome<page_rotation> tesseract_ocr::orientation(const shared_bytes& image) {
+outcome<page_rotation> tesseract_ocr::orientation(const shared_bytes& image, ocr_deadline deadline) {
+  if (auto late = past(deadline, "before the page was decoded")) return *late;
   auto page = tesseract_ocr_decode(image, impl_->config.max_pixels);
   if (!page) return page.err();
-  return impl_->detect(*page);
+  return impl_->detect(*page, deadline);
 }
 
-outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, int known_rotation, bool auto_rotate) {
+outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, int known_rotation, bool auto_rotate,
+                                      ocr_deadline deadline) {
+  if (auto late = past(deadline, "before the page was decoded")) return *late;
   auto decoded = tesseract_ocr_decode(image, impl_->config.max_pixels);
   if (!decoded) return decoded.err();
   cv::Mat page = std::move(*decoded);
   ocr_page out;
   const bool known = known_rotation == 0 || known_rotation == 90 || known_rotation == 180 || known_rotation == 270;
   if (!known && !auto_rotate) {
-    std::tie(out.confidence, out.text) = impl_->recognise(page);
+    auto read = impl_->recognise(page, deadline);
+    if (!read) return read.err();
+    std::tie(out.confidence, out.text) = std::move(*read);
     return out;
   }
-  out.rotation = known ? page_rotation{known_rotation, 1.0, false} : impl_->detect(page);
-  std::tie(out.confidence, out.text) = impl_->recognise(rotate_upright(page, out.rotation.degrees));
+  if (known) {
+    out.rotation = page_rotation{known_rotation, 1.0, false};
+  } else {
+    auto detected = impl_->detect(page, deadline);
+    if (!detected) return detected.err();
+    out.rotation = *detected;
+  }
+  auto read = impl_->recognise(rotate_upright(page, out.rotation.degrees), deadline);
+  if (!read) return read.err();
+  std::tie(out.confidence, out.text) = std::move(*read);
   // Reading is the final judge of a half turn: text that reads badly is tried upside down too (when the
   // orientation may be questioned), and the better read wins.
   if (auto_rotate && out.confidence < impl_->config.min_read_confidence) {
     const int flipped = (out.rotation.degrees + 180) % 360;
-    auto [confidence, text] = impl_->recognise(rotate_upright(page, flipped));
+    auto again = impl_->recognise(rotate_upright(page, flipped), deadline);
+    if (!again) return again.err();
+    auto& [confidence, text] = *again;
     if (confidence > out.confidence + 0.1)
       out.rotation = {flipped, confidence, false}, out.confidence = confidence, out.text = std::move(text);
   }

@@ -3,6 +3,7 @@
 /// names it; tesseract_ocr.cpp is the only file that includes Tesseract. An engine is NOT thread-safe
 /// (TessBaseAPI is not): each OCR worker thread owns one.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -33,14 +34,18 @@ struct ocr_page {
   page_rotation rotation;
 };
 
+/// A request's deadline as an engine sees it (no deadline: time_point::max()).
+using ocr_deadline = std::chrono::steady_clock::time_point;
+
 /// What an OCR worker needs of an engine: Tesseract, or the fault door's decorator around it. Not thread-safe.
 class ocr_engine {
  public:
   virtual ~ocr_engine() = default;
   /// See tesseract_ocr::read.
-  virtual outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) = 0;
+  virtual outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate,
+                                 ocr_deadline deadline) = 0;
   /// See tesseract_ocr::orientation.
-  virtual outcome<page_rotation> orientation(const shared_bytes& image) = 0;
+  virtual outcome<page_rotation> orientation(const shared_bytes& image, ocr_deadline deadline) = 0;
 };
 
 class tesseract_ocr : public ocr_engine {
@@ -53,10 +58,15 @@ class tesseract_ocr : public ocr_engine {
   /// when that is 0, 90, 180 or 270, else by the orientation it detects when `auto_rotate`, else as it is.
   /// With `auto_rotate`, a page that reads badly (confidence < min_read_confidence) is also read turned by a
   /// half turn, and the better reading (and its rotation) wins: reading settles what orientation doubts.
-  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) override;
+  /// `deadline`: recognition stops when it passes (Tesseract's ETEXT_DESC monitor, whose cancel callback
+  /// is asked after every word), and it is checked between the stages (decode, orientation, each reading):
+  /// `deadline_exceeded`.
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate,
+                         ocr_deadline deadline = ocr_deadline::max()) override;
 
-  /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier).
-  outcome<page_rotation> orientation(const shared_bytes& image) override;
+  /// Decodes `image` and detects its orientation only (what `classify` needs before the classifier);
+  /// `deadline` as in `read`.
+  outcome<page_rotation> orientation(const shared_bytes& image, ocr_deadline deadline = ocr_deadline::max()) override;
 
   struct impl;
 

@@ -278,7 +278,7 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
   const auto node = root["node"];
   allow_keys(node, "node", {"name", "default_deadline_ms", "drain_timeout_ms", "max_payload_bytes", "max_image_bytes",
                             "preprocess_workers", "stats_interval_ms", "max_pages", "max_document_pages",
-                            "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision",
+                            "max_document_pixels", "max_inflight_document_pixels", "pdf_dpi", "faults", "control", "max_loaded_models", "reply_cache_entries", "reply_cache_ttl_ms", "supervision",
                             "max_waiters_per_id", "max_backlog_requests", "max_backlog_bytes"});
   if (node) {
     c.node_name = checked_node_name(node, "node", false);
@@ -308,6 +308,12 @@ node_config parse(const YAML::Node& root, const std::string& base_dir) {
     c.max_loaded_models = static_cast<std::size_t>(integer(node, "node", "max_loaded_models", static_cast<long long>(c.max_loaded_models), 0, 100'000));
     c.documents.max_document_pages = static_cast<int>(integer(node, "node", "max_document_pages", c.documents.max_document_pages, 1, 1'000'000));
     c.documents.dpi = static_cast<int>(integer(node, "node", "pdf_dpi", c.documents.dpi, 36, 1200));
+    c.documents.max_request_pixels = static_cast<std::uint64_t>(integer(node, "node", "max_document_pixels", static_cast<long long>(c.documents.max_request_pixels), 1, 100'000'000'000));
+    c.max_inflight_document_pixels = static_cast<std::uint64_t>(integer(node, "node", "max_inflight_document_pixels", static_cast<long long>(c.max_inflight_document_pixels), 1, 1'000'000'000'000));
+    if (c.max_inflight_document_pixels < c.documents.max_request_pixels)
+      throw config_error{"node.max_inflight_document_pixels",
+                         "is " + std::to_string(c.max_inflight_document_pixels) + ", below node.max_document_pixels (" +
+                             std::to_string(c.documents.max_request_pixels) + "): no document could ever be admitted"};
     c.router_supervision = parse_supervision(node["supervision"], "node.supervision");
   }
   const auto nats = root["nats"];

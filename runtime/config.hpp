@@ -53,7 +53,10 @@ struct node_config {
   std::vector<hosted_model> models;
   std::map<std::string, pipeline> pipelines = default_pipelines();  ///< op -> steps (config `pipelines:`)
   int max_pages = 100;                          ///< the largest `max_pages` a request may ask for
-  document_limits documents;                    ///< PDF/TIFF: page count, render dpi, pixels per page
+  document_limits documents;                    ///< PDF/TIFF: page count, render dpi, pixels per page and per request
+  /// Pixels of split pages held by all of the node's requests at once; a document that would pass it is
+  /// answered `overloaded` before it is split (4 requests at the per-request default: 400 MB).
+  std::uint64_t max_inflight_document_pixels = 400'000'000;
   http_options http;                            ///< `http:` health and metrics; off while `listen` is empty
 };
 

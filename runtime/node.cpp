@@ -11,6 +11,7 @@
 
 #include "actors/fault_door.hpp"
 #include "actors/preprocessor.hpp"
+#include "models/page_render_sandbox.hpp"
 #include "actors/remote_step.hpp"
 #include "actors/router.hpp"
 #include "actors/router_supervisor.hpp"
@@ -219,7 +220,17 @@ std::optional<error> node::impl::connect() {
 /// Every hosted model, by kind (model_parts.hpp). With `max_loaded_models`, the batched models past the
 /// bound (config order) start evicted and load on their first request.
 std::optional<error> node::impl::start_models(router_setup& setup) {
-  preprocessors = spawn_preprocessor_pool(system, config.preprocess_workers);
+  preprocessor_setup pool;
+  pool.workers = config.preprocess_workers;
+  pool.supervision = config.router_supervision;
+  pool.sandbox.child = render_child_next_to_this_executable();
+  if (pool.sandbox.child.empty())
+    return error{error_code::internal, "the page renderer 'infermesh-render' is not next to this binary: PDF and TIFF "
+                                       "pages are rendered by it (install it beside infermesh)"};
+  // Every op needs the pool (it splits documents and prepares every batched model's input), as it needs the
+  // router: it reports under the router's name.
+  pool.on_health = [h = health.get()](bool healthy) { h->report(router_name, "preprocessing", healthy); };
+  preprocessors = spawn_preprocessor_pool(system, std::move(pool));
   part_context ctx{system, preprocessors, door.get(),
                    [h = health.get()](const std::string& model, const std::string& reporter, bool healthy) {
                      h->report(model, reporter, healthy);
@@ -600,6 +611,7 @@ outcome<std::unique_ptr<node>> node::start(node_config config) {
   setup.default_deadline = c.default_deadline;
   setup.pipelines = c.pipelines;
   setup.documents = c.documents;
+  setup.max_inflight_document_pixels = c.max_inflight_document_pixels;
   setup.max_pages = c.max_pages;
   setup.reply_cache_entries = c.reply_cache_entries;
   setup.reply_cache_ttl = c.reply_cache_ttl;

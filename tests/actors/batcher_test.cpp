@@ -147,14 +147,15 @@ struct delayed_prep_state {
 delayed_prep_impl::behavior_type delayed_preprocessor(delayed_prep_impl::stateful_pointer<delayed_prep_state> self,
                                                       std::size_t tensor_size) {
   return {
-      [=](prep_atom, const shared_bytes& image, const input_spec&, int) -> caf::result<preprocessed> {
+      [=](prep_atom, const shared_bytes& image, const input_spec&, int, steady_time) -> caf::result<preprocessed> {
         const auto ms = std::stoi(std::string(image.view().substr(6)));
         if (ms == 0) return preprocessed{std::nullopt, std::vector<float>(tensor_size)};
         auto p = self->make_response_promise<preprocessed>();
         self->delayed_send(self, std::chrono::milliseconds(ms), wake_atom::value, self->state.answers.keep(p));
         return p;
       },
-      [=](split_atom, const shared_bytes&, int, const document_limits&) { return split_result{}; },
+      [=](split_atom, const shared_bytes&, int, const document_limits&, steady_time) { return split_result{}; },
+      [](ping_atom) { return true; },
       [=](wake_atom, std::uint64_t ticket) {
         self->state.answers.deliver(ticket, preprocessed{std::nullopt, std::vector<float>(tensor_size)});
       },
@@ -184,9 +185,9 @@ struct virtual_batcher_fixture : test::virtual_time {
     auto model = keep(sys.spawn(counting_model, &batches));
     batcher = keep(spawn_batcher(sys, {"counting", {4, max_delay, 64}, spec, model, prep, 3, {}}));
   }
-  void send(int preprocess_ms) {
+  void send(int preprocess_ms, steady_time deadline = steady_time::max()) {
     const auto bytes = "after:" + std::to_string(preprocess_ms);
-    self->send(batcher, infer_atom::value, infer_job{shared_bytes::copy_of(bytes), 0, now(), steady_time::max()});
+    self->send(batcher, infer_atom::value, infer_job{shared_bytes::copy_of(bytes), 0, now(), deadline});
   }
 };
 
@@ -222,6 +223,23 @@ BOOST_FIXTURE_TEST_CASE(queue_wait_is_counted_from_arrival_at_the_batcher_to_its
                   BOOST_TEST(r.queue_ms == 7.0, "preprocessing included, nothing before the batcher");
                 },
                 caf::after(0s) >> [] { BOOST_FAIL("no answer"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_request_whose_preprocessing_outlives_its_deadline_is_answered_at_the_deadline, virtual_batcher_fixture) {
+  // The preprocessor takes 10 s (a worker stuck on a hostile file); the request's deadline is 100 ms away: the
+  // batcher asks with the remaining time and answers deadline_exceeded then, not when the worker is done.
+  send(10000, now() + 100ms);
+  run();
+  advance(99ms);
+  self->receive([](item_result&) { BOOST_FAIL("answered before its deadline"); }, caf::after(0s) >> [] {});
+  advance(1ms);
+  self->receive(
+      [](item_result& r) {
+        BOOST_REQUIRE(r.failure.has_value());
+        BOOST_TEST(to_string(r.failure->code) == "deadline_exceeded", r.failure->message);
+      },
+      caf::after(0s) >> [] { BOOST_FAIL("no answer at the deadline"); });
+  BOOST_TEST(batches.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

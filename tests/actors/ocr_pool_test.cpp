@@ -21,11 +21,13 @@ namespace {
 class announcing_engine final : public ocr_engine {
  public:
   explicit announcing_engine(std::unique_ptr<ocr_engine> inner) : inner_(std::move(inner)) {}
-  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate) override {
+  outcome<ocr_page> read(const shared_bytes& image, int known_rotation, bool auto_rotate, ocr_deadline deadline) override {
     if (!announced_.exchange(true)) reading_.set_value();
-    return inner_->read(image, known_rotation, auto_rotate);
+    return inner_->read(image, known_rotation, auto_rotate, deadline);
   }
-  outcome<page_rotation> orientation(const shared_bytes& image) override { return inner_->orientation(image); }
+  outcome<page_rotation> orientation(const shared_bytes& image, ocr_deadline deadline) override {
+    return inner_->orientation(image, deadline);
+  }
   std::future<void> reading() { return reading_.get_future(); }
 
  private:

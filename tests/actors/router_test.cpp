@@ -12,6 +12,7 @@
 #include "models/synthetic_model.hpp"
 #include "support/model_group.hpp"
 #include "support/node_process.hpp"
+#include "support/pdf_writer.hpp"
 
 using namespace infermesh;
 using namespace std::chrono_literals;
@@ -321,6 +322,120 @@ BOOST_AUTO_TEST_CASE(repeats_of_an_id_in_flight_past_max_waiters_are_answered_ov
   BOOST_TEST(subjects.size() == 1 + max_waiters, "every held asker answered once");
   BOOST_TEST(subjects.count("inbox.0") == 1u);
   BOOST_TEST(stats_of(sys, bounded).repeats_refused == refused);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A document's pages as the router asks for them: a splitter and a classify step that record what they were
+// given (test doubles with the real interfaces), and real PDFs.
+namespace {
+
+struct asked {
+  std::mutex mutex;
+  std::vector<int> split_max_pages;     // per split: the pages the router asked for
+  std::vector<std::size_t> step_pages;  // per step: the pages it was handed
+};
+
+/// Splits into `max_pages` blank pages of `pixels_per_page` each (the pixels are what it reports).
+preprocess_actor::behavior_type recording_splitter(preprocess_actor::pointer, asked* log, std::uint64_t pixels_per_page) {
+  return {
+      [](prep_atom, const shared_bytes&, const input_spec&, int, steady_time) { return preprocessed{}; },
+      [=](split_atom, const shared_bytes& doc, int max_pages, const document_limits&, steady_time) {
+        {
+          std::lock_guard<std::mutex> g(log->mutex);
+          log->split_max_pages.push_back(max_pages);
+        }
+        return split_result{std::nullopt, std::vector<shared_bytes>(static_cast<std::size_t>(max_pages), doc), 30,
+                            pixels_per_page * static_cast<std::uint64_t>(max_pages)};
+      },
+      [](ping_atom) { return true; },
+  };
+}
+
+step_actor::behavior_type recording_step(step_actor::pointer, asked* log) {
+  return {
+      [=](step_atom, const step_request& req) {
+        {
+          std::lock_guard<std::mutex> g(log->mutex);
+          log->step_pages.push_back(req.pages.size());
+        }
+        step_reply r;
+        if (req.step == step_kind::orient) r.rotations.assign(req.pages.size(), page_rotation{});
+        else r.classified = classification{"letter", 1.0, {{"letter", 1.0}}};
+        return r;
+      },
+      [](ping_atom) { return true; },
+  };
+}
+
+struct document_router_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  published out;
+  asked log;
+  std::vector<caf::actor> actors;
+  router_actor router;
+
+  explicit document_router_fixture(std::uint64_t pixels_per_page = 1000, std::uint64_t inflight = 400'000'000) {
+    auto splitter = sys.spawn(recording_splitter, &log, pixels_per_page);
+    auto step = sys.spawn(recording_step, &log);
+    router_setup setup;
+    setup.node_name = "router-test";
+    setup.pipelines = {{"classify", default_pipelines().at("classify")}};
+    setup.local_steps[step_kind::orient] = step;
+    setup.local_steps[step_kind::classify] = step;
+    setup.splitter = splitter;
+    setup.max_inflight_document_pixels = inflight;
+    setup.limits = {1u << 20, 1u << 20};
+    setup.publish = [this](const std::string& s, std::string_view p) { out.add(s, p); };
+    router = spawn_router(sys, std::move(setup));
+    actors = {caf::actor_cast<caf::actor>(router), caf::actor_cast<caf::actor>(step),
+              caf::actor_cast<caf::actor>(splitter)};
+  }
+  ~document_router_fixture() {
+    for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  void classify(const std::string& id) {
+    request r;
+    r.id = id;
+    r.max_pages = 30;  // the client asks for many pages; classify looks at one
+    r.image = shared_bytes::copy_of(test::make_pdf({{"one"}, {"two"}, {"three"}}));
+    caf::anon_send(router, incoming_atom::value, std::string("classify"), shared_bytes::copy_of(encode_request(r, encoding::msgpack)),
+                   std::string("inbox"), std::chrono::steady_clock::now());
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(router_documents)
+
+BOOST_AUTO_TEST_CASE(classify_splits_orients_and_classifies_only_page_one_of_a_document) {
+  document_router_fixture f;
+  f.classify("doc");
+  BOOST_TEST(f.out.nth(1).ok);
+  std::lock_guard<std::mutex> g(f.log.mutex);
+  BOOST_TEST(f.log.split_max_pages == std::vector<int>{1}, boost::test_tools::per_element());
+  BOOST_TEST(f.log.step_pages == (std::vector<std::size_t>{1, 1}), boost::test_tools::per_element());  // orient, classify
+}
+
+BOOST_AUTO_TEST_CASE(a_document_over_the_nodes_inflight_pixel_bound_is_answered_overloaded) {
+  // Each split here holds 1,000 pixels; a bound of 999 is below one document.
+  document_router_fixture f(1000, 999);
+  f.classify("too-many-pixels");
+  auto rep = f.out.nth(1);
+  BOOST_REQUIRE(!rep.ok);
+  BOOST_TEST(to_string(rep.failure->code) == "overloaded");
+  BOOST_TEST(rep.failure->message.find("max_inflight_document_pixels") != std::string::npos, rep.failure->message);
+}
+
+BOOST_AUTO_TEST_CASE(pages_are_released_when_answered_so_the_next_document_is_admitted) {
+  // A bound of exactly one document: the second is admitted only if the first one's pages were released.
+  document_router_fixture f(1000, 1000);
+  f.classify("first");
+  BOOST_TEST(f.out.nth(1).ok);
+  f.classify("second");
+  BOOST_TEST(f.out.nth(2).ok);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

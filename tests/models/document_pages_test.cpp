@@ -34,6 +34,37 @@ std::string tiff_with_pages(int n) {
   return out;
 }
 
+
+/// Appends `v` to `out` little-endian in `n` bytes.
+void put_le(std::string& out, std::uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+/// A grey, uncompressed, tiled TIFF of `image` x `image` pixels whose one tile is `tile` x `tile` (larger
+/// than the image, as a hostile file's may be) and whose tile data is all there: a decoder that may allocate
+/// the tile reads it fine. Written byte by byte (libtiff's writer needs a file).
+std::string tiled_tiff(std::uint32_t image, std::uint32_t tile) {
+  const std::uint64_t tile_bytes = std::uint64_t{tile} * tile;
+  struct entry { std::uint16_t tag, type; std::uint32_t value; };
+  const std::vector<entry> entries{{256, 4, image}, {257, 4, image}, {258, 3, 8},   {259, 3, 1},
+                                   {262, 3, 1},     {277, 3, 1},     {322, 4, tile}, {323, 4, tile},
+                                   {324, 4, 0},     {325, 4, static_cast<std::uint32_t>(tile_bytes)}};
+  const std::uint32_t ifd_size = 2 + 12 * static_cast<std::uint32_t>(entries.size()) + 4;
+  const std::uint32_t data_at = 8 + ifd_size;
+  std::string out("II*\0", 4);
+  put_le(out, 8, 4);
+  put_le(out, entries.size(), 2);
+  for (const auto& e : entries) {
+    put_le(out, e.tag, 2);
+    put_le(out, e.type, 2);
+    put_le(out, 1, 4);
+    put_le(out, e.tag == 324 ? data_at : e.value, 4);  // SHORT values sit in the low bytes (little-endian)
+  }
+  put_le(out, 0, 4);  // no next directory
+  out.append(tile_bytes, '\x80');
+  return out;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(document_pages)
@@ -98,6 +129,61 @@ BOOST_AUTO_TEST_CASE(hostile_documents_are_refused_with_coded_errors_before_big_
   BOOST_TEST(code_of(tiff.substr(0, 40)) == "unsupported_media");
   BOOST_TEST(code_of(std::string("II*\0", 4)) == "unsupported_media");
   BOOST_TEST(!split_pages(bytes(good), 0, {}));  // max_pages 0 is a bad request
+}
+
+BOOST_AUTO_TEST_CASE(the_pages_of_one_request_share_one_pixel_budget_named_in_the_error) {
+  // 5 Letter pages at 100 dpi are 850 x 1100 = 935,000 pixels each: a budget of 2,000,000 holds 2 of them.
+  const auto pdf = bytes(test::make_pdf(pages_of_text(5)));
+  document_limits limits;
+  limits.dpi = 100;
+  limits.max_request_pixels = 2'000'000;
+  auto two = split_pages(pdf, 2, limits);
+  BOOST_REQUIRE_MESSAGE(two, (two ? "" : two.err().message));
+  BOOST_TEST(two->pages.size() == 2u);
+  BOOST_TEST(two->pixels >= 2u * 850u * 1100u);
+  BOOST_TEST(two->pixels <= limits.max_request_pixels);
+  auto all = split_pages(pdf, 5, limits);
+  BOOST_REQUIRE(!all);
+  BOOST_TEST(to_string(all.err().code) == "too_large");
+  BOOST_TEST(all.err().message.find("node.max_document_pixels") != std::string::npos, all.err().message);
+  BOOST_TEST(all.err().message.find("pages 1-3") != std::string::npos, all.err().message);
+}
+
+BOOST_AUTO_TEST_CASE(a_tiff_of_many_small_pages_is_bounded_by_the_request_budget_not_only_per_page) {
+  // tiff_with_pages(n): page i is 80 x (60 + 10 i) pixels; 20 pages are 80 x 3,100 = 248,000 pixels together.
+  const auto tiff = bytes(tiff_with_pages(20));
+  document_limits limits;
+  limits.max_pixels = 100'000;           // every page alone is far below it
+  limits.max_request_pixels = 100'000;   // but not all of them together
+  auto split = split_pages(tiff, 20, limits);
+  BOOST_REQUIRE(!split);
+  BOOST_TEST(to_string(split.err().code) == "too_large");
+  limits.max_request_pixels = 248'000;
+  auto fits = split_pages(tiff, 20, limits);
+  BOOST_REQUIRE_MESSAGE(fits, (fits ? "" : fits.err().message));
+  BOOST_TEST(fits->pixels == 248'000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_tiff_tile_larger_than_libtiffs_allocation_cap_is_refused_not_allocated) {
+  // With max_pixels 1,000,000 the cap is its floor, 16 MiB: a 4608 x 4608 tile (21 MB) is over it, although
+  // the image is only 100 x 100 and the tile's bytes are all in the file (without the cap it decodes).
+  document_limits limits;
+  limits.max_pixels = 1'000'000;
+  BOOST_TEST(tiff_max_single_alloc(limits) == std::uint64_t{16} << 20);
+  auto refused = split_pages(bytes(tiled_tiff(100, 4608)), 1, limits);
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(to_string(refused.err().code) == "unsupported_media");
+  // The same layout with a tile within the cap (2048 x 2048 = 4 MiB) is read.
+  auto read = split_pages(bytes(tiled_tiff(100, 2048)), 1, limits);
+  BOOST_REQUIRE_MESSAGE(read, (read ? "" : read.err().message));
+  BOOST_TEST(probe_image(read->pages.at(0))->width == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_that_passed_stops_the_split_before_a_page_is_rendered) {
+  const auto pdf = bytes(test::make_pdf(pages_of_text(3)));
+  auto late = split_pages(pdf, 3, {}, std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+  BOOST_REQUIRE(!late);
+  BOOST_TEST(to_string(late.err().code) == "deadline_exceeded");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,4 +93,24 @@ BOOST_AUTO_TEST_CASE(missing_language_data_is_not_found_naming_the_file) {
   BOOST_TEST(contains(e.err().message, "klingon.traineddata"));
 }
 
+BOOST_AUTO_TEST_CASE(recognition_stops_when_the_deadline_passes_not_when_the_page_is_done) {
+  // The same page read in full, then with a deadline at a fifth of that time: Tesseract's monitor cancels it
+  // between words, so the answer comes well before a full read would have (ratios of one run, not fixed times).
+  using clock_type = std::chrono::steady_clock;
+  const auto page = document("invoice-upright.jpg");
+  const auto t0 = clock_type::now();
+  BOOST_REQUIRE(engine->read(page, 0, false));  // known upright: one recognition pass
+  const auto full = clock_type::now() - t0;
+  const auto t1 = clock_type::now();
+  auto cut = engine->read(page, 0, false, t1 + full / 5);
+  const auto took = clock_type::now() - t1;
+  BOOST_REQUIRE(!cut);
+  BOOST_TEST(to_string(cut.err().code) == "deadline_exceeded", cut.err().message);
+  const double took_ms = std::chrono::duration<double, std::milli>(took).count();
+  const double full_ms = std::chrono::duration<double, std::milli>(full).count();
+  BOOST_TEST(took_ms < full_ms * 0.7, "cancelled after " << took_ms << " ms of a " << full_ms << " ms read");
+  // the engine reads the next page normally
+  BOOST_TEST(static_cast<bool>(engine->read(page, 0, false)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

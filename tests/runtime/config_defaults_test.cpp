@@ -119,6 +119,8 @@ std::map<std::string, std::string> struct_defaults() {
       {"node.stats_interval_ms", str(node.stats_interval.count())},
       {"node.max_pages", str(node.max_pages)},
       {"node.max_document_pages", str(node.documents.max_document_pages)},
+      {"node.max_document_pixels", str(node.documents.max_request_pixels)},
+      {"node.max_inflight_document_pixels", str(node.max_inflight_document_pixels)},
       {"node.reply_cache_entries", str(node.reply_cache_entries)},
       {"node.reply_cache_ttl_ms", str(node.reply_cache_ttl.count())},
       {"node.max_waiters_per_id", str(node.max_waiters_per_id)},

@@ -1,6 +1,7 @@
 #include "support/pdf_writer.hpp"
 
 #include <cstdio>
+#include <vector>
 
 namespace infermesh::test {
 namespace {
@@ -62,6 +63,52 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, const p
   }
   pdf += "trailer\n<< /Size " + std::to_string(offsets.size() + 1) + " /Root 1 0 R" + trailer_extra +
          " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+std::string make_xref_bomb_pdf(std::uint64_t objects) {
+  std::string body =
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+      "3 0 obj<</Type/Page/MediaBox[0 0 612 792]/Parent 2 0 R>>endobj\n";
+  const auto xref_at = body.size();
+  return body + "xref\n0 1\n0000000000 65535 f \ntrailer<</Size " + std::to_string(objects) +
+         "/Root 1 0 R>>\nstartxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
+}
+
+std::string make_nested_forms_pdf(int levels, int fanout) {
+  std::vector<std::string> objects;  // object i + 1
+  objects.push_back("<</Type/Catalog/Pages 2 0 R>>");
+  objects.push_back("<</Type/Pages/Kids[3 0 R]/Count 1>>");
+  objects.push_back("<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</XObject<</F 5 0 R>>>>/Contents 4 0 R>>");
+  auto stream = [](const std::string& dict, const std::string& body) {
+    return "<<" + dict + "/Length " + std::to_string(body.size()) + ">>stream\n" + body + "\nendstream";
+  };
+  objects.push_back(stream("", "/F Do"));
+  for (int level = 0; level < levels; ++level) {
+    const int self = 5 + level;
+    std::string body, resources;
+    if (level + 1 < levels) {
+      for (int i = 0; i < fanout; ++i) body += "q 1 0 0 1 0.1 0.1 cm /F Do Q\n";
+      resources = "/Resources<</XObject<</F " + std::to_string(self + 1) + " 0 R>>>>";
+    } else {
+      body = "0 0 10 10 re f";
+    }
+    objects.push_back(stream("/Type/XObject/Subtype/Form/BBox[0 0 612 792]" + resources, body));
+  }
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj" + objects[i] + "endobj\n";
+  }
+  const auto xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (auto at : offsets) {
+    std::string n = std::to_string(at);
+    pdf += std::string(10 - n.size(), '0') + n + " 00000 n \n";
+  }
+  pdf += "trailer<</Size " + std::to_string(objects.size() + 1) + "/Root 1 0 R>>\nstartxref\n" + std::to_string(xref) +
+         "\n%%EOF\n";
   return pdf;
 }
 
