@@ -98,6 +98,84 @@ def pdf(pages, extra_content=b""):
     return out
 
 
+def pdf_of(objs):
+    """A PDF of `objs` (object 1 the catalog), numbered from 1, with a correct xref."""
+    out = b"%PDF-1.5\n"
+    offsets = []
+    for i, o in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
+
+
+def stream(dictionary, data):
+    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def pdf_with_xobjects():
+    """One page drawing a Form XObject that draws another Form and a Flate-compressed 8x8 grey image: the
+    structures poppler's renderer recurses into (issue 14's nested-forms bomb is this, deeper)."""
+    pixels = zlib.compress(bytes((x * 32 + y * 8) % 256 for y in range(8) for x in range(8)))
+    return pdf_of([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R "
+        b"/Resources << /XObject << /F1 5 0 R >> >> >>",
+        stream(b"", b"q 1 0 0 1 0 0 cm /F1 Do Q"),
+        stream(b"/Type /XObject /Subtype /Form /BBox [0 0 72 72] /Resources << /XObject << /F2 6 0 R /I1 7 0 R >> >>",
+               b"/F2 Do q 36 0 0 36 18 18 cm /I1 Do Q"),
+        stream(b"/Type /XObject /Subtype /Form /BBox [0 0 72 72]", b"0 0 m 72 72 l S 10 10 50 50 re f"),
+        stream(b"/Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+               b"/Filter /FlateDecode", pixels),
+    ])
+
+
+def nested_forms_pdf(depth, fan_out):
+    """Findings, not seeds: one page whose Form XObject draws the next `fan_out` times, `depth` levels down
+    (fan_out ** depth leaf drawings from ~100 bytes per level; issue 14 §3's class)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /XObject << /X 5 0 R >> >> >>", stream(b"", b"/X Do")]
+    for level in range(depth):
+        at = len(objs) + 1
+        if level + 1 < depth:
+            body = b" ".join(b"q 1 0 0 1 %d 0 cm /X Do Q" % i for i in range(fan_out))
+            objs.append(stream(b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /XObject << /X %d 0 R >> >>"
+                               % (at + 1), body))
+        else:
+            objs.append(stream(b"/Type /XObject /Subtype /Form /BBox [0 0 612 792]", b"0 0 612 792 re f"))
+    return pdf_of(objs)
+
+
+def tiff_pages_sharing_one_strip(pages, w, h):
+    """Findings, not seeds: `pages` bilevel CCITT G4 pages of w x h, every page's strip the same all-white bytes
+    (one V0 code per row), so the file is ~120 bytes a page whatever the pixels (issue 14 §1's class)."""
+    strip = b"\xff" * (h // 8) + (bytes([(0xFF << (8 - h % 8)) & 0xFF]) if h % 8 else b"") + b"\x00\x10\x01"  # EOFB
+    strip += b"\x00" * (len(strip) & 1)
+    ifd_at = 8 + len(strip)
+    tags = [(256, 4, w), (257, 4, h), (258, 3, 1), (259, 3, 4), (262, 3, 0), (273, 4, 8), (277, 3, 1), (278, 4, h),
+            (279, 4, len(strip))]
+    ifd_size = 2 + 12 * len(tags) + 4
+    out = b"II*\x00" + struct.pack("<I", ifd_at) + strip
+    for p in range(pages):
+        out += struct.pack("<H", len(tags))
+        for tag, kind, v in tags:
+            out += struct.pack("<HHI", tag, kind, 1) + (struct.pack("<HH", v, 0) if kind == 3 else struct.pack("<I", v))
+        out += struct.pack("<I", ifd_at + (p + 1) * ifd_size if p + 1 < pages else 0)
+    return out
+
+
+def write_finding(target, name, data):
+    folder = os.path.join(FUZZ, "findings", target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
 def tiff(frames, **kw):
     out = io.BytesIO()
     frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:], **kw)
@@ -115,6 +193,8 @@ def documents():
         "lzw.tif": tiff([page(mode="RGB")], compression="tiff_lzw"),
         "packbits.tif": tiff([page(mode="L")], compression="packbits"),
         "deflate.tif": tiff([page(mode="L")], compression="tiff_adobe_deflate"),
+        "xobjects.pdf": pdf_with_xobjects(),
+        "ten-pages-g4.tif": tiff([page(300, 400, "1") for _ in range(10)], compression="group4"),
         "page.png": encoded(page(), "PNG"),
         "page.jpg": encoded(page(), "JPEG", quality=60),
     }
@@ -188,6 +268,9 @@ def main():
                                     b"\xff\xdd", b"\xff\xe0", b"P5\n", b"255\n"])
 
     for name, data in documents().items(): write("split_pages", name, data)
+    # Reproducers of issue 14's classes, crafted here (the fuzzer found none in its runs): see fuzz/README.md.
+    write_finding("split_pages", "crafted-tiff-100-pages-of-36mp.tif", tiff_pages_sharing_one_strip(100, 6000, 6000))
+    write_finding("split_pages", "crafted-pdf-nested-forms.pdf", nested_forms_pdf(12, 4))
     write_dict("split_pages", ["%PDF-1.4", "obj", "endobj", "stream", "endstream", "xref", "trailer", "startxref",
                                "%%EOF", "/Type", "/Page", "/Pages", "/Kids", "/Count", "/MediaBox", "/Contents",
                                "/Resources", "/XObject", "/Form", "/Image", "/Filter", "/FlateDecode", "/DCTDecode",
