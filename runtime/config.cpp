@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 namespace infermesh {
 namespace {
@@ -240,7 +241,10 @@ hosted_model parse_model(const YAML::Node& n, const std::string& path, const std
   refuse_keys(n, path, backend, {m.backend == model_config::backend_kind::torchscript ? "synthetic" : "path"});
   if (m.backend == model_config::backend_kind::torchscript) {
     m.path = resolve(base_dir, text(n, path, "path", "", true));
-    if (!fs::is_regular_file(m.path)) throw config_error{join(path, "path"), "file '" + m.path + "' does not exist"};
+    std::error_code status;  // the throwing overload throws on a name too long (found by fuzz/, issue 14 §4)
+    if (!fs::is_regular_file(m.path, status))
+      throw config_error{join(path, "path"), "file '" + m.path + "' " +
+                                               (status ? "cannot be read: " + status.message() : "does not exist")};
   }
   m.device = text(n, path, "device", m.device);
   if (m.device != "cpu" && m.device.rfind("cuda:", 0) != 0)
