@@ -29,6 +29,7 @@
 #include "runtime/deploy_systemd.hpp"
 #include "runtime/load_client.hpp"
 #include "runtime/log.hpp"
+#include "runtime/memory_return.hpp"
 #include "runtime/model_client.hpp"
 #include "runtime/node.hpp"
 #include "runtime/request_client.hpp"
@@ -320,6 +321,7 @@ int run_node(int argc, char** argv) {
 
   int status = exit_ok;
   {
+    const memory_return give_back;  // freed memory back to the system after big requests
     auto running = node::start(std::move(*config));
     if (!running) {
       log(log_level::error, "cannot start: ", running.err().message);

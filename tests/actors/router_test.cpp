@@ -402,7 +402,7 @@ struct document_router_fixture {
     r.max_pages = 30;  // the client asks for many pages; classify looks at one
     r.image = shared_bytes::copy_of(test::make_pdf({{"one"}, {"two"}, {"three"}}));
     caf::anon_send(router, incoming_atom::value, std::string("classify"), shared_bytes::copy_of(encode_request(r, encoding::msgpack)),
-                   std::string("inbox"), std::chrono::steady_clock::now());
+                   std::string("inbox"), std::chrono::steady_clock::now(), backlog_ticket{});
   }
 };
 
