@@ -169,8 +169,8 @@ def tiff_pages_sharing_one_strip(pages, w, h):
     return out
 
 
-def write_finding(target, name, data):
-    folder = os.path.join(FUZZ, "findings", target)
+def write_finding(target, name, data, kind="findings"):
+    folder = os.path.join(FUZZ, kind, target)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
         f.write(data)
@@ -269,7 +269,8 @@ def main():
 
     for name, data in documents().items(): write("split_pages", name, data)
     # Reproducers of issue 14's classes, crafted here (the fuzzer found none in its runs): see fuzz/README.md.
-    write_finding("split_pages", "crafted-tiff-100-pages-of-36mp.tif", tiff_pages_sharing_one_strip(100, 6000, 6000))
+    write_finding("split_pages", "crafted-tiff-100-pages-of-36mp.tif", tiff_pages_sharing_one_strip(100, 6000, 6000),
+                  "regressions")  # fixed: the per-request pixel budget
     write_finding("split_pages", "crafted-pdf-nested-forms.pdf", nested_forms_pdf(12, 4))
     write_dict("split_pages", ["%PDF-1.4", "obj", "endobj", "stream", "endstream", "xref", "trailer", "startxref",
                                "%%EOF", "/Type", "/Page", "/Pages", "/Kids", "/Count", "/MediaBox", "/Contents",
