@@ -152,7 +152,7 @@ def id_card(rng, c, clean):
     y = d.at(y, [(x, c["name_label"], "left")], s * 0.75); y = d.at(y, [(x, c["name"], "left")], s, bold=True) + 2
     y = d.at(y, [(x, c["birth_label"], "left")], s * 0.75); y = d.at(y, [(x, c["birth"], "left")], s) + 2
     y = d.at(y, [(x, c["number_label"], "left")], s * 0.75); d.at(y, [(x, c["number"], "left")], s, bold=True)
-    img = pdf_raster.rasterise(d.pdf(), rng.uniform(260, 340))
+    img = pdf_raster.rasterise(d.pdf(), rng.uniform(180, 260))
     return degrade.card_photo(rng, img) if rng.random() < (0.3 if clean else 0.7) else img
 
 

@@ -174,7 +174,7 @@ def id_card(rng, c, clean):
     y = p.text(x, y, c["number_label"], s * 0.75); y = p.text(x, y, c["number"], s, bold=True)
     if t == 2:
         p.text(6, p.h - 12, "IDBRA" + c["number"].replace(".", "").replace("-", "") + "<<<<<<<<", s * 0.9)
-    img = pdf_raster.rasterise(p.pdf(), rng.uniform(260, 340))
+    img = pdf_raster.rasterise(p.pdf(), rng.uniform(180, 260))
     return degrade.card_photo(rng, img) if not clean or rng.random() < 0.5 else img
 
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Leave-one-renderer-out for the document classifier (issue 15): for each renderer R of pil, reportlab, groff,
+# train on the other two renderers' pages (plus a few of synthetic_documents.py's, starting from the bundled
+# model's weights) and measure R's held-out pages through infermesh-evaluate on the embedded default config
+# with only the classifier replaced. Everything runs under nice -n 15 (a shared machine).
+#   training/leave_one_renderer_out.sh WORK [--train-count 600] [--eval-count 1000] [--epochs 8] [--only R]
+# WORK gets train-R/ and eval-R/ (render_documents.py, seeds 7001 and 9001), models/without-R/ and
+# results/without-R.md. Renders the sets it does not find. ~20 min a renderer on 2 busy cores.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$1; shift
+train_count=600 eval_count=1000 epochs=8 only=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --train-count) train_count=$2; shift 2 ;;
+    --eval-count) eval_count=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 WORK [--train-count N] [--eval-count N] [--epochs N] [--only RENDERER]" >&2; exit 2 ;;
+  esac
+done
+renderers=(pil reportlab groff)
+python="nice -n 15 /usr/bin/python3"
+mkdir -p "$work/models" "$work/results"
+for r in "${renderers[@]}"; do
+  [ -f "$work/train-$r/truth.jsonl" ] || $python "$repo/training/render_documents.py" --renderer "$r" --out "$work/train-$r" --count "$train_count" --seed 7001
+  [ -f "$work/eval-$r/truth.jsonl" ] || $python "$repo/training/render_documents.py" --renderer "$r" --out "$work/eval-$r" --count "$eval_count" --seed 9001 --rotate
+done
+[ -x "$repo/build/release/infermesh-evaluate" ] || (cd "$repo" && nice -n 15 cmake --build --preset release -j1 --target infermesh-evaluate)
+for held in "${renderers[@]}"; do
+  [ -z "$only" ] || [ "$only" = "$held" ] || continue
+  docs=()
+  for r in "${renderers[@]}"; do [ "$r" = "$held" ] || docs+=("$work/train-$r"); done
+  out="$work/models/without-$held"
+  $python "$repo/training/train_document_classifier.py" --out "$out" --docs "${docs[@]}" --heldout-docs "$work/eval-$held" \
+    --init "$repo/model-repository/document-classifier/model.pt" --per-class 100 --heldout-per-class 40 --epochs "$epochs"
+  # the embedded default config with only the classifier replaced
+  sed -e "s|\.\./model-repository/document-classifier/|$out/|" -e "s|\.\./model-repository/|$repo/model-repository/|" \
+    "$repo/cluster-config/single-node.yaml" > "$out/node.yaml"
+  nice -n 15 "$repo/build/release/infermesh-evaluate" --docs "$work/eval-$held" --config "$out/node.yaml" | tee "$work/results/without-$held.md"
+done
