@@ -4,7 +4,7 @@
 # model's weights) and measure R's held-out pages through infermesh-evaluate on the embedded default config
 # with only the classifier replaced. Everything runs under nice -n 15 (a shared machine).
 #   training/leave_one_renderer_out.sh WORK [--train-count 600] [--eval-count 1000] [--epochs 8] [--only R]
-# WORK gets train-R/ and eval-R/ (render_documents.py, seeds 7001 and 9001), models/without-R/ and
+# WORK gets train-R/ and eval-R/ (render_documents.py, seeds 7001-7002 and 9001-9004, one process each), models/without-R/ and
 # results/without-R.md. Renders the sets it does not find. ~20 min a renderer on 2 busy cores.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,9 +22,23 @@ done
 renderers=(pil reportlab groff)
 python="nice -n 15 /usr/bin/python3"
 mkdir -p "$work/models" "$work/results"
+# render RENDERER OUT COUNT SEED SHARDS [--rotate]: SHARDS processes at once (a niced process gets little of a
+# busy machine; several get more), seeds SEED..SEED+SHARDS-1 into OUT/sK/, one OUT/truth.jsonl naming sK/....
+render() {
+  local r=$1 out=$2 count=$3 seed=$4 shards=$5; shift 5
+  local per=$(( (count + shards - 1) / shards )) pids=() k
+  for k in $(seq 0 $((shards - 1))); do
+    $python "$repo/training/render_documents.py" --renderer "$r" --out "$out/s$k" --count "$per" --seed $((seed + k)) "$@" >/dev/null &
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k"; done
+  : > "$out/truth.jsonl.part"
+  for k in $(seq 0 $((shards - 1))); do sed "s|\"file\": \"|\"file\": \"s$k/|" "$out/s$k/truth.jsonl" >> "$out/truth.jsonl.part"; done
+  mv "$out/truth.jsonl.part" "$out/truth.jsonl"
+}
 for r in "${renderers[@]}"; do
-  [ -f "$work/train-$r/truth.jsonl" ] || $python "$repo/training/render_documents.py" --renderer "$r" --out "$work/train-$r" --count "$train_count" --seed 7001
-  [ -f "$work/eval-$r/truth.jsonl" ] || $python "$repo/training/render_documents.py" --renderer "$r" --out "$work/eval-$r" --count "$eval_count" --seed 9001 --rotate
+  [ -f "$work/train-$r/truth.jsonl" ] || render "$r" "$work/train-$r" "$train_count" 7001 2
+  [ -f "$work/eval-$r/truth.jsonl" ] || render "$r" "$work/eval-$r" "$eval_count" 9001 4 --rotate
 done
 [ -x "$repo/build/release/infermesh-evaluate" ] || (cd "$repo" && nice -n 15 cmake --build --preset release -j1 --target infermesh-evaluate)
 for held in "${renderers[@]}"; do
