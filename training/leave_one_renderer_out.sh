@@ -3,20 +3,25 @@
 # train on the other two renderers' pages (plus a few of synthetic_documents.py's, starting from the bundled
 # model's weights) and measure R's held-out pages through infermesh-evaluate on the embedded default config
 # with only the classifier replaced. Everything runs under nice -n 15 (a shared machine).
-#   training/leave_one_renderer_out.sh WORK [--train-count 600] [--eval-count 1000] [--epochs 8] [--only R]
+#   training/leave_one_renderer_out.sh WORK [--train-count 600] [--eval-count 1000] [--epochs 5]
+#                                           [--generator-per-class 40] [--init model.pt] [--only R]
 # WORK gets train-R/ and eval-R/ (render_documents.py, seeds 7001-7002 and 9001-9004, one process each), models/without-R/ and
-# results/without-R.md. Renders the sets it does not find. ~20 min a renderer on 2 busy cores.
+# results/without-R.md. Renders the sets it does not find. A run renders synthetic_documents.py pages itself
+(--generator-per-class per type, plus 20 per type in held-out fonts); on 2 cores shared with three builds a run
+took over 20 min niced.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$1; shift
-train_count=600 eval_count=1000 epochs=8 only=""
+train_count=600 eval_count=1000 epochs=5 generator_per_class=40 only="" init=$repo/model-repository/document-classifier/model.pt
 while [ $# -gt 0 ]; do
   case $1 in
     --train-count) train_count=$2; shift 2 ;;
     --eval-count) eval_count=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
+    --generator-per-class) generator_per_class=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 WORK [--train-count N] [--eval-count N] [--epochs N] [--only RENDERER]" >&2; exit 2 ;;
+    --init) init=$2; shift 2 ;;
+    *) echo "usage: $0 WORK [--train-count N] [--eval-count N] [--epochs N] [--generator-per-class N] [--init FILE] [--only RENDERER]" >&2; exit 2 ;;
   esac
 done
 renderers=(pil reportlab groff)
@@ -47,7 +52,7 @@ for held in "${renderers[@]}"; do
   for r in "${renderers[@]}"; do [ "$r" = "$held" ] || docs+=("$work/train-$r"); done
   out="$work/models/without-$held"
   $python "$repo/training/train_document_classifier.py" --out "$out" --docs "${docs[@]}" --heldout-docs "$work/eval-$held" \
-    --init "$repo/model-repository/document-classifier/model.pt" --per-class 100 --heldout-per-class 40 --epochs "$epochs"
+    --init "$init" --per-class "$generator_per_class" --heldout-per-class 20 --epochs "$epochs"
   # the embedded default config with only the classifier replaced
   sed -e "s|\.\./model-repository/document-classifier/|$out/|" -e "s|\.\./model-repository/|$repo/model-repository/|" \
     "$repo/cluster-config/single-node.yaml" > "$out/node.yaml"
