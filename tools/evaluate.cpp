@@ -11,7 +11,8 @@
 // preprocess_image, rotation_from_scores, classify_scores, tesseract_ocr, extract_fields) with the config's
 // values (input size, colour order, resize, mean/std, decode, labels, Tesseract settings, document limits).
 //
-// Prints one table: classifier top-1 (after orientation correction), orientation accuracy on rotated and on
+// Prints one table: classifier top-1 (after orientation correction) overall and per type, its expected calibration
+// error and the share of wrong answers at confidence >= 0.9, orientation accuracy on rotated and on
 // upright pages, and with --fields the exact-match accuracy of each extracted field and the CPF check (numbers
 // with wrong check digits must be marked invalid). scripts/evaluate.sh renders the pages and runs it.
 
@@ -26,6 +27,7 @@
 #include <thread>
 
 #include "actors/model_step.hpp"
+#include "calibration.hpp"
 #include "messages/codec.hpp"
 #include "models/document_pages.hpp"
 #include "models/field_extraction.hpp"
@@ -205,7 +207,9 @@ int run(int argc, char** argv) {
 
   std::mutex mutex;
   std::map<std::string, tally> fields;
-  tally top1, orientation, cpf_invalid_flagged, upright_kept;
+  tally top1, orientation, cpf_invalid_flagged, cpf_valid_kept, upright_kept;
+  std::map<std::string, tally> top1_by_type;
+  calibration classify_calibration;
   std::map<std::string, std::map<std::string, int>> confusion;
   std::uint64_t failed = 0;
   std::string first_failure, engine_failure;
@@ -269,9 +273,13 @@ int run(int argc, char** argv) {
         const int expected = (360 - d.ccw_rotation) % 360;
         auto extracted = extract_fields(d.doc_type, page.text);
         std::string predicted;
+        double confidence = 0;
         if (classifier) {
           auto scores = classifier->scores(image, page.rotation.degrees);
-          if (scores) predicted = classify_scores(classifier->config().labels, *scores).doc_type;
+          if (scores) {
+            const auto c = classify_scores(classifier->config().labels, *scores);
+            predicted = c.doc_type, confidence = c.confidence;
+          }
         }
         std::lock_guard<std::mutex> g(mutex);
         if (opts->show_misses && page.rotation.degrees != expected)
@@ -292,8 +300,13 @@ int run(int argc, char** argv) {
         }
         if (opts->fields && d.doc_type == "id_card" && !d.cpf_valid)
           cpf_invalid_flagged.add(!extracted->valid["id_number"]);
+        if (opts->fields && d.doc_type == "id_card" && d.cpf_valid && extracted->fields.count("id_number") &&
+            extracted->fields.at("id_number") == d.fields.at("id_number"))
+          cpf_valid_kept.add(extracted->valid["id_number"]);
         if (classifier) {
           top1.add(predicted == d.doc_type);
+          top1_by_type[d.doc_type].add(predicted == d.doc_type);
+          classify_calibration.add(confidence, predicted == d.doc_type);
           if (opts->show_misses && predicted != d.doc_type)
             std::cout << "miss " << d.file << " class: want " << d.doc_type << " got " << predicted << "\n";
           ++confusion[d.doc_type][predicted];
@@ -310,12 +323,20 @@ int run(int argc, char** argv) {
               << first_failure << ")\n";
 
   std::cout << "| measure | accuracy |\n| --- | --- |\n";
-  if (classifier) std::cout << "| classifier top-1 (after orientation correction) | " << top1.percent() << " |\n";
+  if (classifier) {
+    std::cout << "| classifier top-1 (after orientation correction) | " << top1.percent() << " |\n";
+    for (const auto& [type, t] : top1_by_type) std::cout << "| classifier top-1: " << type << " | " << t.percent() << " |\n";
+    char ece[32];
+    std::snprintf(ece, sizeof ece, "%.4f", classify_calibration.expected_calibration_error());
+    std::cout << "| classifier expected calibration error (10 bins) | " << ece << " |\n"
+              << "| classifier wrong at confidence >= 0.9 | " << classify_calibration.high_confidence_wrong() << " |\n";
+  }
   std::cout << "| orientation: rotated pages corrected to upright | " << orientation.percent() << " |\n";
   std::cout << "| orientation: upright pages left upright | " << upright_kept.percent() << " |\n";
   for (const auto& [name, t] : fields) std::cout << "| field " << name << " exact match | " << t.percent() << " |\n";
   if (opts->fields)
-    std::cout << "| id_card: wrong CPF check digits marked invalid | " << cpf_invalid_flagged.percent() << " |\n";
+    std::cout << "| id_card: wrong CPF check digits marked invalid | " << cpf_invalid_flagged.percent() << " |\n"
+              << "| id_card: right CPFs read exactly marked valid | " << cpf_valid_kept.percent() << " |\n";
   if (classifier) {
     std::cout << "\nconfusion (truth -> predicted: count)\n";
     for (const auto& [truth, row] : confusion)

@@ -19,6 +19,13 @@ constexpr int rotated_pages = 200;  // 40 per type, ~3/4 of them turned: classif
 constexpr int clean_pages = 50;    // 10 per type: field extraction
 constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0;  // the issue's thresholds
 
+// Issue 15, a renderer held out of the bundled classifier's training (groff): 100 pages (20 per type, ~3/4
+// turned), seed 9201 (no training or table set uses it). Not the issue's bar (>= 95%), which is not met yet: a
+// regression bar between the classifier before renderer training (48% here, 45.1% on 1000 such pages) and after
+// (78% here, 76.2% on 1000); wrong answers at confidence >= 0.9 were 42% before, 7.6% after.
+constexpr int held_out_renderer_pages = 100;
+constexpr double held_out_renderer_classifier_bar = 65.0, held_out_renderer_confident_wrong_limit = 20.0;
+
 const std::string source = INFERMESH_SOURCE_DIR;
 
 void render(const std::string& dir, int count, int seed, bool rotate) {
@@ -26,6 +33,13 @@ void render(const std::string& dir, int count, int seed, bool rotate) {
                                 "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
   argv.push_back(rotate ? "--rotate" : "--clean");
   test::child_process python("render", argv);
+  BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
+}
+
+void render_with(const std::string& renderer, const std::string& dir, int count, int seed) {
+  test::child_process python("render", {"/usr/bin/python3", source + "/training/render_documents.py", "--renderer", renderer,
+                                        "--out", dir, "--count", std::to_string(count), "--seed", std::to_string(seed),
+                                        "--rotate"});
   BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
 }
 
@@ -56,6 +70,15 @@ BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and
   std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= classifier_bar);
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
+}
+
+BOOST_AUTO_TEST_CASE(classifier_keeps_its_gain_on_pages_of_a_renderer_it_never_saw) {
+  const auto dir = test::make_temp_dir("infermesh-quality");
+  render_with("groff", dir, held_out_renderer_pages, 9201);
+  auto table = evaluate({"--docs", dir});
+  std::filesystem::remove_all(dir);
+  BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= held_out_renderer_classifier_bar);
+  BOOST_TEST(table.at("classifier wrong at confidence >= 0.9") <= held_out_renderer_confident_wrong_limit);
 }
 
 BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {
