@@ -89,7 +89,14 @@ int main(int argc, char** argv) {
   if (::getppid() != parent) return 3;  // it died before the death signal was armed
   ::syscall(SYS_close_range, 3u, ~0u, 0u);  // whatever the parent let through (it spawns with O_CLOEXEC)
   const rlimit as{memory, memory}, cpu_limit{cpu, cpu + 1}, no_core{0, 0};
-  if (::setrlimit(RLIMIT_AS, &as) != 0 || ::setrlimit(RLIMIT_CPU, &cpu_limit) != 0 || ::setrlimit(RLIMIT_CORE, &no_core) != 0)
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer has reserved terabytes of shadow before main: under RLIMIT_AS no mapping would succeed.
+  // The parent gives an ASan child the same bound as ASan's own (ASAN_OPTIONS malloc_limit_mb).
+  const bool address_limit = true;
+#else
+  const bool address_limit = ::setrlimit(RLIMIT_AS, &as) == 0;
+#endif
+  if (!address_limit || ::setrlimit(RLIMIT_CPU, &cpu_limit) != 0 || ::setrlimit(RLIMIT_CORE, &no_core) != 0)
     return 2;
   std::string in;
   if (!read_all(0, in)) return 2;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -164,7 +165,21 @@ outcome<document_pages> split_pages_sandboxed(const render_sandbox& sandbox, con
                           const_cast<char*>(mem.c_str()),         const_cast<char*>("--cpu-seconds"),
                           const_cast<char*>(cpu.c_str()),         nullptr};
   child_guard child;
-  const int spawned = ::posix_spawn(&child.pid, sandbox.child.c_str(), &actions, &attr, argv.data(), environ);
+  char** env = environ;
+#if defined(__SANITIZE_ADDRESS__)
+  // An ASan build's child cannot run under RLIMIT_AS (page_render_child.cpp): ASan bounds its heap instead.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "ASAN_OPTIONS=", 13) != 0) env_strings.emplace_back(*e);
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env_strings.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                        "allocator_may_return_null=1:malloc_limit_mb=" + std::to_string(memory >> 20));
+  std::vector<char*> env_pointers;
+  for (auto& e : env_strings) env_pointers.push_back(e.data());
+  env_pointers.push_back(nullptr);
+  env = env_pointers.data();
+#endif
+  const int spawned = ::posix_spawn(&child.pid, sandbox.child.c_str(), &actions, &attr, argv.data(), env);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (spawned != 0) {
