@@ -19,6 +19,7 @@
 #include "support/client.hpp"
 #include "support/hostile_inputs.hpp"
 #include "support/nats_server.hpp"
+#include "support/pdf_writer.hpp"
 #include "support/node_process.hpp"
 
 using namespace infermesh;
@@ -164,14 +165,14 @@ BOOST_AUTO_TEST_CASE(memory_that_grows_with_pages_a_hundred_page_tiff_and_a_thir
   for (int i = 0; i < 3; ++i)
     three.emplace_back([&] { expect_bounded("100-page TIFF, three at once", "classify", document(tiff, 20000), {"ok", "too_large"}); });
   for (auto& t : three) t.join();
-  const auto pdf = test::many_page_pdf(30);
+  const auto pdf = test::make_pdf(std::vector<std::vector<std::string>>(30, {"page"}));
   BOOST_TEST_MESSAGE("30-page PDF: " << pdf.size() << " bytes");
   expect_bounded("30-page PDF", "classify", document(pdf, 20000), {"ok", "too_large"});
   expect_bounded("30-page PDF", "ocr", document(pdf, 20000, 30), {"ok", "too_large", "deadline_exceeded"});
 }
 
 BOOST_AUTO_TEST_CASE(allocations_from_numbers_inside_files) {
-  expect_bounded("PDF naming object 33,000,000", "classify", document(test::xref_bomb_pdf(33'000'000), 10000),
+  expect_bounded("PDF naming object 33,000,000", "classify", document(test::make_xref_bomb_pdf(33'000'000), 10000),
                  {"ok", "unsupported_media", "too_large"});
   expect_bounded("TIFF with one 32768² tile", "classify", document(test::huge_tile_tiff(6000, 6000, 32768), 10000),
                  {"unsupported_media", "too_large"});
@@ -182,7 +183,7 @@ BOOST_AUTO_TEST_CASE(cpu_that_a_deadline_must_stop) {
   BOOST_TEST_MESSAGE("progressive JPEG: " << jpeg.size() << " bytes");
   expect_bounded("progressive JPEG with 5000 extra scans", "classify", document(jpeg, 5000),
                  {"unsupported_media", "too_large", "deadline_exceeded"});
-  const auto forms = test::nested_xobject_pdf(8, 10);
+  const auto forms = test::make_nested_forms_pdf(8, 10);
   BOOST_TEST_MESSAGE("nested Form XObjects: " << forms.size() << " bytes");
   expect_bounded("PDF of Form XObjects 8 deep, 10 wide", "classify", document(forms, 5000),
                  {"deadline_exceeded", "too_large", "unsupported_media"});

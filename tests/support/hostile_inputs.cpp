@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -24,29 +23,6 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-/// A PDF of `bodies` as objects 1..n (1 is the catalog), with a correct cross-reference table.
-std::string pdf_of(const std::vector<std::string>& bodies) {
-  std::string pdf = "%PDF-1.4\n";
-  std::vector<std::size_t> offsets;
-  for (std::size_t i = 0; i < bodies.size(); ++i) {
-    offsets.push_back(pdf.size());
-    pdf += std::to_string(i + 1) + " 0 obj\n" + bodies[i] + "\nendobj\n";
-  }
-  const std::size_t xref = pdf.size();
-  pdf += "xref\n0 " + std::to_string(bodies.size() + 1) + "\n0000000000 65535 f \n";
-  for (auto off : offsets) {
-    char line[24];
-    std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
-    pdf += line;
-  }
-  return pdf + "trailer\n<< /Size " + std::to_string(bodies.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-}
-
-std::string stream(const std::string& dict, const std::string& content) {
-  return "<< " + dict + " /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream";
 }
 
 void put16(std::string& s, std::uint16_t v) { s.append({char(v & 0xff), char(v >> 8)}); }
@@ -111,42 +87,6 @@ std::string huge_tile_tiff(int width, int height, int tile) {
   put32(t, 0);  // no next IFD
   t += std::string("\x78\x9c\x63\x60\x18\x05\xa3\x60\x14\x0c\x77\x00\x00\x10\x00\x01", 16);  // zlib: zeros
   return t;
-}
-
-std::string many_page_pdf(int pages) {
-  std::vector<std::string> bodies{"<< /Type /Catalog /Pages 2 0 R >>", ""};
-  std::string kids;
-  const std::string content = "0.9 g 0 0 612 792 re f";
-  bodies.push_back(stream("", content));  // 3: every page's content
-  for (int i = 0; i < pages; ++i) {
-    kids += std::to_string(bodies.size() + 1) + " 0 R ";
-    bodies.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>");
-  }
-  bodies[1] = "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>";
-  return pdf_of(bodies);
-}
-
-std::string xref_bomb_pdf(long object) {
-  return "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-         "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n" +
-         std::to_string(object) + " 0 obj<<>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-}
-
-std::string nested_xobject_pdf(int depth, int fanout) {
-  // 1 catalog, 2 pages, 3 page, 4 page content, 5.. the XObjects (5 draws 6 `fanout` times, ...; the last fills).
-  std::vector<std::string> bodies{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                                  "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                                  "/Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>",
-                                  stream("", "/X Do")};
-  std::string draws;
-  for (int i = 0; i < fanout; ++i) draws += "/X Do\n";
-  for (int level = 0; level < depth; ++level) {
-    const bool leaf = level + 1 == depth;
-    const std::string resources = leaf ? "" : "/Resources << /XObject << /X " + std::to_string(6 + level) + " 0 R >> >> ";
-    bodies.push_back(stream("/Type /XObject /Subtype /Form /BBox [0 0 612 792] " + resources,
-                            leaf ? "0.5 g 0 0 612 792 re f" : draws));
-  }
-  return pdf_of(bodies);
 }
 
 std::string many_scan_jpeg(int width, int height, int extra_scans) {

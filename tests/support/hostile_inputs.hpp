@@ -2,7 +2,7 @@
 /// Hostile inputs for the bad-input matrix (tests/integration/hostile_input_test.cpp), each a small file that
 /// once cost a node far more than its size: built here from their recipes, so a run sees fresh bytes and no
 /// binary blob lives in the repository. Every generator is plain code over bytes (libtiff and OpenCV write
-/// the images).
+/// the images); the hostile PDFs are tests/support/pdf_writer's.
 
 #include <string>
 
@@ -15,17 +15,6 @@ std::string many_page_tiff(int pages, int width, int height);
 /// A TIFF of one `width` x `height` grey page stored as one tile of `tile` x `tile` pixels (a 32768² tile is
 /// 1 GiB for a reader that allocates it), with a few bytes of tile data.
 std::string huge_tile_tiff(int width, int height, int tile);
-
-/// A PDF of `pages` US-Letter pages, each a full-page fill (3.8 KB for 30 pages).
-std::string many_page_pdf(int pages);
-
-/// A ~250-byte PDF with no cross-reference table whose one extra object is numbered `object` (a reader that
-/// rebuilds the table sizes it by that number).
-std::string xref_bomb_pdf(long object);
-
-/// A PDF whose page draws a Form XObject that draws the next one `fanout` times, `depth` levels deep (the cost
-/// grows by `fanout` per level; the leaf fills the page).
-std::string nested_xobject_pdf(int depth, int fanout);
 
 /// A progressive flat-grey JPEG of `width` x `height` whose last scan (a few bytes) is repeated `extra_scans`
 /// times: every one a full pass over the image for a decoder that takes them all.
