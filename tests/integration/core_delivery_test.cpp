@@ -84,14 +84,16 @@ BOOST_AUTO_TEST_CASE(a_node_killed_under_load_loses_nothing_when_clients_retry) 
     options.on_answer = [&](std::uint64_t n) { answered.set(n); };
     report = run_load(*transport, options, image);
   });
-  BOOST_TEST(answered.wait_for(300, 10s), "load is flowing through both nodes");
+  // 100 answers first (~0.2 s in Release: 2235 sent in 4 s in the last CI run; ~2 s under TSan: 205), so
+  // that the kill lands on a node holding requests.
+  BOOST_TEST(answered.wait_for(100, 20s), "load is flowing through both nodes");
   first.process().signal(SIGKILL);
   load.join();
   BOOST_TEST_MESSAGE("node kill -9 under load, core mode with client retry: sent "
                      << report.sent << " / answered " << report.answered << " / lost " << report.lost
                      << " / duplicated 0 (a retry's late reply never reaches the client) / retried " << report.retried
                      << " / p99 " << report.p99_ms << " ms");
-  BOOST_TEST(report.sent > 200u);
+  BOOST_TEST(report.sent > 100u);
   BOOST_TEST(report.lost == 0u);
   BOOST_TEST(report.ok == report.sent);
 }
