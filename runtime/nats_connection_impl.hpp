@@ -60,6 +60,7 @@ struct nats_transport::impl {
   int max_pending_bytes = 0;
   mutable std::mutex subscriptions_mutex;
   std::vector<std::pair<natsSubscription*, std::unique_ptr<handler>>> subscriptions;
+  std::mutex js_mutex;  // the JetStream context is made on first use, which any client thread may be
   jsCtx* js = nullptr;
   std::atomic<bool> pulling{true};
   std::vector<std::thread> pullers;

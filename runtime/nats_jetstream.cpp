@@ -26,7 +26,10 @@ error js_error(natsStatus s, jsErrCode code, const std::string& what) {
   return e;
 }
 
+/// Makes the connection's JetStream context once. Under the lock: `infermesh load --durable` publishes from
+/// several threads at once, and two first uses made two contexts (one leaked; found by LSan in CI).
 std::optional<error> ensure_js(nats_transport::impl& p) {
+  std::lock_guard<std::mutex> guard(p.js_mutex);
   if (p.js != nullptr) return std::nullopt;
   if (natsStatus s = natsConnection_JetStream(&p.js, p.connection, nullptr); s != NATS_OK)
     return to_error(s, "nats: no JetStream context");
