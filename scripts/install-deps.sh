@@ -14,7 +14,8 @@ packages=(
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd  # OCR and orientation
   libpoppler-cpp-dev libtiff-dev           # multi-page input: PDF and TIFF
   python3-reportlab                        # training/renderers/reportlab_docs.py: ReportLab PDF canvas
-  groff                                    # training/renderers/groff_docs.py: troff/tbl typeset by groff -Tpdf
+  groff libgs10-common                     # training/renderers/groff_docs.py: troff/tbl typeset by groff -Tpdf (its
+                                           # devpdf fonts are the URW files under /usr/share/ghostscript)
   poppler-utils                            # training/renderers/pdf_raster.py: pdftoppm rasterises the renderers' PDFs
   python3-pil fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core  # synthetic documents
   python3-torch python3-torchvision python3-opencv python3-numpy python3-yaml  # training, reference scores

@@ -33,14 +33,14 @@ void render(const std::string& dir, int count, int seed, bool rotate) {
                                 "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
   argv.push_back(rotate ? "--rotate" : "--clean");
   test::child_process python("render", argv);
-  BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
+  BOOST_REQUIRE_MESSAGE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0, python.output());
 }
 
 void render_with(const std::string& renderer, const std::string& dir, int count, int seed) {
   test::child_process python("render", {"/usr/bin/python3", source + "/training/render_documents.py", "--renderer", renderer,
                                         "--out", dir, "--count", std::to_string(count), "--seed", std::to_string(seed),
                                         "--rotate"});
-  BOOST_REQUIRE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0);
+  BOOST_REQUIRE_MESSAGE(python.wait_exit(std::chrono::minutes(5)).value_or(-1) == 0, python.output());
 }
 
 /// Runs infermesh-evaluate and returns measure -> percent from its table.
