@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/text_evidence.hpp"
+
 namespace infermesh {
 
 bool document::has(step_kind step, bool auto_rotate) const {
@@ -43,6 +45,14 @@ std::optional<std::string> document::doc_type_for_fields() const {
   if (!doc_type_asked.empty()) return doc_type_asked;
   if (classified && !classified->doc_type.empty()) return classified->doc_type;
   return std::nullopt;
+}
+
+void document::weigh_type_by_text(std::string_view pages_text) {
+  if (!classified || !doc_type_asked.empty()) return;
+  classified->scores = combine_with_text(classified->scores, pages_text);
+  classified->confidence = 0;
+  for (const auto& [label, p] : classified->scores)
+    if (p > classified->confidence) classified->doc_type = label, classified->confidence = p;
 }
 
 value rotation_value(const page_rotation& r) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/protocol.hpp"
@@ -33,6 +34,11 @@ struct document {
   void absorb(step_reply& found);
   /// The doc_type extraction uses: the request's, else the classifier's.
   std::optional<std::string> doc_type_for_fields() const;
+  /// Weighs the classifier's scores by the type words `pages_text` prints (models/text_evidence.hpp) and
+  /// chooses the label and confidence again: `process` does, once the pages are read, before extracting.
+  /// Nothing changes without a classification, when the request named its doc_type, or when the text names
+  /// none of the classifier's labels.
+  void weigh_type_by_text(std::string_view pages_text);
 };
 
 /// The wire result of `op` (protocol.md "Results") from what the pipeline found.

@@ -150,9 +150,10 @@ step_request step_request_for(const pending& p, step_kind step) {
 
 /// Field extraction: plain code on the text the pipeline has, run here (every node can).
 void extract(pending& p) {
-  const auto doc_type = p.doc.doc_type_for_fields();
   std::string text;
   for (const auto& page : *p.doc.text) text += page.text + "\f";
+  p.doc.weigh_type_by_text(text);  // the image model's type, weighed by the type words the pages print
+  const auto doc_type = p.doc.doc_type_for_fields();
   auto found = doc_type ? extract_fields(*doc_type, text) : std::nullopt;
   p.doc.fields = found ? std::move(*found) : extracted_fields{};
 }

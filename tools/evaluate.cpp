@@ -14,7 +14,8 @@
 // Prints one table: classifier top-1 (after orientation correction) overall and per type, its expected calibration
 // error and the share of wrong answers at confidence >= 0.9, orientation accuracy on rotated and on
 // upright pages, and with --fields the exact-match accuracy of each extracted field and the CPF check (numbers
-// with wrong check digits must be marked invalid). scripts/evaluate.sh renders the pages and runs it.
+// with wrong check digits must be marked invalid), and the classifier's measures again with its scores weighed
+// by the page's text (combine_with_text), as `process` answers. scripts/evaluate.sh renders the pages and runs it.
 
 #include <atomic>
 #include <cstdint>
@@ -34,6 +35,7 @@
 #include "models/image_preprocess.hpp"
 #include "models/model.hpp"
 #include "models/tesseract_ocr.hpp"
+#include "models/text_evidence.hpp"
 #include "runtime/config.hpp"
 
 namespace infermesh {
@@ -208,8 +210,9 @@ int run(int argc, char** argv) {
   std::mutex mutex;
   std::map<std::string, tally> fields;
   tally top1, orientation, cpf_invalid_flagged, cpf_valid_kept, upright_kept;
-  std::map<std::string, tally> top1_by_type;
-  calibration classify_calibration;
+  std::map<std::string, tally> top1_by_type, top1_with_text_by_type;
+  tally top1_with_text;
+  calibration classify_calibration, with_text_calibration;
   std::map<std::string, std::map<std::string, int>> confusion;
   std::uint64_t failed = 0;
   std::string first_failure, engine_failure;
@@ -272,13 +275,16 @@ int run(int argc, char** argv) {
         }
         const int expected = (360 - d.ccw_rotation) % 360;
         auto extracted = extract_fields(d.doc_type, page.text);
-        std::string predicted;
-        double confidence = 0;
+        std::string predicted, predicted_with_text;
+        double confidence = 0, confidence_with_text = 0;
         if (classifier) {
           auto scores = classifier->scores(image, page.rotation.degrees);
           if (scores) {
             const auto c = classify_scores(classifier->config().labels, *scores);
             predicted = c.doc_type, confidence = c.confidence;
+            // as `process` answers: the image's scores weighed by the type words the page prints
+            for (const auto& [label, p] : combine_with_text(c.scores, page.text))
+              if (p > confidence_with_text) predicted_with_text = label, confidence_with_text = p;
           }
         }
         std::lock_guard<std::mutex> g(mutex);
@@ -310,6 +316,13 @@ int run(int argc, char** argv) {
           if (opts->show_misses && predicted != d.doc_type)
             std::cout << "miss " << d.file << " class: want " << d.doc_type << " got " << predicted << "\n";
           ++confusion[d.doc_type][predicted];
+          if (opts->fields) {
+            top1_with_text.add(predicted_with_text == d.doc_type);
+            top1_with_text_by_type[d.doc_type].add(predicted_with_text == d.doc_type);
+            with_text_calibration.add(confidence_with_text, predicted_with_text == d.doc_type);
+            if (opts->show_misses && predicted_with_text != d.doc_type)
+              std::cout << "miss " << d.file << " class with text: want " << d.doc_type << " got " << predicted_with_text << "\n";
+          }
         }
       }
     });
@@ -330,6 +343,15 @@ int run(int argc, char** argv) {
     std::snprintf(ece, sizeof ece, "%.4f", classify_calibration.expected_calibration_error());
     std::cout << "| classifier expected calibration error (10 bins) | " << ece << " |\n"
               << "| classifier wrong at confidence >= 0.9 | " << classify_calibration.high_confidence_wrong() << " |\n";
+    if (opts->fields) {
+      std::snprintf(ece, sizeof ece, "%.4f", with_text_calibration.expected_calibration_error());
+      std::cout << "| classifier + page text (as `process` answers) top-1 | " << top1_with_text.percent() << " |\n";
+      for (const auto& [type, t] : top1_with_text_by_type)
+        std::cout << "| classifier + page text top-1: " << type << " | " << t.percent() << " |\n";
+      std::cout << "| classifier + page text expected calibration error (10 bins) | " << ece << " |\n"
+                << "| classifier + page text wrong at confidence >= 0.9 | " << with_text_calibration.high_confidence_wrong()
+                << " |\n";
+    }
   }
   std::cout << "| orientation: rotated pages corrected to upright | " << orientation.percent() << " |\n";
   std::cout << "| orientation: upright pages left upright | " << upright_kept.percent() << " |\n";

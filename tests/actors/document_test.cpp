@@ -132,6 +132,33 @@ BOOST_AUTO_TEST_CASE(extraction_uses_the_requests_doc_type_before_the_classifier
   BOOST_TEST(*d.doc_type_for_fields() == "receipt");
 }
 
+BOOST_AUTO_TEST_CASE(the_pages_text_reweighs_an_unsure_classification_before_fields_are_extracted) {
+  auto d = two_pages();
+  step_reply found;
+  found.classified = classification{"receipt", 0.91, {{"invoice", 0.06}, {"letter", 0.03}, {"receipt", 0.91}}};
+  d.absorb(found);
+  d.weigh_type_by_text("ACME GmbH\nRECHNUNG\nRechnungsnummer: R-2291\f");
+  BOOST_TEST(*d.doc_type_for_fields() == "invoice");
+  BOOST_TEST(d.classified->doc_type == "invoice");
+  BOOST_TEST(d.classified->confidence > 0.9);
+  BOOST_TEST(d.classified->scores.size() == 3u);  // every label keeps a score
+}
+
+BOOST_AUTO_TEST_CASE(the_text_changes_nothing_when_the_request_named_its_doc_type_or_names_no_type) {
+  auto d = two_pages();
+  auto found = classified("letter", 0);
+  d.absorb(found);
+  d.weigh_type_by_text("lorem ipsum 12.50");
+  BOOST_TEST(d.classified->doc_type == "letter");
+  BOOST_TEST(d.classified->confidence == 0.9);
+  d.doc_type_asked = "form";
+  d.weigh_type_by_text("INVOICE Invoice No. 2");
+  BOOST_TEST(d.classified->doc_type == "letter");
+  document none;
+  none.weigh_type_by_text("INVOICE");  // nothing classified: nothing to weigh
+  BOOST_TEST(!none.classified.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_remote_reply_becomes_the_steps_findings_and_an_error_keeps_its_code) {
   reply ok;
   ok.ok = true;
