@@ -71,16 +71,22 @@ std::optional<std::string> first_date(const std::vector<std::string>& lines, std
   return std::nullopt;
 }
 
-/// The amount on a line: the last number with two decimals, thousands separators removed.
+/// The amount on a line: the last number with two decimals, thousands separators removed. Written 1,234.56
+/// or 1234.56, else (Portuguese and German) 1.234,56 or 1234,56.
 std::optional<std::string> amount_in(const std::string& line) {
-  static const std::regex number(R"((\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})(?!\d))");
-  std::optional<std::string> last;
-  for (auto it = std::sregex_iterator(line.begin(), line.end(), number); it != std::sregex_iterator(); ++it) {
-    std::string whole = (*it)[1];
-    whole.erase(std::remove(whole.begin(), whole.end(), ','), whole.end());
-    last = whole + "." + (*it)[2].str();
+  static const std::regex dot_decimal(R"((\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})(?!\d))");
+  static const std::regex comma_decimal(R"((\d{1,3}(?:\.\d{3})+|\d+),(\d{2})(?![\d.,]))");
+  for (const auto* form : {&dot_decimal, &comma_decimal}) {
+    std::optional<std::string> last;
+    const char separator = form == &dot_decimal ? ',' : '.';
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), *form); it != std::sregex_iterator(); ++it) {
+      std::string whole = (*it)[1];
+      whole.erase(std::remove(whole.begin(), whole.end(), separator), whole.end());
+      last = whole + "." + (*it)[2].str();
+    }
+    if (last) return last;
   }
-  return last;
+  return std::nullopt;
 }
 
 std::optional<std::string> currency_in(const std::string& line) {
@@ -97,15 +103,32 @@ std::optional<std::string> currency_in(const std::string& line) {
   return std::nullopt;
 }
 
-/// Total and currency from the line labelled TOTAL (or the line after it, when the amount stands alone).
+/// Total and currency from the line labelled TOTAL, SUMME, GESAMT… (or the line after it, when the amount
+/// stands alone). When neither holds an amount (OCR read the label's column and the amounts' column apart),
+/// the largest amount written with a currency is the total.
 void read_total(const std::vector<std::string>& lines, extracted_fields& out) {
+  static const char* const labels[] = {"total", "summe", "gesamt", "valor"};
   for (std::size_t i = lines.size(); i-- > 0;) {
-    if (lower(lines[i]).find("total") == std::string::npos) continue;
+    const auto l = lower(lines[i]);
+    if (std::none_of(std::begin(labels), std::end(labels), [&](const char* w) { return l.find(w) != std::string::npos; }))
+      continue;
     std::string line = lines[i];
     if (!amount_in(line) && i + 1 < lines.size()) line += " " + lines[i + 1];
-    if (auto a = amount_in(line)) out.fields["total"] = *a;
-    if (auto c = currency_in(line)) out.fields["currency"] = *c;
-    return;
+    if (auto a = amount_in(line)) {
+      out.fields["total"] = *a;
+      if (auto c = currency_in(line)) out.fields["currency"] = *c;
+      return;
+    }
+    break;
+  }
+  double largest = -1;
+  for (const auto& line : lines) {
+    const auto a = amount_in(line);
+    const auto c = currency_in(line);
+    if (!a || !c || std::stod(*a) <= largest) continue;
+    largest = std::stod(*a);
+    out.fields["total"] = *a;
+    out.fields["currency"] = *c;
   }
 }
 
@@ -115,10 +138,16 @@ void set_date(extracted_fields& out, const std::string& name, std::optional<std:
 
 extracted_fields invoice(const std::vector<std::string>& lines) {
   extracted_fields out;
-  if (auto n = after_label(lines, {"invoice number", "invoice no", "number"}); n && !n->second.empty())
+  if (auto n = after_label(lines, {"invoice number", "invoice no.", "invoice no", "invoice #", "rechnungsnummer",
+                                   "rechnungs-nr.", "rechnung nr.", "fatura n.\xC2\xBA", "n\xC2\xBA da fatura", "number",
+                                   "n\xC3\xBAmero", "numero"});
+      n && !n->second.empty())
     out.fields["invoice_number"] = n->second;
-  auto d = after_label(lines, {"invoice date", "date", "issued"});
-  set_date(out, "date", d ? parse_date(d->second) : first_date(lines));
+  auto d = after_label(lines, {"invoice date", "rechnungsdatum", "data de emiss\xC3\xA3o", "emitida em", "date",
+                               "datum", "data", "issued"});
+  auto labelled = d ? parse_date(d->second) : std::nullopt;
+  if (!labelled && d && d->first + 1 < lines.size()) labelled = parse_date(lines[d->first + 1]);  // the date below
+  set_date(out, "date", labelled ? labelled : first_date(lines));
   read_total(lines, out);
   return out;
 }
@@ -132,12 +161,12 @@ extracted_fields receipt(const std::vector<std::string>& lines) {
 
 extracted_fields id_card(const std::vector<std::string>& lines) {
   extracted_fields out;
-  if (auto label = after_label(lines, {"name"}); label && label->first + 1 < lines.size()) {
+  if (auto label = after_label(lines, {"name", "nome"}); label && label->first + 1 < lines.size()) {
     const auto& name = lines[label->first + 1];
     const bool letters = std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalpha(c) || c == ' '; });
     if (letters && name.size() >= 3) out.fields["name"] = name;
   }
-  if (auto label = after_label(lines, {"nascimento", "birth"})) set_date(out, "birth_date", first_date(lines, label->first));
+  if (auto label = after_label(lines, {"nascimento", "birth", "geburtsdatum"})) set_date(out, "birth_date", first_date(lines, label->first));
   // OCR sometimes adds a space or a comma around the dots ("542. 852.362-06", "511,.832.702-40"): the digits
   // are what was read, so the separators are normalised, starting at the line labelled CPF.
   static const std::regex cpf(R"((?:^|[^\d])(\d{3})[ .,]{1,3}(\d{3})[ .,]{1,3}(\d{3}) ?[-\xE2\x80\x93] ?(\d{2})(?!\d))");

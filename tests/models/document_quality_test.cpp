@@ -19,12 +19,15 @@ constexpr int rotated_pages = 200;  // 40 per type, ~3/4 of them turned: classif
 constexpr int clean_pages = 50;    // 10 per type: field extraction
 constexpr double classifier_bar = 97.0, orientation_bar = 98.0, field_bar = 90.0;  // the issue's thresholds
 
-// Issue 15, a renderer held out of the bundled classifier's training (groff): 100 pages (20 per type, ~3/4
-// turned), seed 9201 (no training or table set uses it). Not the issue's bar (>= 95%), which is not met yet: a
-// regression bar between the classifier before renderer training (48% here, 45.1% on 1000 such pages) and after
-// (78% here, 76.2% on 1000); wrong answers at confidence >= 0.9 were 42% before, 7.6% after.
+// Issue 15, a renderer held out of the bundled models' training (groff): 100 pages (20 per type, ~3/4 turned),
+// seed 9201 (no training or table set uses it). Orientation meets the issue's bar (>= 98%): 100% here, 98.9%
+// of 751 turned pages in the table (65-71% before renderer training). Classification does not yet (>= 95%): a
+// regression bar between the models before (classifier and orientation trained on one generator: 48% here;
+// the classifier retrained: 78%) and now (88% here, 86.5% on 1000); wrong answers at confidence >= 0.9 were
+// 42%, then 7.6%, now 4.2%.
 constexpr int held_out_renderer_pages = 100;
-constexpr double held_out_renderer_classifier_bar = 65.0, held_out_renderer_confident_wrong_limit = 20.0;
+constexpr double held_out_renderer_classifier_bar = 82.0, held_out_renderer_confident_wrong_limit = 10.0,
+                 held_out_renderer_orientation_bar = 95.0;
 
 const std::string source = INFERMESH_SOURCE_DIR;
 
@@ -72,13 +75,29 @@ BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
 }
 
-BOOST_AUTO_TEST_CASE(classifier_keeps_its_gain_on_pages_of_a_renderer_it_never_saw) {
+BOOST_AUTO_TEST_CASE(orientation_and_classifier_keep_their_gain_on_pages_of_a_renderer_they_never_saw) {
   const auto dir = test::make_temp_dir("infermesh-quality");
   render_with("groff", dir, held_out_renderer_pages, 9201);
   auto table = evaluate({"--docs", dir});
   std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= held_out_renderer_classifier_bar);
   BOOST_TEST(table.at("classifier wrong at confidence >= 0.9") <= held_out_renderer_confident_wrong_limit);
+  BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= held_out_renderer_orientation_bar);
+  BOOST_TEST(table.at("orientation: upright pages left upright") >= held_out_renderer_orientation_bar);
+}
+
+// `process` weighs the classifier by the type words the page prints (models/text_evidence.hpp): on 50 held-out
+// groff pages (seed 9202, read by Tesseract) 92% -> 98% when measured; on 200 (seeds 9101-9104) 86.5% -> 94%.
+BOOST_AUTO_TEST_CASE(the_pages_text_lifts_classification_on_a_renderer_the_models_never_saw) {
+  const auto dir = test::make_temp_dir("infermesh-quality");
+  render_with("groff", dir, 50, 9202);
+  auto table = evaluate({"--docs", dir, "--fields"});
+  std::filesystem::remove_all(dir);
+  const double image = table.at("classifier top-1 (after orientation correction)");
+  const double with_text = table.at("classifier + page text (as `process` answers) top-1");
+  BOOST_TEST(with_text >= 90.0);
+  BOOST_TEST(with_text >= image, "with the text " << with_text << "%, the image alone " << image << "%");
+  BOOST_TEST(table.at("classifier + page text wrong at confidence >= 0.9") <= 10.0);
 }
 
 BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {

@@ -92,6 +92,25 @@ BOOST_AUTO_TEST_CASE(leaves_unreadable_fields_absent_and_invalid_never_guessed) 
   BOOST_TEST(noise.fields.count("id_number") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(reads_portuguese_and_german_invoices_and_comma_decimals) {
+  auto pt = extract("invoice", "FATURA\nFatura n.\xC2\xBA FT 2021-00412\nData de emiss\xC3\xA3o: 05/03/2024\nTotal a pagar R$ 1.234,56\n");
+  BOOST_TEST(pt.fields["invoice_number"] == "FT 2021-00412");
+  BOOST_TEST(pt.fields["date"] == "2024-03-05");
+  BOOST_TEST(pt.fields["total"] == "1234.56");
+  BOOST_TEST(pt.fields["currency"] == "BRL");
+  auto de = extract("invoice", "RECHNUNG\nRechnungsnummer: RE-2022-09651\nRechnungsdatum:\n12.01.2023\nSUMME EUR 99,90\n");
+  BOOST_TEST(de.fields["invoice_number"] == "RE-2022-09651");
+  BOOST_TEST(de.fields["date"] == "2023-01-12");  // the date on the line below its label
+  BOOST_TEST(de.fields["total"] == "99.90");
+}
+
+BOOST_AUTO_TEST_CASE(a_total_read_apart_from_its_label_is_the_largest_amount_with_a_currency) {
+  auto r = extract("receipt", "CAFE CENTRAL\nTotal\n2018-05-22 16:50\nDanke\n56.58\n37.62\nUSD 94.20\n");
+  BOOST_TEST(r.fields["total"] == "94.20");
+  BOOST_TEST(r.fields["currency"] == "USD");
+  BOOST_TEST(r.fields["date"] == "2018-05-22");
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_doc_type_has_no_extractor) {
   BOOST_TEST(!extract_fields("passport", "text").has_value());
 }
