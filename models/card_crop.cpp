@@ -68,10 +68,8 @@ bool card_shaped(const cv::Mat& small, const std::vector<cv::Point>& contour, st
   return true;
 }
 
-}  // namespace
-
-std::optional<cv::Mat> find_card(const cv::Mat& gray, int long_side) {
-  if (gray.empty() || gray.type() != CV_8UC1 || long_side <= 0) return std::nullopt;
+/// find_card's search, which OpenCV may throw from.
+std::optional<cv::Mat> search(const cv::Mat& gray, int long_side) {
   const double f = std::min(1.0, static_cast<double>(search_long_side) / std::max(gray.cols, gray.rows));
   cv::Mat small, blurred;
   if (f < 1) cv::resize(gray, small, cv::Size(), f, f, cv::INTER_AREA);
@@ -117,6 +115,17 @@ std::optional<cv::Mat> find_card(const cv::Mat& gray, int long_side) {
   cv::warpPerspective(gray, card, cv::getPerspectiveTransform(corners.data(), target.data()), size, cv::INTER_CUBIC,
                       cv::BORDER_REPLICATE);
   return card;
+}
+
+}  // namespace
+
+std::optional<cv::Mat> find_card(const cv::Mat& gray, int long_side) {
+  if (gray.empty() || gray.type() != CV_8UC1 || long_side <= 0) return std::nullopt;
+  try {
+    return search(gray, long_side);
+  } catch (const cv::Exception&) {  // a degenerate outline OpenCV refuses: no card, the page is read as it is
+    return std::nullopt;
+  }
 }
 
 }  // namespace infermesh
