@@ -31,6 +31,18 @@ constexpr double held_out_renderer_classifier_bar = 82.0, held_out_renderer_conf
 
 const std::string source = INFERMESH_SOURCE_DIR;
 
+/// A temp folder for one case's pages, removed when the case ends, also when a check stops it early.
+struct scratch_dir {
+  std::string path = test::make_temp_dir("infermesh-quality");
+  scratch_dir() = default;
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  ~scratch_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
 void render(const std::string& dir, int count, int seed, bool rotate) {
   std::vector<std::string> argv{"/usr/bin/python3", source + "/training/synthetic_documents.py", "--out", dir,
                                 "--count", std::to_string(count), "--seed", std::to_string(seed), "--fonts", "heldout"};
@@ -67,19 +79,19 @@ std::map<std::string, double> evaluate(std::vector<std::string> args) {
 BOOST_AUTO_TEST_SUITE(document_quality)
 
 BOOST_AUTO_TEST_CASE(classifier_and_orientation_meet_the_bar_on_unseen_fonts_and_rotated_pages) {
-  const auto dir = test::make_temp_dir("infermesh-quality");
+  const scratch_dir scratch;
+  const std::string& dir = scratch.path;
   render(dir, rotated_pages, 777, true);
   auto table = evaluate({"--docs", dir});
-  std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= classifier_bar);
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= orientation_bar);
 }
 
 BOOST_AUTO_TEST_CASE(orientation_and_classifier_keep_their_gain_on_pages_of_a_renderer_they_never_saw) {
-  const auto dir = test::make_temp_dir("infermesh-quality");
+  const scratch_dir scratch;
+  const std::string& dir = scratch.path;
   render_with("groff", dir, held_out_renderer_pages, 9201);
   auto table = evaluate({"--docs", dir});
-  std::filesystem::remove_all(dir);
   BOOST_TEST(table.at("classifier top-1 (after orientation correction)") >= held_out_renderer_classifier_bar);
   BOOST_TEST(table.at("classifier wrong at confidence >= 0.9") <= held_out_renderer_confident_wrong_limit);
   BOOST_TEST(table.at("orientation: rotated pages corrected to upright") >= held_out_renderer_orientation_bar);
@@ -89,10 +101,10 @@ BOOST_AUTO_TEST_CASE(orientation_and_classifier_keep_their_gain_on_pages_of_a_re
 // `process` weighs the classifier by the type words the page prints (models/text_evidence.hpp): on 50 held-out
 // groff pages (seed 9202, read by Tesseract) 92% -> 98% when measured; on 200 (seeds 9101-9104) 86.5% -> 94%.
 BOOST_AUTO_TEST_CASE(the_pages_text_lifts_classification_on_a_renderer_the_models_never_saw) {
-  const auto dir = test::make_temp_dir("infermesh-quality");
+  const scratch_dir scratch;
+  const std::string& dir = scratch.path;
   render_with("groff", dir, 50, 9202);
   auto table = evaluate({"--docs", dir, "--fields"});
-  std::filesystem::remove_all(dir);
   const double image = table.at("classifier top-1 (after orientation correction)");
   const double with_text = table.at("classifier + page text (as `process` answers) top-1");
   BOOST_TEST(with_text >= 90.0);
@@ -101,10 +113,10 @@ BOOST_AUTO_TEST_CASE(the_pages_text_lifts_classification_on_a_renderer_the_model
 }
 
 BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unseen_fonts) {
-  const auto dir = test::make_temp_dir("infermesh-quality");
+  const scratch_dir scratch;
+  const std::string& dir = scratch.path;
   render(dir, clean_pages, 778, false);
   auto table = evaluate({"--docs", dir, "--fields"});
-  std::filesystem::remove_all(dir);
   int fields = 0;
   for (const auto& [measure, percent] : table)
     if (measure.rfind("field ", 0) == 0) {
@@ -117,7 +129,8 @@ BOOST_AUTO_TEST_CASE(every_extracted_field_meets_the_bar_on_clean_pages_in_unsee
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_node_config_stops_the_evaluation_with_a_message_naming_file_and_key) {
-  const auto dir = test::make_temp_dir("infermesh-quality");
+  const scratch_dir scratch;
+  const std::string& dir = scratch.path;
   render(dir, 1, 779, false);
   const std::string config = dir + "/bad.yaml";
   std::ofstream(config) << "models:\n"
@@ -129,7 +142,6 @@ BOOST_AUTO_TEST_CASE(a_bad_node_config_stops_the_evaluation_with_a_message_namin
   test::child_process tool("evaluate", {INFERMESH_EVALUATE_BINARY, "--docs", dir, "--config", config});
   const auto status = tool.wait_exit(std::chrono::minutes(1));
   const auto output = tool.output();
-  std::filesystem::remove_all(dir);
   BOOST_TEST(status.value_or(-1) == 2);
   BOOST_TEST(output.find(config) != std::string::npos, output);
   BOOST_TEST(output.find("models[0].input") != std::string::npos, output);
