@@ -1,9 +1,9 @@
 #pragma once
 /// ID cards are card-shaped photos, not pages (issue 15 §4): small, on a table or a hand, at an angle. OCR of
-/// the whole photo reads little of the card's small text, so the OCR engine also looks for the card: the
-/// largest four-cornered outline of a card's shape (sides 1.3 to 1.9 to 1) that covers 3–60% of the photo
-/// and stands out from what surrounds it, cut out, squared and enlarged so its long side has `long_side`
-/// pixels. Plain OpenCV on a grayscale page (a few milliseconds: the search runs on a 640-pixel copy).
+/// the whole photo reads little of the card's small text, so the OCR engine also looks for the card: of the
+/// four-cornered outlines of a card's shape (sides 1.3 to 1.9 to 1, corners within 15° of square) that cover
+/// 3–60% of the photo, the one that stands out most from what surrounds it, cut out, squared and enlarged so
+/// its long side has `long_side` pixels. Plain OpenCV on a grayscale page (a few milliseconds: the search runs on a 640-pixel copy).
 
 #include <optional>
 

@@ -171,22 +171,26 @@ outcome<ocr_page> tesseract_ocr::read(const shared_bytes& image, int known_rotat
     if (!detected) return detected.err();
     out.rotation = *detected;
   }
-  auto read = impl_->recognise(rotate_upright(page, out.rotation.degrees), deadline);
+  cv::Mat upright = rotate_upright(page, out.rotation.degrees);
+  auto read = impl_->recognise(upright, deadline);
   if (!read) return read.err();
   std::tie(out.confidence, out.text) = std::move(*read);
   // Reading is the final judge of a half turn: text that reads badly is tried upside down too (when the
   // orientation may be questioned), and the better read wins.
   if (auto_rotate && out.confidence < impl_->config.min_read_confidence) {
     const int flipped = (out.rotation.degrees + 180) % 360;
-    auto again = impl_->recognise(rotate_upright(page, flipped), deadline);
+    cv::Mat turned = rotate_upright(page, flipped);
+    auto again = impl_->recognise(turned, deadline);
     if (!again) return again.err();
     auto& [confidence, text] = *again;
-    if (confidence > out.confidence + 0.1)
+    if (confidence > out.confidence + 0.1) {
       out.rotation = {flipped, confidence, false}, out.confidence = confidence, out.text = std::move(text);
+      upright = std::move(turned);
+    }
   }
   // A card photographed on a table: its small text reads better cut out, squared and enlarged. The better
   // read (confidence times the characters read) wins, so a card-shaped box on a page costs time, not text.
-  if (auto card = find_card(rotate_upright(page, out.rotation.degrees))) {
+  if (auto card = find_card(upright)) {
     auto cut = impl_->recognise(*card, deadline);
     if (!cut) return cut.err();
     auto& [confidence, text] = *cut;

@@ -15,7 +15,7 @@
 // error and the share of wrong answers at confidence >= 0.9, orientation accuracy on rotated and on
 // upright pages, and with --fields the exact-match accuracy of each extracted field and the CPF check (numbers
 // with wrong check digits must be marked invalid), and the classifier's measures again with its scores weighed
-// by the page's text (combine_with_text), as `process` answers. scripts/evaluate.sh renders the pages and runs it.
+// by the page's text (document::weigh_type_by_text), as `process` answers. scripts/evaluate.sh renders the pages and runs it.
 
 #include <atomic>
 #include <cstdint>
@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "actors/document.hpp"
 #include "actors/model_step.hpp"
 #include "calibration.hpp"
 #include "messages/codec.hpp"
@@ -35,7 +36,6 @@
 #include "models/image_preprocess.hpp"
 #include "models/model.hpp"
 #include "models/tesseract_ocr.hpp"
-#include "models/text_evidence.hpp"
 #include "runtime/config.hpp"
 
 namespace infermesh {
@@ -59,7 +59,7 @@ struct options {
   int workers = 0;  ///< 0: the OCR model's `workers`
 };
 
-struct document {
+struct labelled_document {
   std::string file, doc_type;
   int ccw_rotation = 0;
   std::map<std::string, std::string> fields;
@@ -84,13 +84,13 @@ std::string read_all(const std::string& path) {
   return s.str();
 }
 
-std::vector<document> load_truth(const std::string& dir) {
-  std::vector<document> docs;
+std::vector<labelled_document> load_truth(const std::string& dir) {
+  std::vector<labelled_document> docs;
   std::ifstream in(dir + "/truth.jsonl");
   for (std::string line; std::getline(in, line);) {
     auto v = decode_value(shared_bytes::copy_of(line), encoding::json, decode_limits{});
     if (!v) continue;
-    document d;
+    labelled_document d;
     d.file = dir + "/" + *v->find("file")->get_if<std::string>();
     d.doc_type = *v->find("doc_type")->get_if<std::string>();
     d.ccw_rotation = static_cast<int>(*v->find("rotation")->get_if<std::int64_t>());
@@ -283,8 +283,10 @@ int run(int argc, char** argv) {
             const auto c = classify_scores(classifier->config().labels, *scores);
             predicted = c.doc_type, confidence = c.confidence;
             // as `process` answers: the image's scores weighed by the type words the page prints
-            for (const auto& [label, p] : combine_with_text(c.scores, page.text))
-              if (p > confidence_with_text) predicted_with_text = label, confidence_with_text = p;
+            document weighed;
+            weighed.classified = c;
+            weighed.weigh_type_by_text(page.text);
+            predicted_with_text = weighed.classified->doc_type, confidence_with_text = weighed.classified->confidence;
           }
         }
         std::lock_guard<std::mutex> g(mutex);
